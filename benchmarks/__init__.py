@@ -1,0 +1,1 @@
+"""DocStream benchmarks: ``make bench`` / ``python -m benchmarks [suite ...]``."""

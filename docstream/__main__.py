@@ -1,0 +1,3 @@
+from docstream.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""One frozen ``Settings`` object, built once at the edge from CLI flags and the environment.
+
+Nothing in DocStream reads the environment at import time: ``Settings.from_env(os.environ)`` is
+called by the CLI (or a test) and the resulting value is passed down. Every tunable number of the
+seed project is a field here with the seed's default.
+
+Environment variables: ``DOCSTREAM_<FIELD>`` for every field (e.g. ``DOCSTREAM_PORT=9000``), plus the
+seed's names ``DATABASE_URL``, ``REDIS_URL``, ``ALLOWED_ORIGIN`` and ``JWT_SECRET``. A ``DOCSTREAM_``
+variable wins over a seed name. Tuples are comma-separated; booleans accept 1/0/true/false/yes/no.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from docstream.errors import ConfigurationError
+
+#: Seed environment variable names honoured as aliases of fields.
+SEED_ALIASES: dict[str, str] = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "ALLOWED_ORIGIN": "allowed_origins",
+    "JWT_SECRET": "jwt_secret",
+}
+
+
+def default_data_dir() -> Path:
+    """The per-user data directory (``~/.local/share/docstream`` on Linux)."""
+    return Path(platformdirs.user_data_dir("docstream", appauthor=False))
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting of a DocStream process. Build with :meth:`from_env` or the constructor."""
+
+    # --- serving ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    #: Seconds granian waits for a worker to finish in-flight work on shutdown.
+    shutdown_timeout: int = 10
+    log_level: str = "info"
+
+    # --- storage -----------------------------------------------------------------------------
+    data_dir: Path = field(default_factory=default_data_dir)
+    #: ``postgresql://...`` selects PostgreSQL; ``None`` (default) is SQLite in ``data_dir``.
+    database_url: str | None = None
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    # --- fan-out -----------------------------------------------------------------------------
+    redis_url: str | None = None
+    redis_channel_prefix: str = "doc:"
+
+    # --- auth --------------------------------------------------------------------------------
+    jwt_secret: str | None = None
+    jwt_issuer: str = "docstream"
+    jwt_audience: str = "docstream"
+    access_token_ttl: int = 15 * 60
+    refresh_token_ttl: int = 7 * 24 * 3600
+    #: argon2id parameters (OWASP minimum: m=19 MiB, t=2, p=1).
+    argon2_memory_kib: int = 19 * 1024
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
+    max_concurrent_hashes: int = 4
+
+    # --- HTTP middleware ---------------------------------------------------------------------
+    #: Allowed browser origins (CORS and WebSocket ``Origin``); the serving origin is always allowed.
+    allowed_origins: tuple[str, ...] = ("http://localhost:5173",)
+    rate_limit_per_minute: int = 100
+    #: Peers whose ``X-Forwarded-For`` is trusted (IP addresses or CIDR networks).
+    trusted_proxies: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+
+    # --- collaboration -----------------------------------------------------------------------
+    snapshot_every: int = 100
+    max_frame_bytes: int = 1024 * 1024
+    max_ops_per_message: int = 10_000
+    max_insert_length: int = 65_536
+    hello_timeout: float = 10.0
+    ws_messages_per_second: float = 200.0
+    ws_message_burst: int = 400
+    send_queue_size: int = 1024
+    #: An automatic restore point is taken after a burst of editing goes quiet for this long.
+    version_idle_seconds: float = 30.0
+    max_auto_versions: int = 50
+    max_named_versions: int = 200
+
+    # --- typeahead ---------------------------------------------------------------------------
+    titles_max_words: int = 50_000
+    titles_snapshot_writes: int = 100
+    titles_snapshot_interval: float = 300.0
+    mentions_max_words: int = 1_000
+    mentions_snapshot_writes: int = 20
+    mentions_snapshot_interval: float = 120.0
+    mentions_janitor_interval: float = 600.0
+    mentions_idle_timeout: float = 1800.0
+    words_max_words: int = 10_000
+
+    @property
+    def uses_postgres(self) -> bool:
+        return bool(self.database_url) and str(self.database_url).startswith(
+            ("postgres://", "postgresql://")
+        )
+
+    @property
+    def sqlite_path(self) -> Path:
+        if self.database_url and self.database_url.startswith("sqlite:///"):
+            return Path(self.database_url.removeprefix("sqlite:///"))
+        return self.data_dir / "docstream.sqlite3"
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Build settings from environment variables, then apply explicit ``overrides``.
+
+        ``overrides`` whose value is ``None`` are ignored, so CLI flags that were not given do not
+        mask the environment.
+        """
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for env_name, name in SEED_ALIASES.items():
+            if environ.get(env_name):
+                values[name] = _convert(name, hints[name], environ[env_name])
+        for f in dataclasses.fields(cls):
+            raw = environ.get(f"DOCSTREAM_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, hints[f.name], raw)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = value
+        try:
+            return cls(**values).validated()
+        except TypeError as exc:
+            raise ConfigurationError(str(exc)) from exc
+
+    def validated(self) -> Settings:
+        """Return ``self`` after checking that the settings can work together."""
+        if not 0 < self.port < 65536:
+            raise ConfigurationError(f"port must be between 1 and 65535, got {self.port}")
+        if self.workers < 1:
+            raise ConfigurationError("workers must be at least 1")
+        if self.workers > 1 and not self.redis_url:
+            raise ConfigurationError(
+                "running more than one worker needs Redis for fan-out between them: "
+                "set --redis-url / REDIS_URL, or use --workers 1"
+            )
+        if self.database_url and not (
+            self.uses_postgres or self.database_url.startswith("sqlite:///")
+        ):
+            raise ConfigurationError(
+                "database URL must start with postgresql:// or sqlite:///, "
+                f"got {self.database_url.split(':', 1)[0]}://..."
+            )
+        if self.uses_postgres and (
+            not self.jwt_secret or len(self.jwt_secret.encode()) < 32
+        ):
+            raise ConfigurationError(
+                "with PostgreSQL, set JWT_SECRET (or DOCSTREAM_JWT_SECRET) to a secret of at "
+                "least 32 bytes, shared by every node"
+            )
+        if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
+            raise ConfigurationError("JWT_SECRET must be at least 32 bytes long")
+        for name in ("rate_limit_per_minute", "snapshot_every", "max_frame_bytes",
+                     "max_ops_per_message", "max_insert_length", "send_queue_size",
+                     "max_body_bytes", "max_concurrent_hashes"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be at least 1")
+        return self
+
+
+def _convert(name: str, hint: Any, raw: str) -> Any:
+    """Convert an environment string to the field's declared type."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):  # Optional[X]
+        inner = [a for a in args if a is not type(None)]
+        return _convert(name, inner[0], raw)
+    try:
+        if hint is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if hint is int:
+            return int(raw)
+        if hint is float:
+            return float(raw)
+        if hint is Path:
+            return Path(raw).expanduser()
+        if origin is tuple:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        return raw
+    except ValueError:
+        raise ConfigurationError(
+            f"setting {name}: cannot read {raw!r} as {getattr(hint, '__name__', hint)}"
+        ) from None
