@@ -1,0 +1,267 @@
+"""The ``DocumentStore`` interface and the records it speaks in.
+
+Two real backends implement it (``SqliteDocumentStore``, ``PostgresDocumentStore``) and one contract
+suite (``tests/storage``) runs against both. Records are plain msgspec Structs with string ids and
+aware UTC datetimes, whatever the backend stores. Every backend translates its library's exceptions
+into :class:`docstream.errors.StorageError` (or a more precise DocStream error), so callers never see
+``sqlite3.Error`` or ``psycopg.Error``.
+
+The ops log is append-only and gap-free per document: :meth:`DocumentStore.append_ops` stores a batch
+of messages and advances ``documents.seq`` in one transaction (PostgreSQL: under the document's row
+lock; SQLite: through the single writer), so a message is acknowledged only after it is durable.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Literal, Self
+
+import msgspec
+
+Role = Literal["owner", "editor", "viewer"]
+ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "owner": 3}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(msgspec.Struct, frozen=True):
+    id: str
+    email: str
+    name: str
+    password_hash: str | None
+    created_at: datetime
+
+    @property
+    def pending(self) -> bool:
+        """Invited by email but not registered yet."""
+        return self.password_hash is None
+
+
+class DocumentRecord(msgspec.Struct, frozen=True):
+    id: str
+    title: str
+    owner_id: str
+    seq: int
+    public_sharing_enabled: bool
+    public_sharing_role: Literal["editor", "viewer"]
+    created_at: datetime
+    updated_at: datetime
+
+
+class Collaborator(msgspec.Struct, frozen=True):
+    user_id: str
+    email: str
+    name: str
+    role: Role
+    pending: bool
+
+
+class NewLogEntry(msgspec.Struct, frozen=True):
+    """One accepted ``ops`` message, ready to be appended to the log."""
+
+    user_id: str
+    replica: str
+    payload: bytes
+    counter_lo: int | None = None
+    counter_hi: int | None = None
+    kind: str = "edit"
+    position: int = 0
+    length: int = 0
+    preview: str = ""
+
+
+class LogEntry(msgspec.Struct, frozen=True):
+    doc_id: str
+    seq: int
+    user_id: str
+    replica: str
+    payload: bytes
+    kind: str
+    position: int
+    length: int
+    preview: str
+    created_at: datetime
+    user_name: str = ""
+
+
+class Snapshot(msgspec.Struct, frozen=True):
+    doc_id: str
+    seq: int
+    state: bytes
+    created_at: datetime
+
+
+class VersionRecord(msgspec.Struct, frozen=True):
+    doc_id: str
+    version: int
+    seq: int
+    kind: Literal["auto", "named"]
+    label: str | None
+    author_id: str | None
+    length: int
+    created_at: datetime
+    text: str | None = None  # filled only by get_version
+
+
+class DocumentStore(abc.ABC):
+    """Everything DocStream keeps durably. Backends are async context managers."""
+
+    dialect: str
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect (and create the database file or pool)."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Finish pending writes and release every connection."""
+
+    @abc.abstractmethod
+    async def migrate(self) -> list[str]:
+        """Apply the migrations not applied yet; return the names applied now."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StorageError unless the database answers."""
+
+    # --- users ---------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def register_user(self, email: str, name: str, password_hash: str) -> User:
+        """Create a user, or activate the pending (invited) user with this email.
+
+        Raises ConflictError when a registered user has this email. ``email`` is normalised by the
+        caller (trimmed, lower-cased).
+        """
+
+    @abc.abstractmethod
+    async def get_or_create_pending_user(self, email: str) -> User:
+        """The user with this email, creating a pending (invited) one if there is none."""
+
+    @abc.abstractmethod
+    async def get_user(self, user_id: str) -> User | None: ...
+
+    @abc.abstractmethod
+    async def get_user_by_email(self, email: str) -> User | None: ...
+
+    # --- documents and permissions --------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_document(self, owner_id: str, title: str) -> DocumentRecord: ...
+
+    @abc.abstractmethod
+    async def get_document(self, doc_id: str) -> DocumentRecord | None: ...
+
+    @abc.abstractmethod
+    async def list_documents(self, user_id: str) -> list[tuple[DocumentRecord, Role]]:
+        """Documents the user owns or was granted, most recently updated first."""
+
+    @abc.abstractmethod
+    async def rename_document(self, doc_id: str, title: str) -> DocumentRecord | None: ...
+
+    @abc.abstractmethod
+    async def delete_document(self, doc_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def set_public_sharing(
+        self, doc_id: str, enabled: bool, role: Literal["editor", "viewer"]
+    ) -> DocumentRecord | None: ...
+
+    @abc.abstractmethod
+    async def get_role(self, doc_id: str, user_id: str) -> tuple[DocumentRecord, Role | None] | None:
+        """The document and the user's own role on it (owner or grant; public sharing excluded).
+
+        ``None`` when the document does not exist.
+        """
+
+    @abc.abstractmethod
+    async def accessible_document_ids(self, user_id: str, doc_ids: Sequence[str]) -> set[str]:
+        """Which of ``doc_ids`` the user can open (owner, grant or public sharing), in one query."""
+
+    @abc.abstractmethod
+    async def set_permission(
+        self, doc_id: str, user_id: str, role: Literal["editor", "viewer"]
+    ) -> None: ...
+
+    @abc.abstractmethod
+    async def remove_permission(self, doc_id: str, user_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def list_collaborators(self, doc_id: str) -> list[Collaborator]:
+        """The owner first, then grants by email."""
+
+    @abc.abstractmethod
+    async def all_document_titles(self) -> list[tuple[str, str]]:
+        """``(doc_id, title)`` of every document (typeahead reconciliation on start)."""
+
+    # --- replicas ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def bind_replica(self, replica_id: str, user_id: str) -> str:
+        """Bind ``replica_id`` to ``user_id`` unless already bound; return the bound user id."""
+
+    # --- ops log and snapshots ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def append_ops(self, doc_id: str, entries: Sequence[NewLogEntry]) -> int:
+        """Append the messages with consecutive seqs in one transaction; return the last seq.
+
+        The first entry gets ``documents.seq + 1``. Raises NotFoundError if the document is gone.
+        """
+
+    @abc.abstractmethod
+    async def read_ops(
+        self, doc_id: str, after_seq: int, limit: int | None = None
+    ) -> list[LogEntry]:
+        """Log entries with ``seq > after_seq`` in seq order (``user_name`` filled)."""
+
+    @abc.abstractmethod
+    async def read_history(self, doc_id: str, before_seq: int | None, limit: int) -> list[LogEntry]:
+        """Newest first: entries with ``seq < before_seq`` (or the newest), ``user_name`` filled."""
+
+    @abc.abstractmethod
+    async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
+        """The seq of the message from ``replica`` whose inserts created ``counter``."""
+
+    @abc.abstractmethod
+    async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
+        """The newest seq of a message from ``replica`` with exactly this payload."""
+
+    @abc.abstractmethod
+    async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
+        """Store a snapshot covering ``seq``; keep only the newest ``keep``."""
+
+    @abc.abstractmethod
+    async def latest_snapshot(self, doc_id: str) -> Snapshot | None: ...
+
+    # --- versions ------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_version(
+        self, doc_id: str, seq: int, text: str, kind: Literal["auto", "named"],
+        label: str | None, author_id: str | None, keep: int,
+    ) -> VersionRecord:
+        """Store a restore point; drop the oldest of the same kind beyond ``keep``."""
+
+    @abc.abstractmethod
+    async def list_versions(self, doc_id: str) -> list[VersionRecord]:
+        """Newest first, without text."""
+
+    @abc.abstractmethod
+    async def get_version(self, doc_id: str, version: int) -> VersionRecord | None:
+        """With text."""

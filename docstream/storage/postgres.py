@@ -1,0 +1,450 @@
+"""PostgreSQL backend (psycopg 3, async, with a connection pool).
+
+``append_ops`` takes the document's row lock with ``UPDATE documents SET seq = seq + n ... RETURNING``
+and inserts the log rows in the same transaction, so seqs are gap-free and unique even when several
+server processes write to one document. Migrations run under an advisory lock, so nodes starting at
+the same time do not race.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Literal, cast
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.types.string import TextLoader
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from docstream.errors import ConflictError, DocStreamError, NotFoundError, StorageError
+from docstream.storage import migrate
+from docstream.storage.base import (
+    Collaborator,
+    DocumentRecord,
+    DocumentStore,
+    LogEntry,
+    NewLogEntry,
+    Role,
+    Snapshot,
+    User,
+    VersionRecord,
+)
+
+_DOC_COLUMNS = (
+    "d.id, d.title, d.owner_id, d.seq, d.public_sharing_enabled, d.public_sharing_role, "
+    "d.created_at, d.updated_at"
+)
+_USER_COLUMNS = "id, email, name, password_hash, created_at"
+_LOG_COLUMNS = (
+    "l.doc_id, l.seq, l.user_id, l.replica, l.payload, l.kind, l.position, l.length, l.preview, "
+    "l.created_at, COALESCE(u.name, '')"
+)
+_MIGRATION_LOCK = 0x646F6373  # "docs"
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _doc(row: Sequence[Any]) -> DocumentRecord:
+    return DocumentRecord(
+        id=row[0], title=row[1], owner_id=row[2], seq=row[3], public_sharing_enabled=row[4],
+        public_sharing_role=row[5], created_at=row[6], updated_at=row[7],
+    )
+
+
+def _user(row: Sequence[Any]) -> User:
+    return User(id=row[0], email=row[1], name=row[2], password_hash=row[3], created_at=row[4])
+
+
+def _log(row: Sequence[Any]) -> LogEntry:
+    return LogEntry(
+        doc_id=row[0], seq=row[1], user_id=row[2], replica=row[3], payload=bytes(row[4]),
+        kind=row[5], position=row[6], length=row[7], preview=row[8], created_at=row[9],
+        user_name=row[10],
+    )
+
+
+def _version(row: Sequence[Any], with_text: bool) -> VersionRecord:
+    return VersionRecord(
+        doc_id=row[0], version=row[1], seq=row[2], kind=row[3], label=row[4], author_id=row[5],
+        length=row[6], created_at=row[7], text=row[8] if with_text else None,
+    )
+
+
+async def _configure(conn: AsyncConnection[Any]) -> None:
+    # Ids travel as strings everywhere in DocStream.
+    conn.adapters.register_loader("uuid", TextLoader)
+
+
+class PostgresDocumentStore(DocumentStore):
+    """The team and cluster backend."""
+
+    dialect = "postgres"
+
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10,
+                 timeout: float = 5.0) -> None:
+        self.dsn = dsn
+        self._pool = AsyncConnectionPool(
+            dsn, min_size=min_size, max_size=max_size, open=False, timeout=timeout,
+            configure=_configure, kwargs={"autocommit": True},
+        )
+
+    @asynccontextmanager
+    async def _conn(self) -> AsyncIterator[AsyncConnection[Any]]:
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except DocStreamError:
+            raise
+        except PoolTimeout as exc:
+            raise StorageError("the database is unavailable") from exc
+        except psycopg.errors.UniqueViolation as exc:
+            raise ConflictError("this already exists") from exc
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise NotFoundError("no such document or user") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"database error: {type(exc).__name__}") from exc
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        async with self._conn() as conn:
+            cur = await conn.execute(sql.encode(), params)  # type: ignore[call-overload]
+            row: tuple[Any, ...] | None = await cur.fetchone()
+            return row
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self._conn() as conn:
+            cur = await conn.execute(sql.encode(), params)  # type: ignore[call-overload]
+            rows: list[tuple[Any, ...]] = await cur.fetchall()
+            return rows
+
+    async def open(self) -> None:
+        try:
+            await self._pool.open(wait=False)
+        except psycopg.Error as exc:
+            raise StorageError("cannot connect to PostgreSQL") from exc
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def ping(self) -> None:
+        await self._one("SELECT 1")
+
+    async def migrate(self) -> list[str]:
+        available = migrate.discover(self.dialect)
+        names: list[str] = []
+        async with self._conn() as conn:
+            await conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+            try:
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                    "name text NOT NULL, checksum text NOT NULL, "
+                    "applied_at timestamptz NOT NULL DEFAULT now())"
+                )
+                cur = await conn.execute("SELECT version, checksum FROM schema_migrations")
+                applied = {int(v): str(c) for v, c in await cur.fetchall()}
+                for m in migrate.pending(available, applied):
+                    async with conn.transaction():
+                        await conn.execute(m.sql.encode())  # type: ignore[call-overload]
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (version, name, checksum) "
+                            "VALUES (%s, %s, %s)", (m.version, m.name, m.checksum))
+                    names.append(m.name)
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+        return names
+
+    # --- users -----------------------------------------------------------------------------------
+
+    async def register_user(self, email: str, name: str, password_hash: str) -> User:
+        async with self._conn() as conn, conn.transaction():
+            cur = await conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s FOR UPDATE", (email,))
+            row = await cur.fetchone()
+            if row is not None and row[3] is not None:
+                raise ConflictError("an account with this email already exists")
+            if row is not None:
+                cur = await conn.execute(
+                    f"UPDATE users SET name = %s, password_hash = %s WHERE id = %s "
+                    f"RETURNING {_USER_COLUMNS}", (name, password_hash, row[0]))
+            else:
+                cur = await conn.execute(
+                    f"INSERT INTO users (id, email, name, password_hash) VALUES (%s, %s, %s, %s) "
+                    f"RETURNING {_USER_COLUMNS}", (uuid.uuid4(), email, name, password_hash))
+            out = await cur.fetchone()
+            assert out is not None
+            return _user(out)
+
+    async def get_or_create_pending_user(self, email: str) -> User:
+        async with self._conn() as conn:
+            await conn.execute(
+                "INSERT INTO users (id, email, name) VALUES (%s, %s, %s) "
+                "ON CONFLICT (email) DO NOTHING", (uuid.uuid4(), email, email.split("@", 1)[0]))
+            cur = await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s",
+                                     (email,))
+            row = await cur.fetchone()
+            assert row is not None
+            return _user(row)
+
+    async def get_user(self, user_id: str) -> User | None:
+        if not _is_uuid(user_id):
+            return None
+        row = await self._one(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s", (user_id,))
+        return _user(row) if row else None
+
+    async def get_user_by_email(self, email: str) -> User | None:
+        row = await self._one(f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s", (email,))
+        return _user(row) if row else None
+
+    # --- documents -------------------------------------------------------------------------------
+
+    async def create_document(self, owner_id: str, title: str) -> DocumentRecord:
+        row = await self._one(
+            f"INSERT INTO documents AS d (id, title, owner_id) VALUES (%s, %s, %s) "
+            f"RETURNING {_DOC_COLUMNS}", (uuid.uuid4(), title, owner_id))
+        assert row is not None
+        return _doc(row)
+
+    async def get_document(self, doc_id: str) -> DocumentRecord | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(f"SELECT {_DOC_COLUMNS} FROM documents d WHERE d.id = %s",
+                              (doc_id,))
+        return _doc(row) if row else None
+
+    async def list_documents(self, user_id: str) -> list[tuple[DocumentRecord, Role]]:
+        rows = await self._all(
+            f"SELECT {_DOC_COLUMNS}, CASE WHEN d.owner_id = %s THEN 'owner' ELSE p.role END "
+            "FROM documents d LEFT JOIN document_permissions p "
+            "ON p.doc_id = d.id AND p.user_id = %s "
+            "WHERE d.owner_id = %s OR p.user_id IS NOT NULL ORDER BY d.updated_at DESC, d.id",
+            (user_id, user_id, user_id))
+        return [(_doc(r), cast(Role, r[8])) for r in rows]
+
+    async def rename_document(self, doc_id: str, title: str) -> DocumentRecord | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(
+            f"UPDATE documents d SET title = %s, updated_at = now() WHERE d.id = %s "
+            f"RETURNING {_DOC_COLUMNS}", (title, doc_id))
+        return _doc(row) if row else None
+
+    async def delete_document(self, doc_id: str) -> bool:
+        if not _is_uuid(doc_id):
+            return False
+        row = await self._one("DELETE FROM documents WHERE id = %s RETURNING id", (doc_id,))
+        return row is not None
+
+    async def set_public_sharing(
+        self, doc_id: str, enabled: bool, role: Literal["editor", "viewer"]
+    ) -> DocumentRecord | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(
+            "UPDATE documents d SET public_sharing_enabled = %s, public_sharing_role = %s, "
+            f"updated_at = now() WHERE d.id = %s RETURNING {_DOC_COLUMNS}",
+            (enabled, role, doc_id))
+        return _doc(row) if row else None
+
+    async def get_role(self, doc_id: str, user_id: str) -> tuple[DocumentRecord, Role | None] | None:
+        if not _is_uuid(doc_id) or not _is_uuid(user_id):
+            return None if not _is_uuid(doc_id) else await self._doc_without_role(doc_id)
+        row = await self._one(
+            f"SELECT {_DOC_COLUMNS}, CASE WHEN d.owner_id = %s THEN 'owner' ELSE p.role END "
+            "FROM documents d LEFT JOIN document_permissions p "
+            "ON p.doc_id = d.id AND p.user_id = %s WHERE d.id = %s", (user_id, user_id, doc_id))
+        if row is None:
+            return None
+        return _doc(row), cast("Role | None", row[8])
+
+    async def _doc_without_role(self, doc_id: str) -> tuple[DocumentRecord, Role | None] | None:
+        doc = await self.get_document(doc_id)
+        return None if doc is None else (doc, None)
+
+    async def accessible_document_ids(self, user_id: str, doc_ids: Sequence[str]) -> set[str]:
+        ids = [d for d in doc_ids if _is_uuid(d)]
+        if not ids:
+            return set()
+        uid = user_id if _is_uuid(user_id) else None
+        rows = await self._all(
+            "SELECT d.id FROM documents d WHERE d.id = ANY(%s::uuid[]) AND ("
+            "d.owner_id = %s OR d.public_sharing_enabled OR EXISTS ("
+            "SELECT 1 FROM document_permissions p WHERE p.doc_id = d.id AND p.user_id = %s))",
+            (ids, uid, uid))
+        return {r[0] for r in rows}
+
+    async def set_permission(
+        self, doc_id: str, user_id: str, role: Literal["editor", "viewer"]
+    ) -> None:
+        if not _is_uuid(doc_id) or not _is_uuid(user_id):
+            raise NotFoundError("no such document or user")
+        await self._one(
+            "INSERT INTO document_permissions (doc_id, user_id, role) VALUES (%s, %s, %s) "
+            "ON CONFLICT (doc_id, user_id) DO UPDATE SET role = excluded.role RETURNING doc_id",
+            (doc_id, user_id, role))
+
+    async def remove_permission(self, doc_id: str, user_id: str) -> bool:
+        if not _is_uuid(doc_id) or not _is_uuid(user_id):
+            return False
+        row = await self._one(
+            "DELETE FROM document_permissions WHERE doc_id = %s AND user_id = %s RETURNING doc_id",
+            (doc_id, user_id))
+        return row is not None
+
+    async def list_collaborators(self, doc_id: str) -> list[Collaborator]:
+        if not _is_uuid(doc_id):
+            return []
+        rows = await self._all(
+            "SELECT u.id, u.email, u.name, 'owner', u.password_hash IS NULL, 0 AS k "
+            "FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = %s "
+            "UNION ALL SELECT u.id, u.email, u.name, p.role, u.password_hash IS NULL, 1 "
+            "FROM document_permissions p JOIN users u ON u.id = p.user_id WHERE p.doc_id = %s "
+            "ORDER BY 6, 2", (doc_id, doc_id))
+        return [Collaborator(user_id=r[0], email=r[1], name=r[2], role=r[3], pending=r[4])
+                for r in rows]
+
+    async def all_document_titles(self) -> list[tuple[str, str]]:
+        rows = await self._all("SELECT id, title FROM documents ORDER BY created_at")
+        return [(r[0], r[1]) for r in rows]
+
+    # --- replicas --------------------------------------------------------------------------------
+
+    async def bind_replica(self, replica_id: str, user_id: str) -> str:
+        async with self._conn() as conn:
+            await conn.execute(
+                "INSERT INTO replicas (replica_id, user_id) VALUES (%s, %s) "
+                "ON CONFLICT (replica_id) DO NOTHING", (replica_id, user_id))
+            cur = await conn.execute("SELECT user_id FROM replicas WHERE replica_id = %s",
+                                     (replica_id,))
+            row = await cur.fetchone()
+            assert row is not None
+            return str(row[0])
+
+    # --- ops log ---------------------------------------------------------------------------------
+
+    async def append_ops(self, doc_id: str, entries: Sequence[NewLogEntry]) -> int:
+        if not entries:
+            raise DocStreamError("append_ops needs at least one entry")
+        if not _is_uuid(doc_id):
+            raise NotFoundError("the document no longer exists")
+        n = len(entries)
+        async with self._conn() as conn, conn.transaction():
+            cur = await conn.execute(
+                "UPDATE documents SET seq = seq + %s, updated_at = now() WHERE id = %s "
+                "RETURNING seq", (n, doc_id))
+            row = await cur.fetchone()
+            if row is None:
+                raise NotFoundError("the document no longer exists")
+            last = int(row[0])
+            first = last - n + 1
+            async with conn.cursor() as c:
+                await c.executemany(
+                    "INSERT INTO ops_log (doc_id, seq, user_id, replica, counter_lo, counter_hi, "
+                    "payload, kind, position, length, preview) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    [(doc_id, first + i, e.user_id, e.replica, e.counter_lo, e.counter_hi,
+                      e.payload, e.kind, e.position, e.length, e.preview)
+                     for i, e in enumerate(entries)])
+            return last
+
+    async def read_ops(
+        self, doc_id: str, after_seq: int, limit: int | None = None
+    ) -> list[LogEntry]:
+        if not _is_uuid(doc_id):
+            return []
+        rows = await self._all(
+            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
+            "WHERE l.doc_id = %s AND l.seq > %s ORDER BY l.seq LIMIT %s",
+            (doc_id, after_seq, limit))
+        return [_log(r) for r in rows]
+
+    async def read_history(
+        self, doc_id: str, before_seq: int | None, limit: int
+    ) -> list[LogEntry]:
+        if not _is_uuid(doc_id):
+            return []
+        bound = (1 << 62) if before_seq is None else before_seq
+        rows = await self._all(
+            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
+            "WHERE l.doc_id = %s AND l.seq < %s ORDER BY l.seq DESC LIMIT %s",
+            (doc_id, bound, limit))
+        return [_log(r) for r in rows]
+
+    async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
+        row = await self._one(
+            "SELECT seq FROM ops_log WHERE doc_id = %s AND replica = %s AND counter_hi >= %s "
+            "AND counter_lo <= %s ORDER BY counter_hi LIMIT 1", (doc_id, replica, counter, counter))
+        return int(row[0]) if row else None
+
+    async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
+        row = await self._one(
+            "SELECT seq FROM ops_log WHERE doc_id = %s AND replica = %s AND payload = %s "
+            "ORDER BY seq DESC LIMIT 1", (doc_id, replica, payload))
+        return int(row[0]) if row else None
+
+    async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO snapshots (doc_id, seq, state) VALUES (%s, %s, %s) "
+                "ON CONFLICT (doc_id, seq) DO NOTHING", (doc_id, seq, state))
+            await conn.execute(
+                "DELETE FROM snapshots WHERE doc_id = %s AND seq NOT IN (SELECT seq FROM snapshots "
+                "WHERE doc_id = %s ORDER BY seq DESC LIMIT %s)", (doc_id, doc_id, keep))
+
+    async def latest_snapshot(self, doc_id: str) -> Snapshot | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(
+            "SELECT doc_id, seq, state, created_at FROM snapshots WHERE doc_id = %s "
+            "ORDER BY seq DESC LIMIT 1", (doc_id,))
+        if row is None:
+            return None
+        return Snapshot(doc_id=row[0], seq=row[1], state=bytes(row[2]), created_at=row[3])
+
+    # --- versions --------------------------------------------------------------------------------
+
+    async def create_version(
+        self, doc_id: str, seq: int, text: str, kind: Literal["auto", "named"],
+        label: str | None, author_id: str | None, keep: int,
+    ) -> VersionRecord:
+        if not _is_uuid(doc_id):
+            raise NotFoundError("the document no longer exists")
+        async with self._conn() as conn, conn.transaction():
+            cur = await conn.execute("SELECT 1 FROM documents WHERE id = %s FOR UPDATE", (doc_id,))
+            if await cur.fetchone() is None:
+                raise NotFoundError("the document no longer exists")
+            cur = await conn.execute(
+                "INSERT INTO versions (doc_id, version, seq, kind, label, author_id, text, length) "
+                "SELECT %s, COALESCE(MAX(version), 0) + 1, %s, %s, %s, %s, %s, %s "
+                "FROM versions WHERE doc_id = %s RETURNING doc_id, version, seq, kind, label, "
+                "author_id, length, created_at, NULL",
+                (doc_id, seq, kind, label, author_id, text, len(text), doc_id))
+            row = await cur.fetchone()
+            assert row is not None
+            await conn.execute(
+                "DELETE FROM versions WHERE doc_id = %s AND kind = %s AND version NOT IN ("
+                "SELECT version FROM versions WHERE doc_id = %s AND kind = %s "
+                "ORDER BY version DESC LIMIT %s)", (doc_id, kind, doc_id, kind, keep))
+            return _version(row, with_text=False)
+
+    async def list_versions(self, doc_id: str) -> list[VersionRecord]:
+        if not _is_uuid(doc_id):
+            return []
+        rows = await self._all(
+            "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, NULL "
+            "FROM versions WHERE doc_id = %s ORDER BY version DESC", (doc_id,))
+        return [_version(r, with_text=False) for r in rows]
+
+    async def get_version(self, doc_id: str, version: int) -> VersionRecord | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(
+            "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, text "
+            "FROM versions WHERE doc_id = %s AND version = %s", (doc_id, version))
+        return _version(row, with_text=True) if row else None
