@@ -122,3 +122,15 @@ class ConfigurationError(DocStreamError):
     """Settings that cannot work together; raised at start-up with a clear message."""
 
     code = "configuration"
+
+
+class PersistenceError(DocStreamError):
+    """Local files (the typeahead WAL and snapshots) cannot be written, read or trusted."""
+
+    code = "persistence"
+
+
+class UnsupportedFormatError(PersistenceError):
+    """A stored file in a format or version this build does not read (written by a newer build?)."""
+
+    code = "unsupported_format"

@@ -1,0 +1,327 @@
+"""The typeahead trie: case-insensitive prefix and fuzzy suggestions by frequency, LRU-bounded.
+
+Pure and synchronous: no I/O, no locks (one thread at a time; :class:`DurableTrie` adds persistence
+and locking). Words are any non-blank Unicode text.
+
+- **Keys.** A word's key is ``NFC(casefold(word))``, so ``"Straße"``, ``"STRASSE"`` and
+  ``"strasse"`` are one key, as are a precomposed ``"é"`` and ``"e"`` + combining acute. Queries
+  are folded the same way. A key remembers the spelling of the most recent :meth:`Trie.insert`
+  or :meth:`Trie.select`.
+- **Ranking.** Frequency descending, then key by code point (keys are unique: a total order).
+- **Recency.** :meth:`Trie.insert` and :meth:`Trie.select` make a word the most recently used;
+  queries (:meth:`Trie.suggest`, :meth:`Trie.frequency`, ...) do not. When ``max_words`` words are
+  stored, adding a new one evicts the least recently used.
+- **Cost.** insert/select/remove/evict: O(key length + depth * branching); ``suggest``: O(depth *
+  branching * limit * log) thanks to the per-node best entry (see :mod:`docstream.typeahead.node`),
+  independent of how many words share the prefix.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+import msgspec
+
+from docstream.errors import InvalidInputError
+from docstream.typeahead.fuzzy import MIN_FUZZY_LENGTH, fuzzy_roots
+from docstream.typeahead.node import Entry, Node, best_first, better, locate, recompute_best
+
+
+class Suggestion(msgspec.Struct, frozen=True, gc=False):
+    """One suggested word (in its stored spelling) and how often it was selected."""
+
+    word: str
+    frequency: int
+
+
+def fold(text: str) -> str:
+    """The case- and normalization-insensitive key of ``text``."""
+    return unicodedata.normalize("NFC", text.casefold())
+
+
+def check_word(word: object) -> str:
+    """Validate a word to be stored and return its key.
+
+    Raises:
+        InvalidInputError: not a string, empty, whitespace only, or not encodable (lone surrogates).
+    """
+    if not isinstance(word, str):
+        raise InvalidInputError(f"a typeahead word must be a string, not {type(word).__name__}")
+    if not word or word.isspace():
+        raise InvalidInputError("a typeahead word must not be empty or whitespace only")
+    try:
+        word.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError("a typeahead word must be valid Unicode text") from None
+    return fold(word)
+
+
+def _check_limit(limit: int) -> None:
+    if not isinstance(limit, int) or limit < 0:
+        raise InvalidInputError(f"limit must be a non-negative integer, not {limit!r}")
+
+
+class Trie:
+    """A bounded, case-insensitive word store with ranked prefix and fuzzy suggestions.
+
+    Args:
+        max_words: the most words kept; adding one more evicts the least recently used.
+
+    Raises:
+        InvalidInputError: ``max_words`` below 1.
+    """
+
+    def __init__(self, max_words: int) -> None:
+        if not isinstance(max_words, int) or max_words < 1:
+            raise InvalidInputError(f"max_words must be a positive integer, not {max_words!r}")
+        self.max_words = max_words
+        self._root = Node("", None)
+        # Key -> entry, least recently used first.
+        self._lru: OrderedDict[str, Entry] = OrderedDict()
+
+    @classmethod
+    def from_items(cls, max_words: int, items: Iterable[tuple[str, int]]) -> Trie:
+        """Rebuild a trie from ``(word, frequency)`` pairs, least recently used first.
+
+        The result has exactly these frequencies, spellings and recency order, as if the words had
+        been inserted in this order (so past ``max_words`` the earliest are evicted). A key that
+        appears twice takes the later spelling, frequency and position.
+
+        Raises:
+            InvalidInputError: an invalid word or a frequency below 1.
+        """
+        trie = cls(max_words)
+        for word, frequency in items:
+            if not isinstance(frequency, int) or frequency < 1:
+                raise InvalidInputError(f"frequency must be a positive integer, not {frequency!r}")
+            trie._touch(check_word(word), word, frequency=frequency)
+        return trie
+
+    # --- mutations ---------------------------------------------------------------------------
+
+    def insert(self, word: str) -> None:
+        """Add ``word`` with frequency 1, or keep its frequency if present; it becomes most recent.
+
+        Raises:
+            InvalidInputError: see :func:`check_word`.
+        """
+        self._touch(check_word(word), word, increment=0)
+
+    def select(self, word: str) -> int:
+        """Count one more use of ``word`` (adding it with frequency 1 if absent); it becomes most
+        recent. Returns the new frequency.
+
+        Raises:
+            InvalidInputError: see :func:`check_word`.
+        """
+        return self._touch(check_word(word), word, increment=1).frequency
+
+    def remove(self, word: str) -> bool:
+        """Forget ``word``; return whether it was stored."""
+        if not isinstance(word, str):
+            return False
+        entry = self._lru.pop(fold(word), None)
+        if entry is None:
+            return False
+        self._detach(entry)
+        return True
+
+    def clear(self) -> None:
+        """Forget every word."""
+        self._root = Node("", None)
+        self._lru.clear()
+
+    # --- queries -----------------------------------------------------------------------------
+
+    def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        """Up to ``limit`` words starting with ``prefix`` (case-insensitively), best ranked first.
+
+        An empty prefix ranks every word.
+
+        Raises:
+            InvalidInputError: ``prefix`` not a string, or ``limit`` negative.
+        """
+        key = self._query_key(prefix)
+        _check_limit(limit)
+        node = locate(self._root, key)
+        if node is None:
+            return []
+        return [Suggestion(e.word, e.frequency) for e in best_first((node,), limit)]
+
+    def fuzzy_suggest(self, query: str, limit: int) -> list[Suggestion]:
+        """Like :meth:`suggest`, then words whose prefix is one edit away from ``query``.
+
+        Exact-prefix matches come first; fuzzy ones fill the rest of ``limit`` in the same ranking.
+        An edit is a substitution, insertion, deletion, or transposition of adjacent characters.
+        Queries of one or two characters (after folding) are answered by exact prefix only.
+
+        Raises:
+            InvalidInputError: ``query`` not a string, or ``limit`` negative.
+        """
+        key = self._query_key(query)
+        _check_limit(limit)
+        exact_node = locate(self._root, key)
+        exact = best_first((exact_node,), limit) if exact_node is not None else []
+        if len(exact) < limit and len(key) >= MIN_FUZZY_LENGTH:
+            roots = fuzzy_roots(self._root, key, exact_node)
+            exact += best_first(roots, limit - len(exact), skip=exact_node)
+        return [Suggestion(e.word, e.frequency) for e in exact]
+
+    def frequency(self, word: str) -> int:
+        """How often ``word`` was selected (1 once inserted); 0 if it is not stored."""
+        if not isinstance(word, str):
+            return 0
+        entry = self._lru.get(fold(word))
+        return 0 if entry is None else entry.frequency
+
+    def get(self, word: str) -> Suggestion | None:
+        """The stored spelling and frequency of ``word``, or None."""
+        if not isinstance(word, str):
+            return None
+        entry = self._lru.get(fold(word))
+        return None if entry is None else Suggestion(entry.word, entry.frequency)
+
+    def items_lru(self) -> list[tuple[str, int]]:
+        """All ``(word, frequency)``, least recently used first; the input of :meth:`from_items`."""
+        return [(e.word, e.frequency) for e in self._lru.values()]
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and fold(word) in self._lru
+
+    def __iter__(self) -> Iterator[str]:
+        """The stored spellings, least recently used first."""
+        return (e.word for e in self._lru.values())
+
+    def node_count(self) -> int:
+        """The number of tree nodes below the root (introspection for tests and memory checks)."""
+        count = -1
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            count += 1
+            stack.extend(node.children.values())
+        return count
+
+    # --- internals ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _query_key(text: object) -> str:
+        if not isinstance(text, str):
+            raise InvalidInputError(
+                f"a typeahead query must be a string, not {type(text).__name__}"
+            )
+        return fold(text)
+
+    def _touch(
+        self, key: str, word: str, *, increment: int = 0, frequency: int | None = None
+    ) -> Entry:
+        """Store or update ``key``, make it most recent, and keep the ``best`` on its path exact."""
+        entry = self._lru.get(key)
+        if entry is None:
+            if len(self._lru) >= self.max_words:
+                _, evicted = self._lru.popitem(last=False)
+                self._detach(evicted)
+            node = self._node_for(key)
+            entry = Entry(key, word, 1 if frequency is None else frequency, node)
+            node.entry = entry
+            self._lru[key] = entry
+            self._promote(node, entry)
+            return entry
+        self._lru.move_to_end(key)
+        entry.word = word
+        if frequency is not None and frequency < entry.frequency:
+            # Only from_items with a repeated key lowers a frequency: recompute the path.
+            entry.frequency = frequency
+            self._demote(entry.node, entry)
+        elif frequency is not None or increment:
+            entry.frequency = entry.frequency + increment if frequency is None else frequency
+            self._promote(entry.node, entry)
+        return entry
+
+    def _node_for(self, key: str) -> Node:
+        """The node that ends exactly at ``key``, splitting an edge or adding a leaf as needed."""
+        node = self._root
+        i = 0
+        n = len(key)
+        while i < n:
+            child = node.children.get(key[i])
+            if child is None:
+                leaf = Node(key[i:], node)
+                node.children[key[i]] = leaf
+                return leaf
+            edge = child.edge
+            j = 1  # edge[0] == key[i] by the dict key
+            limit = min(len(edge), n - i)
+            while j < limit and edge[j] == key[i + j]:
+                j += 1
+            if j == len(edge):
+                node = child
+                i += j
+                continue
+            # Split the edge: a new middle node takes edge[:j]; the child keeps its identity.
+            middle = Node(edge[:j], node)
+            middle.best = child.best
+            node.children[key[i]] = middle
+            child.edge = edge[j:]
+            child.parent = middle
+            middle.children[child.edge[0]] = child
+            node = middle
+            i += j
+        return node
+
+    @staticmethod
+    def _promote(node: Node | None, entry: Entry) -> None:
+        """``entry`` was added or ranks higher than before: raise it along the path to the root."""
+        while node is not None:
+            best = node.best
+            if best is not entry:
+                if best is not None and not better(entry, best):
+                    return
+                node.best = entry
+            node = node.parent
+
+    @staticmethod
+    def _demote(node: Node | None, entry: Entry) -> None:
+        """``entry`` was removed or ranks lower than before: recompute where it was the best."""
+        while node is not None and node.best is entry:
+            node.best = recompute_best(node)
+            node = node.parent
+        # Above the last recomputed node, ``entry`` may now be beaten by nothing it used to beat,
+        # but it was not the best there, so nothing changes.
+
+    def _detach(self, entry: Entry) -> None:
+        """Take ``entry`` out of the tree, prune nodes left empty, and fix the bests above."""
+        node = entry.node
+        node.entry = None
+        parent = node.parent
+        assert parent is not None  # the root never holds an entry: keys are non-empty
+        if not node.children:
+            del parent.children[node.edge[0]]
+            if parent.parent is not None and parent.entry is None and len(parent.children) == 1:
+                self._merge_into_child(parent)
+                start = parent.parent
+            else:
+                start = parent
+        elif len(node.children) == 1:
+            self._merge_into_child(node)
+            start = parent
+        else:
+            start = node
+        self._demote(start, entry)
+
+    @staticmethod
+    def _merge_into_child(node: Node) -> None:
+        """Replace a word-less node with one child by that child (which keeps its identity)."""
+        parent = node.parent
+        assert parent is not None
+        (child,) = node.children.values()
+        child.edge = node.edge + child.edge
+        child.parent = parent
+        parent.children[child.edge[0]] = child
+        node.parent = None
+        node.children = {}
