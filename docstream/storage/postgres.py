@@ -359,7 +359,7 @@ class PostgresDocumentStore(DocumentStore):
         if not _is_uuid(doc_id):
             return []
         rows = await self._all(
-            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
+            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id::text = l.user_id "
             "WHERE l.doc_id = %s AND l.seq > %s ORDER BY l.seq LIMIT %s",
             (doc_id, after_seq, limit))
         return [_log(r) for r in rows]
@@ -371,7 +371,7 @@ class PostgresDocumentStore(DocumentStore):
             return []
         bound = (1 << 62) if before_seq is None else before_seq
         rows = await self._all(
-            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
+            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id::text = l.user_id "
             "WHERE l.doc_id = %s AND l.seq < %s ORDER BY l.seq DESC LIMIT %s",
             (doc_id, bound, limit))
         return [_log(r) for r in rows]

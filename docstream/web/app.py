@@ -1,17 +1,119 @@
-"""The Litestar application factory."""
+"""The Litestar application factory.
+
+``create_app(settings)`` returns a Litestar app whose lifespan builds the services (``bootstrap``)
+and closes them on shutdown. Two raw ASGI layers wrap Litestar's own handler so that *every* response,
+including unknown routes and wrong methods, carries ``X-Request-Id`` and counts against the rate limit.
+"""
 
 from __future__ import annotations
 
-from litestar import Litestar, get
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
+from litestar import Litestar, get
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+
+from docstream import __version__
+from docstream.bootstrap import Services, build
 from docstream.settings import Settings
+from docstream.web.deps import DEPENDENCIES
+from docstream.web.errors import EXCEPTION_HANDLERS
+from docstream.web.middleware import (
+    FixedWindowCounter,
+    RateLimitMiddleware,
+    RequestIdFilter,
+    RequestIdMiddleware,
+    TrustedProxies,
+)
+from docstream.web.routes import auth, documents, sharing
+from docstream.web.schemas import HealthOut
+
+log = logging.getLogger("docstream")
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr with the request id on every line (idempotent)."""
+    root = logging.getLogger()
+    if not any(getattr(h, "_docstream", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(RequestIdFilter())
+        handler._docstream = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level.upper())
+
+
+class _SwappableCounter:
+    """The rate limiter's counter; bootstrap swaps in the Redis one when Redis is configured."""
+
+    def __init__(self) -> None:
+        self.target: Any = FixedWindowCounter()
+
+    async def hit(self, key: str, window: int) -> int:
+        count: int = await self.target.hit(key, window)
+        return count
+
+
+@get("/health", summary="Liveness and dependencies", tags=["health"])
+async def health(services: Services) -> HealthOut:
+    try:
+        await asyncio.wait_for(services.store.ping(), 2.0)
+        db = "ok"
+    except Exception:  # any failure means "not ok"; the details are in the log
+        log.warning("health: the database does not answer", exc_info=True)
+        db = "unavailable"
+    redis = "disabled"
+    checker = services.extras.get("redis_health")
+    if checker is not None:
+        redis = await checker()
+    status = "ok" if db == "ok" and redis in ("ok", "disabled") else "degraded"
+    details = {k: v() for k, v in services.extras.get("health_details", {}).items()}
+    return HealthOut(status=status, db=db, redis=redis, version=__version__, details=details)
 
 
 def create_app(settings: Settings) -> Litestar:
     """Build the ASGI application for ``settings``."""
+    configure_logging(settings.log_level)
+    counter = _SwappableCounter()
 
-    @get("/health", sync_to_thread=False)
-    def health() -> dict[str, str]:
-        return {"status": "ok", "db": "ok", "redis": "disabled" if not settings.redis_url else "ok"}
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with build(settings) as services:
+            app.state.services = services
+            limiter_counter = services.extras.get("rate_limit_counter")
+            if limiter_counter is not None:
+                counter.target = limiter_counter
+            log.info("DocStream %s ready (%s)", __version__,
+                     "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}")
+            yield
+            log.info("DocStream shutting down")
 
-    return Litestar(route_handlers=[health])
+    app = Litestar(
+        route_handlers=[health, auth.router, documents.router, sharing.router],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        cors_config=CORSConfig(
+            allow_origins=list(settings.allowed_origins),
+            allow_credentials=True,
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+        ),
+        openapi_config=OpenAPIConfig(title="DocStream", version=__version__, path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+    )
+    app.asgi_handler = RequestIdMiddleware(  # type: ignore[assignment]
+        RateLimitMiddleware(
+            app.asgi_handler,  # type: ignore[arg-type]
+            limit=settings.rate_limit_per_minute,
+            proxies=TrustedProxies(settings.trusted_proxies),
+            counter=counter,
+        )
+    )
+    return app

@@ -30,16 +30,17 @@ CREATE TABLE document_permissions (
 );
 CREATE INDEX document_permissions_user ON document_permissions(user_id);
 
+-- A replica id is bound to the first user (or guest: "guest-...") that uses it.
 CREATE TABLE replicas (
     replica_id text PRIMARY KEY,
-    user_id    uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_id    text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
 CREATE TABLE ops_log (
     doc_id     uuid NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     seq        bigint NOT NULL,
-    user_id    uuid NOT NULL,
+    user_id    text NOT NULL,                    -- a user id, or "guest-..." on public documents
     replica    text NOT NULL,
     counter_lo bigint,
     counter_hi bigint,
@@ -67,7 +68,7 @@ CREATE TABLE versions (
     seq        bigint NOT NULL,
     kind       text NOT NULL CHECK (kind IN ('auto', 'named')),
     label      text,
-    author_id  uuid,
+    author_id  text,
     text       text NOT NULL,
     length     integer NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),

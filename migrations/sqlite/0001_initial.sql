@@ -31,10 +31,10 @@ CREATE TABLE document_permissions (
 );
 CREATE INDEX document_permissions_user ON document_permissions(user_id);
 
--- A replica id is bound to the first user that uses it.
+-- A replica id is bound to the first user (or guest: "guest-...") that uses it.
 CREATE TABLE replicas (
     replica_id TEXT PRIMARY KEY,
-    user_id    TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_id    TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
 
@@ -42,7 +42,7 @@ CREATE TABLE replicas (
 CREATE TABLE ops_log (
     doc_id     TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     seq        INTEGER NOT NULL,
-    user_id    TEXT NOT NULL,
+    user_id    TEXT NOT NULL,                    -- a user id, or "guest-..." on public documents
     replica    TEXT NOT NULL,
     counter_lo INTEGER,                          -- smallest counter the message's inserts create
     counter_hi INTEGER,                          -- largest; NULL for a delete-only message

@@ -1,0 +1,64 @@
+"""The composition root: the only place that picks concrete backends and wires services together.
+
+``build(settings)`` is an async context manager that opens every long-lived part in order and closes
+them in reverse order on the way out (stores, brokers, the hub, typeahead services).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from docstream.collab.loader import StoredTexts
+from docstream.services.auth import AuthService, load_or_create_secret
+from docstream.services.documents import DocumentService, TextSource
+from docstream.settings import Settings
+from docstream.storage.base import DocumentStore
+
+log = logging.getLogger("docstream")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: DocumentStore
+    auth: AuthService
+    documents: DocumentService
+    texts: TextSource
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def make_store(settings: Settings) -> DocumentStore:
+    if settings.uses_postgres:
+        from docstream.storage.postgres import PostgresDocumentStore
+
+        assert settings.database_url is not None
+        return PostgresDocumentStore(settings.database_url, min_size=settings.db_pool_min,
+                                     max_size=settings.db_pool_max)
+    from docstream.storage.sqlite import SqliteDocumentStore
+
+    return SqliteDocumentStore(settings.sqlite_path)
+
+
+def jwt_secret(settings: Settings) -> str:
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    # Settings.validated() refuses PostgreSQL without a secret; embedded mode keeps its own.
+    return load_or_create_secret(settings.data_dir)
+
+
+@asynccontextmanager
+async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        store = await stack.enter_async_context(make_store(settings))
+        if migrate:
+            applied = await store.migrate()
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+        auth = AuthService(store, settings, jwt_secret(settings))
+        documents = DocumentService(store)
+        yield Services(settings=settings, store=store, auth=auth, documents=documents,
+                       texts=StoredTexts(store))

@@ -1,0 +1,39 @@
+"""One module-level encoder and one decoder per direction.
+
+``decode_client_frame`` turns any bytes or text into a ``ClientFrame`` or raises a
+``ProtocolError`` / ``TooLargeError`` with a message a client author can act on; it never lets a
+``msgspec`` or ``UnicodeDecodeError`` escape.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from docstream.errors import ProtocolError, TooLargeError
+from docstream.protocol.messages import ClientFrame, ServerFrame
+
+_client_decoder = msgspec.json.Decoder(ClientFrame)
+_server_decoder = msgspec.json.Decoder(ServerFrame)
+encoder = msgspec.json.Encoder()
+
+
+def encode(frame: msgspec.Struct) -> bytes:
+    return encoder.encode(frame)
+
+
+def decode_client_frame(data: bytes | str, max_bytes: int) -> ClientFrame:
+    if len(data) > max_bytes:
+        raise TooLargeError(f"frame of {len(data)} bytes exceeds the limit of {max_bytes}")
+    try:
+        return _client_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"invalid frame: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"malformed JSON: {exc}") from None
+
+
+def decode_server_frame(data: bytes | str) -> ServerFrame:
+    try:
+        return _server_decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"invalid server frame: {exc}") from None

@@ -1,0 +1,61 @@
+"""Litestar dependencies: the services and the caller's identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.di import Provide
+
+from docstream.bootstrap import Services
+from docstream.errors import UnauthorizedError
+from docstream.services.auth import Identity
+
+AUTH_COOKIE = "docstream_access"
+
+
+def bearer_token(headers: Any, cookies: Any, query: Any = None) -> str | None:
+    header = headers.get("authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthorizedError("the Authorization header must be 'Bearer <token>'")
+        return str(token.strip())
+    if query is not None:
+        token = query.get("token")
+        if token:
+            return str(token)
+    cookie = cookies.get(AUTH_COOKIE)
+    return str(cookie) if cookie else None
+
+
+def services_of(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+async def _services(request: Request[Any, Any, Any]) -> Services:
+    return services_of(request)
+
+
+async def _caller(request: Request[Any, Any, Any]) -> Identity:
+    token = bearer_token(request.headers, request.cookies)
+    if token is None:
+        raise UnauthorizedError("sign in first: send 'Authorization: Bearer <access token>'")
+    user = await services_of(request).auth.authenticate(token)
+    return Identity(user_id=user.id, name=user.name)
+
+
+async def _optional_caller(request: Request[Any, Any, Any]) -> Identity | None:
+    token = bearer_token(request.headers, request.cookies)
+    if token is None:
+        return None
+    user = await services_of(request).auth.authenticate(token)
+    return Identity(user_id=user.id, name=user.name)
+
+
+DEPENDENCIES = {
+    "services": Provide(_services),
+    "caller": Provide(_caller),
+    "maybe_caller": Provide(_optional_caller),
+}

@@ -1,0 +1,158 @@
+"""The one place that maps DocStream errors to HTTP statuses, REST codes and WebSocket close codes.
+
+REST errors are ``{"error": {"code", "message"}}`` (PROTOCOL.md §4), with an optional ``details``
+list for validation failures. Two codes extend PROTOCOL.md's list: ``METHOD_NOT_ALLOWED`` (405) and
+``SERVICE_UNAVAILABLE`` (503, the database or Redis is unreachable; retry later). Messages never
+contain stack traces or SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from docstream.errors import (
+    BrokerError,
+    ConflictError,
+    DocStreamError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    RateLimitedError,
+    StorageError,
+    TooLargeError,
+    UnauthorizedError,
+)
+
+log = logging.getLogger("docstream.web")
+
+# Most specific first.
+_MAPPING: list[tuple[type[DocStreamError], int, str]] = [
+    (UnauthorizedError, 401, "UNAUTHORIZED"),
+    (ForbiddenError, 403, "FORBIDDEN"),
+    (NotFoundError, 404, "NOT_FOUND"),
+    (ConflictError, 409, "CONFLICT"),
+    (TooLargeError, 413, "PAYLOAD_TOO_LARGE"),
+    (InvalidInputError, 400, "VALIDATION_ERROR"),
+    (RateLimitedError, 429, "RATE_LIMIT_EXCEEDED"),
+    (StorageError, 503, "SERVICE_UNAVAILABLE"),
+    (BrokerError, 503, "SERVICE_UNAVAILABLE"),
+]
+
+_BY_STATUS: dict[int, str] = {
+    400: "VALIDATION_ERROR",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    429: "RATE_LIMIT_EXCEEDED",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+#: WebSocket close codes (PROTOCOL.md §2).
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_HELLO_TIMEOUT = 4408
+CLOSE_RATE_LIMITED = 4429
+CLOSE_TOO_LARGE = 1009
+CLOSE_SERVER_ERROR = 1011
+CLOSE_GOING_AWAY = 1001
+
+
+class ErrorBody(msgspec.Struct, omit_defaults=True):
+    code: str
+    message: str
+    details: list[str] | None = msgspec.field(default=None)
+
+
+class ErrorEnvelope(msgspec.Struct):
+    error: ErrorBody
+
+
+def status_and_code(exc: DocStreamError) -> tuple[int, str]:
+    for cls, status, code in _MAPPING:
+        if isinstance(exc, cls):
+            return status, code
+    return 500, "INTERNAL_ERROR"
+
+
+def close_code(exc: DocStreamError) -> int:
+    """The WebSocket close code for an error that ends a connection."""
+    if isinstance(exc, UnauthorizedError):
+        return CLOSE_UNAUTHENTICATED
+    if isinstance(exc, ForbiddenError):
+        return CLOSE_FORBIDDEN
+    if isinstance(exc, NotFoundError):
+        return CLOSE_NOT_FOUND
+    if isinstance(exc, RateLimitedError):
+        return CLOSE_RATE_LIMITED
+    if isinstance(exc, TooLargeError):
+        return CLOSE_TOO_LARGE
+    return CLOSE_SERVER_ERROR
+
+
+def error_body(code: str, message: str, details: list[str] | None = None) -> bytes:
+    return msgspec.json.encode(ErrorEnvelope(ErrorBody(code, message, details)))
+
+
+def _response(status: int, code: str, message: str, details: list[str] | None = None,
+              headers: dict[str, str] | None = None) -> Response[bytes]:
+    return Response(error_body(code, message, details), status_code=status,
+                    media_type="application/json", headers=headers)
+
+
+def handle_docstream_error(request: Request[Any, Any, Any], exc: DocStreamError) -> Response[bytes]:
+    status, code = status_and_code(exc)
+    headers = None
+    if isinstance(exc, RateLimitedError):
+        headers = {"Retry-After": str(max(1, int(exc.retry_after + 0.999)))}
+    if status >= 500:
+        log.error("%s %s failed: %r", request.method, request.url.path, exc,
+                  exc_info=exc.__cause__ is not None)
+    message = exc.detail if status < 500 or status == 503 else "internal server error"
+    return _response(status, code, message, headers=headers)
+
+
+def _validation_details(exc: ValidationException) -> list[str]:
+    details: list[str] = []
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    for item in extra:
+        if isinstance(item, dict):
+            key, message = item.get("key"), item.get("message", "invalid")
+            details.append(f"{key}: {message}" if key else str(message))
+    return details
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
+        return _response(status, "INTERNAL_ERROR", "internal server error")
+    code = _BY_STATUS.get(status, "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR")
+    details = _validation_details(exc) if isinstance(exc, ValidationException) else None
+    message = exc.detail or code.replace("_", " ").lower()
+    if status == 404 and message == "Not Found":
+        message = f"no route {request.method} {request.url.path}"
+    if details:
+        message = f"invalid request: {'; '.join(details)}"
+    headers = dict(exc.headers) if exc.headers else None
+    return _response(status, code, message, details or None, headers)
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.exception("%s %s crashed", request.method, request.url.path, exc_info=exc)
+    return _response(500, "INTERNAL_ERROR", "internal server error")
+
+
+EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+    DocStreamError: handle_docstream_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

@@ -1,0 +1,165 @@
+"""Raw ASGI middleware: request ids (in every response and every log line) and the rate limit.
+
+They are plain ASGI callables rather than Litestar middleware so that they also wrap the responses
+Litestar produces for unknown routes and wrong methods.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ipaddress
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
+
+from docstream.web.errors import error_body
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("docstream.web")
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``record.request_id`` so every log line can show which request it belongs to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+class RequestIdMiddleware:
+    """Echo a sane ``X-Request-Id`` or generate one; expose it to logging."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        given = _header(scope, b"x-request-id")
+        rid = given if given and _VALID_ID.match(given) else uuid.uuid4().hex
+        token = request_id_var.set(rid)
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class TrustedProxies:
+    """Which peers may tell us the client address through ``X-Forwarded-For``."""
+
+    def __init__(self, entries: tuple[str, ...]) -> None:
+        self._networks = [ipaddress.ip_network(e, strict=False) for e in entries]
+
+    def trusts(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self._networks)
+
+    def client_ip(self, scope: Scope) -> str:
+        peer = scope.get("client")
+        address = str(peer[0]) if peer else "unknown"
+        if not self._networks or not self.trusts(address):
+            return address
+        forwarded = _header(scope, b"x-forwarded-for")
+        if not forwarded:
+            return address
+        # Walk from the nearest hop back; the first untrusted address is the client.
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            if not self.trusts(hop):
+                return hop
+        return address
+
+
+class FixedWindowCounter:
+    """In-process per-key counter for one-minute windows (the single-process default)."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, tuple[int, int]] = {}
+        self._last_sweep = 0
+
+    async def hit(self, key: str, window: int) -> int:
+        if window != self._last_sweep:
+            self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+            self._last_sweep = window
+        current = self._counts.get(key)
+        count = current[1] + 1 if current and current[0] == window else 1
+        self._counts[key] = (window, count)
+        return count
+
+
+class Counter(Protocol):
+    """A per-key counter of hits in a window; ``hit`` returns the count including this hit."""
+
+    async def hit(self, key: str, window: int) -> int: ...
+
+
+class RateLimitMiddleware:
+    """``limit`` requests per minute per client IP on the API; 429 with ``Retry-After`` beyond."""
+
+    EXEMPT = ("/health",)
+    API_PREFIXES = ("/auth", "/documents", "/suggest", "/ws", "/schema")
+
+    def __init__(self, app: ASGIApp, *, limit: int, proxies: TrustedProxies,
+                 counter: Counter, clock: Callable[[], float] = time.time) -> None:
+        self.app = app
+        self.limit = limit
+        self.proxies = proxies
+        self.counter = counter
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] not in ("http", "websocket") or not path.startswith(self.API_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        now = self.clock()
+        window = int(now // 60)
+        key = self.proxies.client_ip(scope)
+        count = await self.counter.hit(key, window)
+        if count <= self.limit:
+            await self.app(scope, receive, send)
+            return
+        retry_after = str(max(1, int((window + 1) * 60 - now + 0.999)))
+        log.info("rate limit exceeded for %s (%d requests this minute)", key, count)
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 4429})
+            return
+        body = error_body("RATE_LIMIT_EXCEEDED",
+                          f"more than {self.limit} requests per minute; retry in {retry_after} s")
+        await send({
+            "type": "http.response.start", "status": 429,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"retry-after", retry_after.encode()),
+                        (b"content-length", str(len(body)).encode())],
+        })
+        await send({"type": "http.response.body", "body": body})
