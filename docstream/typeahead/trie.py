@@ -302,9 +302,10 @@ class Trie:
         assert parent is not None  # the root never holds an entry: keys are non-empty
         if not node.children:
             del parent.children[node.edge[0]]
-            if parent.parent is not None and parent.entry is None and len(parent.children) == 1:
+            grandparent = parent.parent
+            if grandparent is not None and parent.entry is None and len(parent.children) == 1:
                 self._merge_into_child(parent)
-                start = parent.parent
+                start = grandparent
             else:
                 start = parent
         elif len(node.children) == 1:

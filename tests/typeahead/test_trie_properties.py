@@ -1,0 +1,54 @@
+"""The trie against the slow model, over random operation sequences on a tiny, clashing alphabet."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from docstream.typeahead import Trie
+from tests.typeahead.model import ModelTrie, audit
+
+# Case variants, "ß" (folds to "ss") and a combining accent make keys clash.
+ALPHABET = "abAB sß\u0301é"
+word_text = st.text(alphabet=ALPHABET, min_size=1, max_size=6).filter(lambda w: not w.isspace())
+query_text = st.text(alphabet=ALPHABET, max_size=5)
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), word_text),
+        st.tuples(st.just("select"), word_text),
+        st.tuples(st.just("remove"), word_text),
+        st.tuples(st.just("suggest"), query_text, st.integers(0, 8)),
+        st.tuples(st.just("fuzzy"), query_text, st.integers(0, 8)),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(max_words=st.integers(1, 8), ops=operations)
+def test_trie_behaves_like_the_model(max_words: int, ops: list[tuple[object, ...]]) -> None:
+    trie = Trie(max_words)
+    model = ModelTrie(max_words)
+    for op in ops:
+        name = op[0]
+        if name == "insert":
+            trie.insert(str(op[1]))
+            model.insert(str(op[1]))
+        elif name == "select":
+            trie.select(str(op[1]))
+            model.select(str(op[1]))
+        elif name == "remove":
+            assert trie.remove(str(op[1])) == model.remove(str(op[1]))
+        elif name == "suggest":
+            got = trie.suggest(str(op[1]), int(op[2]))  # type: ignore[call-overload]
+            assert [(s.word, s.frequency) for s in got] == model.suggest(str(op[1]), int(op[2]))  # type: ignore[call-overload]
+        else:
+            got = trie.fuzzy_suggest(str(op[1]), int(op[2]))  # type: ignore[call-overload]
+            expected = model.fuzzy_suggest(str(op[1]), int(op[2]))  # type: ignore[call-overload]
+            assert [(s.word, s.frequency) for s in got] == expected
+        audit(trie)
+    assert trie.items_lru() == model.items_lru()
+    rebuilt = Trie.from_items(max_words, trie.items_lru())
+    assert rebuilt.items_lru() == trie.items_lru()
+    audit(rebuilt)
