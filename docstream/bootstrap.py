@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from docstream.collab.loader import StoredTexts
+from docstream.collab.hub import Hub
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
 from docstream.settings import Settings
@@ -60,5 +60,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
                 log.info("applied migrations: %s", ", ".join(applied))
         auth = AuthService(store, settings, jwt_secret(settings))
         documents = DocumentService(store)
+        hub = await stack.enter_async_context(Hub(store, settings, documents))
+        documents.listeners.append(hub)
         yield Services(settings=settings, store=store, auth=auth, documents=documents,
-                       texts=StoredTexts(store))
+                       texts=hub, extras={"hub": hub})

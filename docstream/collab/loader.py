@@ -61,12 +61,3 @@ async def load_document(
     return doc, seq
 
 
-class StoredTexts:
-    """``TextSource`` for documents nobody has open: rebuild from storage."""
-
-    def __init__(self, store: DocumentStore) -> None:
-        self._store = store
-
-    async def current_text(self, doc_id: str) -> tuple[str, int]:
-        doc, seq = await load_document(self._store, doc_id)
-        return doc.text, seq

@@ -29,7 +29,7 @@ from docstream.web.middleware import (
     RequestIdMiddleware,
     TrustedProxies,
 )
-from docstream.web.routes import auth, documents, sharing
+from docstream.web.routes import auth, documents, sharing, ws
 from docstream.web.schemas import HealthOut
 
 log = logging.getLogger("docstream")
@@ -94,7 +94,8 @@ def create_app(settings: Settings) -> Litestar:
             log.info("DocStream shutting down")
 
     app = Litestar(
-        route_handlers=[health, auth.router, documents.router, sharing.router],
+        route_handlers=[health, auth.router, documents.router, sharing.router,
+                        ws.document_socket],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

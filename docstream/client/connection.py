@@ -1,0 +1,309 @@
+"""The client's transports: httpx for REST, websockets for the live document.
+
+``LiveDocument`` wraps a ``ClientSession`` (sans-I/O) with a connection loop that reconnects with
+backoff, says ``hello`` with the last applied ``seq``, re-sends every unacknowledged message and
+surfaces what happens as events (``LiveDocument.events``). Edits made while disconnected are kept
+and sent on reconnect; nothing typed is dropped unless the server refuses it permanently (then a
+``Refused`` event with ``dropped`` tells which ops).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from docstream.protocol import codec
+from docstream.protocol.messages import Peer, SubmitOps
+from docstream.protocol.session import ClientSession, Desynced, Event, Refused, Welcomed
+
+log = logging.getLogger(__name__)
+
+#: Close codes after which reconnecting cannot help.
+FINAL_CLOSE_CODES = {4403, 4404, 4400}
+
+
+class ApiError(Exception):
+    """A REST error reply (PROTOCOL.md §4)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+class DocStreamClient:
+    """REST access and a factory for live documents. Use as an async context manager."""
+
+    def __init__(self, base_url: str, *, access_token: str | None = None,
+                 timeout: float = 30.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.access_token = access_token
+        self.refresh_token: str | None = None
+        self.user: dict[str, Any] | None = None
+        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(self, method: str, path: str, json: Any = None,
+                      params: dict[str, Any] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        response = await self._http.request(method, path, json=json, params=params,
+                                            headers=headers)
+        if response.status_code >= 400:
+            try:
+                error = response.json()["error"]
+                code, message = error["code"], error["message"]
+            except (ValueError, KeyError, TypeError):
+                code, message = "HTTP_ERROR", response.text[:200]
+            raise ApiError(response.status_code, code, message)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _take_tokens(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.access_token = body["access_token"]
+        self.refresh_token = body["refresh_token"]
+        if "user" in body:
+            self.user = body["user"]
+        return body
+
+    async def register(self, email: str, password: str, name: str | None = None) -> dict[str, Any]:
+        return self._take_tokens(await self.request(
+            "POST", "/auth/register", {"email": email, "password": password, "name": name}))
+
+    async def login(self, email: str, password: str) -> dict[str, Any]:
+        return self._take_tokens(await self.request(
+            "POST", "/auth/login", {"email": email, "password": password}))
+
+    async def refresh(self) -> None:
+        if self.refresh_token is None:
+            raise ApiError(401, "UNAUTHORIZED", "no refresh token")
+        self._take_tokens(await self.request(
+            "POST", "/auth/refresh", {"refresh_token": self.refresh_token}))
+
+    async def create_document(self, title: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("POST", "/documents", {"title": title})
+        return result
+
+    async def get_document(self, doc_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", f"/documents/{doc_id}")
+        return result
+
+    async def share(self, doc_id: str, email: str, role: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request(
+            "POST", f"/documents/{doc_id}/share", {"email": email, "role": role})
+        return result
+
+    def open(self, doc_id: str, *, replica: str | None = None) -> LiveDocument:
+        return LiveDocument(self, doc_id, replica=replica)
+
+    def ws_url(self, doc_id: str) -> str:
+        scheme = "wss" if self.base_url.startswith("https") else "ws"
+        return f"{scheme}{self.base_url[self.base_url.index(':'):]}/ws/document/{doc_id}"
+
+
+class LiveDocument:
+    """A live replica of one document. ``async with`` waits for the first ``welcome``."""
+
+    def __init__(self, client: DocStreamClient, doc_id: str, *, replica: str | None = None,
+                 max_backoff: float = 2.0) -> None:
+        self.client = client
+        self.doc_id = doc_id
+        self.session = ClientSession(replica or secrets.token_urlsafe(12))
+        self.events: asyncio.Queue[Event] = asyncio.Queue()
+        self.max_backoff = max_backoff
+        self.connected = asyncio.Event()
+        self.closed_reason: tuple[int, str] | None = None
+        self._ws: ClientConnection | None = None
+        self._outbox: asyncio.Queue[str] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Condition()
+        self._stopping = False
+        self._timers: set[asyncio.Task[None]] = set()
+        self.connects = 0
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    # --- state -----------------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        return self.session.doc.text
+
+    @property
+    def seq(self) -> int:
+        return self.session.since
+
+    @property
+    def peers(self) -> dict[str, Peer]:
+        return self.session.peers
+
+    @property
+    def replica(self) -> str:
+        return self.session.replica
+
+    # --- edits -----------------------------------------------------------------------------------
+
+    def insert(self, index: int, text: str) -> None:
+        self._send(self.session.insert(index, text))
+
+    def delete(self, index: int, length: int) -> None:
+        self._send(self.session.delete(index, length))
+
+    def set_cursor(self, anchor: int, head: int | None = None) -> None:
+        self._send(self.session.cursor(anchor, head))
+
+    def _send(self, frame: msgspec.Struct | None) -> None:
+        """Queue a frame for the current connection (edits made offline wait in ``pending``)."""
+        if frame is None or self._outbox is None or not self.session.live:
+            return
+        self._outbox.put_nowait(codec.encode(frame).decode())
+
+    async def _writer(self, ws: ClientConnection, outbox: asyncio.Queue[str]) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await ws.send(await outbox.get())
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self, timeout: float = 10.0) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        waiter = asyncio.ensure_future(self.connected.wait())
+        done, _ = await asyncio.wait({waiter, self._task}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done:
+            waiter.cancel()
+            if self._task in done:
+                self._task.result()
+            raise TimeoutError(f"no welcome from the server within {timeout} s "
+                               f"(closed: {self.closed_reason})")
+
+    async def close(self) -> None:
+        self._stopping = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def disconnect(self) -> None:
+        """Drop the connection (the loop reconnects): for tests and flaky networks."""
+        if self._ws is not None:
+            asyncio.get_running_loop().create_task(self._ws.close(code=4000, reason="client drop"))
+
+    async def synced(self, timeout: float = 10.0) -> None:
+        """Wait until connected and every local edit is acknowledged."""
+        async def done() -> None:
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda: self.session.live and not self.session.pending)
+
+        await asyncio.wait_for(done(), timeout)
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        """Wait until ``predicate(self)`` is true (re-checked after every frame)."""
+        async def check() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: predicate(self))
+
+        await asyncio.wait_for(check(), timeout)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while not self._stopping:
+            headers = ({"Authorization": f"Bearer {self.client.access_token}"}
+                       if self.client.access_token else {})
+            try:
+                async with connect(self.client.ws_url(self.doc_id), additional_headers=headers,
+                                   max_size=None, compression=None) as ws:
+                    self._ws = ws
+                    self._outbox = asyncio.Queue()
+                    writer = asyncio.get_running_loop().create_task(
+                        self._writer(ws, self._outbox))
+                    backoff = 0.05
+                    try:
+                        await self._talk(ws, self._outbox)
+                    finally:
+                        writer.cancel()
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else 1006
+                self.closed_reason = (code, exc.rcvd.reason if exc.rcvd else "")
+                if code == 4401 and self.client.refresh_token:
+                    with contextlib.suppress(ApiError, httpx.HTTPError):
+                        await self.client.refresh()
+                elif code in FINAL_CLOSE_CODES:
+                    log.warning("document %s closed for good: %s", self.doc_id, self.closed_reason)
+                    self._stopping = True
+            except (OSError, InvalidStatus, TimeoutError) as exc:
+                self.closed_reason = (1006, str(exc))
+            finally:
+                self._ws = None
+                self._outbox = None
+                self.session.live = False
+                self.connected.clear()
+                await self._notify()
+            if not self._stopping:
+                await asyncio.sleep(backoff)
+                backoff = min(self.max_backoff, backoff * 2)
+
+    async def _talk(self, ws: ClientConnection, outbox: asyncio.Queue[str]) -> None:
+        await ws.send(codec.encode(self.session.hello()).decode())
+        async for data in ws:
+            frame = codec.decode_server_frame(data)
+            for event in self.session.receive(frame):
+                self.events.put_nowait(event)
+                if isinstance(event, Welcomed):
+                    self.connects += 1
+                    for msg in self.session.resend():
+                        outbox.put_nowait(codec.encode(msg).decode())
+                    self.connected.set()
+                elif isinstance(event, Desynced):
+                    log.warning("document %s: %s; reconnecting", self.doc_id, event.reason)
+                    await ws.close(code=4000, reason="desync")
+                elif isinstance(event, Refused) and event.dropped:
+                    log.error("document %s: the server refused edits for good: %s %s",
+                              self.doc_id, event.code, event.message)
+                elif isinstance(event, Refused) and event.ref in self.session.pending:
+                    self._resend_later(outbox, event.ref)
+            await self._notify()
+
+    def _resend_later(self, outbox: asyncio.Queue[str], ref: int) -> None:
+        """A transient refusal (storage down, rate limit): re-send that message after a pause."""
+        async def later() -> None:
+            await asyncio.sleep(0.5)
+            ops = self.session.pending.get(ref)
+            if ops is not None and self._outbox is outbox and self.session.live:
+                outbox.put_nowait(codec.encode(SubmitOps(ref=ref, ops=ops)).decode())
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+
+
+__all__ = ["ApiError", "DocStreamClient", "LiveDocument", "SubmitOps"]

@@ -1,0 +1,74 @@
+"""One connected WebSocket client, as the Room sees it: identity, role, replica and a send queue.
+
+Frames are queued as text and written by the socket's own sender task, so a Room never awaits a slow
+socket. The queue is bounded: a client that cannot keep up is closed (code 1013) rather than having
+frames silently dropped; it catches up by ``seq`` when it reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass
+
+from docstream.protocol.messages import Peer, RoleName, color_for
+
+CLOSE_TOO_SLOW = 1013
+CLOSE_REPLACED = 4000
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True)
+class CloseRequest:
+    code: int
+    reason: str
+
+
+class Connection:
+    """A client connection. ``replica``/``peer`` are set once its ``hello`` is accepted."""
+
+    def __init__(self, *, user_id: str, name: str, role: RoleName, guest: bool,
+                 queue_size: int) -> None:
+        self.id = next(_ids)
+        self.user_id = user_id
+        self.name = name
+        self.role: RoleName = role
+        self.guest = guest
+        self.color = color_for(user_id)
+        self.replica: str | None = None
+        self.peer: Peer | None = None
+        self.outbox: asyncio.Queue[str | CloseRequest] = asyncio.Queue(queue_size + 1)
+        self._limit = queue_size
+        self.closing: CloseRequest | None = None
+
+    def attach(self, replica: str) -> Peer:
+        self.replica = replica
+        self.peer = Peer(user_id=self.user_id, name=self.name, color=self.color, replica=replica)
+        return self.peer
+
+    @property
+    def live(self) -> bool:
+        return self.peer is not None and self.closing is None
+
+    def send(self, text: str) -> None:
+        """Queue a frame; close the connection if its queue is full (a slow consumer)."""
+        if self.closing is not None:
+            return
+        if self.outbox.qsize() >= self._limit:
+            self.close(CLOSE_TOO_SLOW, "too slow to keep up; reconnect to catch up")
+            return
+        self.outbox.put_nowait(text)
+
+    def close(self, code: int, reason: str) -> None:
+        """Ask the sender task to close the socket after what is queued (or at once if full)."""
+        if self.closing is not None:
+            return
+        self.closing = CloseRequest(code, reason)
+        if self.outbox.full() or code == CLOSE_TOO_SLOW:
+            while not self.outbox.empty():
+                self.outbox.get_nowait()
+        self.outbox.put_nowait(self.closing)
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.id} user={self.user_id} replica={self.replica} {self.role}>"

@@ -1,0 +1,198 @@
+"""The Hub: document id -> Room on this node.
+
+A Room is loaded lazily on the first join (latest snapshot + later log entries); concurrent first
+opens of one document share one load. A Room whose last client left is stopped (final snapshot and
+restore point) and dropped; a join that arrives while it stops waits for the stop to finish and then
+loads it afresh. The Hub also implements the ``DocumentListener`` hooks so that role changes,
+revocations and deletions reach live sockets, and the ``TextSource`` used by the REST API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from docstream.collab import messages as m
+from docstream.collab.connection import Connection
+from docstream.collab.loader import load_document, server_replica
+from docstream.collab.room import Room, RoomHooks
+from docstream.protocol import codec
+from docstream.protocol.messages import Hello, RoleChanged
+from docstream.services.documents import DocumentService
+from docstream.settings import Settings
+from docstream.storage.base import DocumentRecord, DocumentStore, LogEntry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_GOING_AWAY = 1001
+
+
+class Hub:
+    def __init__(self, store: DocumentStore, settings: Settings,
+                 documents: DocumentService) -> None:
+        self.store = store
+        self.settings = settings
+        self.documents = documents
+        self.rooms: dict[str, Room] = {}
+        self._loading: dict[str, asyncio.Future[Room]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._bound: dict[str, str] = {}
+        self._closing = False
+        #: Set by the cluster layer: called with (doc_id, entries) / (doc_id, action, payload).
+        self.publish_ops: Callable[[str, list[LogEntry]], Awaitable[None]] | None = None
+        self.publish_presence: Callable[[str, str, Any], Awaitable[None]] | None = None
+        self.on_room_opened: Callable[[str], Awaitable[None]] | None = None
+        self.on_room_closed: Callable[[str], Awaitable[None]] | None = None
+
+    async def __aenter__(self) -> Hub:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- rooms -----------------------------------------------------------------------------------
+
+    async def room(self, doc_id: str) -> Room:
+        """The loaded Room of a document, loading it once however many ask at the same time."""
+        while True:
+            room = self.rooms.get(doc_id)
+            if room is not None and not room.closing:
+                return room
+            if room is not None:  # being unloaded: wait, then load afresh
+                await room.closed.wait()
+                continue
+            pending = self._loading.get(doc_id)
+            if pending is not None:
+                return await asyncio.shield(pending)
+            future: asyncio.Future[Room] = asyncio.get_running_loop().create_future()
+            self._loading[doc_id] = future
+            try:
+                room = await self._load(doc_id)
+            except Exception as exc:
+                future.set_exception(exc)
+                future.exception()  # mark retrieved; the waiters re-raise it
+                raise
+            except BaseException:
+                future.cancel()
+                raise
+            finally:
+                del self._loading[doc_id]
+            self.rooms[doc_id] = room
+            self._tasks[doc_id] = asyncio.get_running_loop().create_task(
+                self._run_room(room), name=f"room-{doc_id}")
+            future.set_result(room)
+            if self.on_room_opened is not None:
+                await self.on_room_opened(doc_id)
+            return room
+
+    async def _load(self, doc_id: str) -> Room:
+        doc, seq = await load_document(self.store, doc_id, server_replica())
+        hooks = RoomHooks(
+            publish_ops=self._publish_ops,
+            publish_presence=self._publish_presence,
+            bind_replica=self._bind_replica,
+        )
+        return Room(doc_id, doc, seq, self.store, self.settings, hooks)
+
+    async def _run_room(self, room: Room) -> None:
+        try:
+            await room.run()
+        finally:
+            if self.rooms.get(room.doc_id) is room:
+                del self.rooms[room.doc_id]
+            self._tasks.pop(room.doc_id, None)
+            if self.on_room_closed is not None:
+                try:
+                    await self.on_room_closed(room.doc_id)
+                except Exception:
+                    log.exception("on_room_closed failed for %s", room.doc_id)
+
+    async def _publish_ops(self, doc_id: str, entries: list[LogEntry]) -> None:
+        if self.publish_ops is not None:
+            await self.publish_ops(doc_id, entries)
+
+    async def _publish_presence(self, doc_id: str, action: str, payload: Any) -> None:
+        if self.publish_presence is not None:
+            await self.publish_presence(doc_id, action, payload)
+
+    async def _bind_replica(self, replica: str, user_id: str) -> str:
+        bound = self._bound.get(replica)
+        if bound is None:
+            bound = await self.store.bind_replica(replica, user_id)
+            if len(self._bound) > 100_000:
+                self._bound.clear()
+            self._bound[replica] = bound
+        return bound
+
+    # --- connections -----------------------------------------------------------------------------
+
+    async def join(self, conn: Connection, doc_id: str, hello: Hello) -> Room:
+        room = await self.room(doc_id)
+        await room.inbox.put(m.JoinItem(conn, hello))
+        return room
+
+    async def with_room(self, doc_id: str, fn: Callable[[Room], Awaitable[T]]) -> T:
+        """Run ``fn`` inside the document's Room order, loading the Room if needed."""
+        room = await self.room(doc_id)
+        result: T = await room.call(fn)
+        return result
+
+    # --- TextSource ------------------------------------------------------------------------------
+
+    async def current_text(self, doc_id: str) -> tuple[str, int]:
+        room = self.rooms.get(doc_id)
+        if room is not None and not room.closing:
+            return room.doc.text, room.seq
+        doc, seq = await load_document(self.store, doc_id)
+        return doc.text, seq
+
+    # --- DocumentListener ------------------------------------------------------------------------
+
+    async def document_created(self, doc: DocumentRecord) -> None:
+        return None
+
+    async def document_renamed(self, doc: DocumentRecord) -> None:
+        return None
+
+    async def document_deleted(self, doc_id: str) -> None:
+        room = self.rooms.get(doc_id)
+        if room is None:
+            return
+        for conn in room.presence.connections():
+            conn.close(CLOSE_NOT_FOUND, "the document was deleted")
+
+    async def access_changed(self, doc_id: str, user_id: str | None) -> None:
+        room = self.rooms.get(doc_id)
+        if room is None:
+            return
+        for conn in room.presence.connections():
+            if user_id is not None and conn.user_id != user_id:
+                continue
+            role = await self.documents.role_of(doc_id, conn.user_id, conn.guest)
+            if role is None:
+                conn.close(CLOSE_FORBIDDEN, "your access to this document was revoked")
+            elif role != conn.role:
+                conn.role = role
+                conn.send(codec.encode(RoleChanged(role)).decode())
+
+    # --- shutdown --------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close every socket with 1001, then stop every Room (final snapshots)."""
+        self._closing = True
+        rooms = list(self.rooms.values())
+        for room in rooms:
+            for conn in room.presence.connections():
+                conn.close(CLOSE_GOING_AWAY, "the server is shutting down")
+        for room in rooms:
+            if not room.closed.is_set():
+                room.closing = True
+                room.inbox.put_nowait(m.Stop()) if not room.inbox.full() else None
+        tasks = list(self._tasks.values())
+        if tasks:
+            await asyncio.wait(tasks, timeout=self.settings.shutdown_timeout)

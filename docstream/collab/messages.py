@@ -1,0 +1,62 @@
+"""The items a Room's inbox holds (internal to the node; never on the wire)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from docstream.protocol.messages import Hello, SetCursor, SubmitOps
+from docstream.storage.base import LogEntry
+
+if TYPE_CHECKING:
+    from docstream.collab.connection import Connection
+    from docstream.collab.room import Room
+
+
+@dataclass(slots=True)
+class JoinItem:
+    conn: Connection
+    hello: Hello
+
+
+@dataclass(slots=True)
+class OpsItem:
+    conn: Connection
+    msg: SubmitOps
+
+
+@dataclass(slots=True)
+class CursorItem:
+    conn: Connection
+    msg: SetCursor
+
+
+@dataclass(slots=True)
+class LeaveItem:
+    conn: Connection
+
+
+@dataclass(slots=True)
+class RemoteItem:
+    entries: list[LogEntry]
+
+
+@dataclass(slots=True)
+class CallItem:
+    fn: Callable[[Room], Awaitable[Any]]
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class AutoVersionItem:
+    pass
+
+
+@dataclass(slots=True)
+class Stop:
+    pass
+
+
+Item = JoinItem | OpsItem | CursorItem | LeaveItem | RemoteItem | CallItem | AutoVersionItem | Stop

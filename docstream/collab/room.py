@@ -1,0 +1,528 @@
+"""A Room: one open document on this node — its CRDT replica, its clients, its ``seq``.
+
+Invariants (the life of an edit, ARCHITECTURE.md):
+
+1. One worker task handles the Room's inbox strictly in order; nothing else mutates the replica.
+2. ``ops`` messages waiting in the inbox are validated one by one against the replica, then stored
+   together in ONE transaction (group commit). Only after the commit is each sender acked and the
+   others told, in ``seq`` order. A message is applied to the replica atomically: if any of its ops is
+   refused, the replica is rebuilt from storage plus the batch's accepted messages, so a refused
+   message never leaves a trace.
+3. If the commit fails, nothing is acked or broadcast; the replica is rebuilt from storage and the
+   senders get an ``error`` (their ops stay in their queues and are re-sent).
+4. ``self.seq`` is the last seq applied to the replica, every entry up to it applied exactly once;
+   entries from other nodes are applied in seq order and a gap is repaired from the log.
+5. A snapshot copies the state and reads ``seq`` with no ``await`` in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from docstream.collab import messages as m
+from docstream.collab.connection import CLOSE_REPLACED, Connection
+from docstream.collab.loader import decode_payload, encode_payload, load_document, payload_json
+from docstream.collab.presence import CursorState, Presence
+from docstream.crdt import CharId, Delete, Document, Insert, Op
+from docstream.errors import (
+    CrdtError,
+    DocStreamError,
+    ForbiddenReplicaError,
+    InvalidInputError,
+    ReadOnlyError,
+    TooLargeError,
+)
+from docstream.protocol import codec
+from docstream.protocol.messages import (
+    Ack,
+    ErrorFrame,
+    PeerCursor,
+    RemoteOpsRaw,
+    SeqOpsRaw,
+    SetCursor,
+    SubmitOps,
+    UserInfo,
+    WelcomeRaw,
+)
+from docstream.protocol.messages import (
+    Presence as PresenceFrame,
+)
+from docstream.settings import Settings
+from docstream.storage.base import DocumentStore, LogEntry, NewLogEntry
+
+log = logging.getLogger(__name__)
+
+MAX_COUNTER = 2**53 - 2**17  # ids must stay exact in JavaScript numbers
+MAX_BATCH = 512
+CATCH_UP_LIMIT = 2000  # beyond this many missing entries, `welcome` carries the state instead
+
+
+def _text(frame: msgspec.Struct) -> str:
+    return codec.encode(frame).decode()
+
+
+@dataclass(slots=True)
+class _Accepted:
+    conn: Connection
+    msg: SubmitOps
+    entry: NewLogEntry
+    duplicate_of: int | None = None  # an already stored message: ack with its seq
+    payload: bytes = b""
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class RoomHooks:
+    """What a Room needs from the node around it (the Hub): fan-out and housekeeping."""
+
+    publish_ops: Callable[[str, list[LogEntry]], Awaitable[None]]
+    publish_presence: Callable[[str, str, Any], Awaitable[None]]
+    bind_replica: Callable[[str, str], Awaitable[str]]
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Room:
+    def __init__(self, doc_id: str, doc: Document, seq: int, store: DocumentStore,
+                 settings: Settings, hooks: RoomHooks) -> None:
+        self.doc_id = doc_id
+        self.doc = doc
+        self.seq = seq
+        self.store = store
+        self.settings = settings
+        self.hooks = hooks
+        self.presence = Presence()
+        self.inbox: asyncio.Queue[m.Item] = asyncio.Queue(maxsize=4 * MAX_BATCH)
+        self.snapshot_seq = seq
+        self.version_seq = seq
+        self.closing = False
+        self.closed = asyncio.Event()
+        self._state_cache: tuple[int, bytes] | None = None
+        self._recent: dict[str, list[tuple[int, int, int]]] = {}  # replica -> (lo, hi, seq)
+        self._background: set[asyncio.Task[None]] = set()
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self.dirty_words = True
+        self.needs_rebuild = False
+
+    # --- the worker ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Handle the inbox in order; stop when stopped, or when no client is left.
+
+        The decision to close is taken synchronously with the emptiness check, and the Hub checks
+        ``closing`` and enqueues a join without awaiting in between, so a join is never lost.
+        """
+        try:
+            while True:
+                item = await self.inbox.get()
+                if isinstance(item, m.Stop):
+                    break
+                if isinstance(item, m.OpsItem):
+                    batch = [item]
+                    while len(batch) < MAX_BATCH and isinstance(self._peek(), m.OpsItem):
+                        batch.append(self.inbox.get_nowait())  # type: ignore[arg-type]
+                    await self._guard(self._handle_ops(batch), batch[0].conn)
+                else:
+                    await self._guard(self._dispatch(item), getattr(item, "conn", None),
+                                      fatal=isinstance(item, m.JoinItem))
+                if not self.presence.local and self.inbox.empty():
+                    break
+            self.closing = True
+            await self._finish()
+        finally:
+            self.closing = True
+            self.closed.set()
+
+    def _peek(self) -> m.Item | None:
+        # asyncio.Queue keeps its items in a deque; looking at the head does not consume it.
+        queue = self.inbox._queue  # type: ignore[attr-defined]
+        return queue[0] if queue else None  # type: ignore[no-any-return]
+
+    async def _guard(self, work: Awaitable[None], conn: Connection | None,
+                     fatal: bool = False) -> None:
+        """Run one inbox item; a failure is logged and answered, never kills the worker."""
+        try:
+            await work
+        except Exception as exc:
+            if isinstance(exc, DocStreamError) and not isinstance(exc, CrdtError):
+                log.warning("room %s: %s", self.doc_id, exc.detail)
+                code, message = exc.code, exc.detail
+            else:
+                log.exception("room %s: unexpected failure", self.doc_id)
+                code, message = "internal", "the server failed to handle this message"
+            if conn is not None:
+                conn.send(_text(ErrorFrame(code, message)))
+                if fatal:
+                    conn.close(1011, "could not join the document")
+
+    async def _dispatch(self, item: m.Item) -> None:
+        if isinstance(item, m.JoinItem):
+            await self._join(item)
+        elif isinstance(item, m.LeaveItem):
+            self._leave(item.conn)
+        elif isinstance(item, m.CursorItem):
+            self._cursor(item.conn, item.msg)
+        elif isinstance(item, m.RemoteItem):
+            await self._remote(item.entries)
+        elif isinstance(item, m.CallItem):
+            try:
+                item.future.set_result(await item.fn(self))
+            except Exception as exc:
+                item.future.set_exception(exc)
+        elif isinstance(item, m.AutoVersionItem):
+            await self._auto_version()
+
+    # --- joining and leaving ---------------------------------------------------------------------
+
+    async def _join(self, item: m.JoinItem) -> None:
+        conn, hello = item.conn, item.hello
+        bound = await self.hooks.bind_replica(hello.replica, conn.user_id)
+        if bound != conn.user_id:
+            conn.send(_text(ErrorFrame(ForbiddenReplicaError.code,
+                                       "this replica id belongs to another user")))
+            conn.close(4403, "forbidden replica")
+            return
+        previous = self.presence.local.get(hello.replica)
+        if previous is not None and previous is not conn:
+            self._leave(previous)
+            previous.close(CLOSE_REPLACED, "replaced by a newer connection of this replica")
+        peer = conn.attach(hello.replica)
+        welcome = await self._welcome(conn, hello.since)
+        conn.send(_text(welcome))
+        for replica, cursor in self.presence.cursors.items():
+            if replica != hello.replica:
+                conn.send(_text(PeerCursor(cursor.peer, cursor.anchor, cursor.head)))
+        self.presence.local[hello.replica] = conn
+        frame = _text(PresenceFrame("join", peer))
+        for other in self.presence.others(hello.replica):
+            other.send(frame)
+        await self.hooks.publish_presence(self.doc_id, "join", peer)
+
+    async def _welcome(self, conn: Connection, since: int) -> WelcomeRaw:
+        assert conn.replica is not None
+        user = UserInfo(id=conn.user_id, name=conn.name, color=conn.color)
+        peers = self.presence.peers(excluding=conn.replica)
+        base = {"doc_id": self.doc_id, "seq": self.seq, "role": conn.role, "user": user,
+                "peers": peers}
+        if 0 < since <= self.seq and self.seq - since <= CATCH_UP_LIMIT:
+            entries = [e for e in await self.store.read_ops(self.doc_id, since) if e.seq <= self.seq]
+            if len(entries) == self.seq - since:
+                ops = [SeqOpsRaw(seq=e.seq, author=e.user_id, replica=e.replica,
+                                 ops=msgspec.Raw(payload_json(e.payload))) for e in entries]
+                return WelcomeRaw(**base, ops=ops)
+        return WelcomeRaw(**base, state=self.state())
+
+    def state(self) -> bytes:
+        """The encoded CRDT at ``self.seq`` (cached per seq)."""
+        if self._state_cache is None or self._state_cache[0] != self.seq:
+            self._state_cache = (self.seq, self.doc.encode_state())
+        return self._state_cache[1]
+
+    def _leave(self, conn: Connection) -> None:
+        replica = conn.replica
+        if replica is None or self.presence.local.get(replica) is not conn:
+            return
+        del self.presence.local[replica]
+        self.presence.drop_cursor(replica)
+        assert conn.peer is not None
+        frame = _text(PresenceFrame("leave", conn.peer))
+        for other in self.presence.connections():
+            other.send(frame)
+        self._spawn(self.hooks.publish_presence(self.doc_id, "leave", conn.peer))
+
+    # --- cursors ---------------------------------------------------------------------------------
+
+    def _cursor(self, conn: Connection, msg: SetCursor) -> None:
+        if not conn.live or conn.peer is None:
+            return
+        for value in (msg.anchor, msg.head):
+            if value is not None:
+                try:
+                    known = self.doc.has(CharId.parse(value))
+                except DocStreamError:
+                    known = False
+                if not known:
+                    conn.send(_text(ErrorFrame("unknown_id", f"cursor names unknown id {value!r}")))
+                    return
+        self.presence.cursors[conn.peer.replica] = CursorState(conn.peer, msg.anchor, msg.head)
+        frame = _text(PeerCursor(conn.peer, msg.anchor, msg.head))
+        for other in self.presence.others(conn.peer.replica):
+            other.send(frame)
+        self._spawn(self.hooks.publish_presence(self.doc_id, "cursor", (conn.peer, msg)))
+
+    # --- ops -------------------------------------------------------------------------------------
+
+    def _check(self, conn: Connection, msg: SubmitOps) -> None:
+        """Role, replica and limits; raises the DocStream error to send back."""
+        if conn.role == "viewer":
+            raise ReadOnlyError("viewers cannot edit this document")
+        if not msg.ops:
+            raise InvalidInputError("an ops message needs at least one op")
+        if len(msg.ops) > self.settings.max_ops_per_message:
+            raise TooLargeError(
+                f"{len(msg.ops)} ops in one message; the limit is {self.settings.max_ops_per_message}")
+        for op in msg.ops:
+            cid = CharId.parse(op.id)
+            if cid.counter > MAX_COUNTER:
+                raise InvalidInputError(f"counter of {op.id} is too large")
+            if isinstance(op, Insert):
+                if cid.replica != conn.replica:
+                    raise ForbiddenReplicaError(
+                        f"insert id {op.id} is not of your replica {conn.replica}")
+                if len(op.text) > self.settings.max_insert_length:
+                    raise TooLargeError(f"an insert of {len(op.text)} characters exceeds "
+                                        f"{self.settings.max_insert_length}")
+                if op.after is not None:
+                    CharId.parse(op.after)
+
+    def _apply(self, ops: list[Op]) -> None:
+        """Apply one message atomically: op by op, and report whether a later op failed."""
+        for index, op in enumerate(ops):
+            try:
+                self.doc.apply([op])
+            except CrdtError as exc:
+                exc.partial = index > 0  # type: ignore[attr-defined]
+                raise
+
+    async def _rebuild(self, accepted: list[_Accepted]) -> None:
+        doc, seq = await load_document(self.store, self.doc_id, self.doc.replica)
+        if seq != self.seq:
+            log.warning("room %s: storage is at seq %d, replica at %d", self.doc_id, seq, self.seq)
+        for acc in accepted:
+            if acc.duplicate_of is None:
+                doc.apply(acc.msg.ops)
+        self.doc, self.seq = doc, seq
+        self._state_cache = None
+
+    def _summary(self, ops: list[Op]) -> tuple[str, int, int, str]:
+        inserted = "".join(op.text for op in ops if isinstance(op, Insert))
+        deleted = sum(op.length for op in ops if isinstance(op, Delete))
+        kind = "insert" if not deleted else "delete" if not inserted else "edit"
+        try:
+            position = self.doc.index_of(CharId.parse(ops[0].id))
+        except DocStreamError:
+            position = 0
+        return kind, position, len(inserted) or deleted, inserted[:100]
+
+    def _recent_seq(self, replica: str, counter: int) -> int | None:
+        for lo, hi, seq in reversed(self._recent.get(replica, ())):
+            if lo <= counter <= hi:
+                return seq
+        return None
+
+    async def _ensure_consistent(self) -> bool:
+        """Rebuild the replica from storage if a failed commit left it ahead of the log."""
+        if not self.needs_rebuild:
+            return True
+        try:
+            await self._rebuild([])
+        except DocStreamError as exc:
+            log.warning("room %s: cannot reload from storage: %s", self.doc_id, exc.detail)
+            return False
+        self.needs_rebuild = False
+        return True
+
+    async def _handle_ops(self, batch: list[m.OpsItem]) -> None:
+        if not await self._ensure_consistent():
+            for item in batch:
+                item.conn.send(_text(ErrorFrame(
+                    "storage_unavailable", "not saved: the database is unavailable; retry later",
+                    item.msg.ref)))
+            return
+        accepted: list[_Accepted] = []
+        for item in batch:
+            conn, msg = item.conn, item.msg
+            try:
+                self._check(conn, msg)
+                first_insert = next((op for op in msg.ops if isinstance(op, Insert)), None)
+                first_id = CharId.parse(first_insert.id) if first_insert else None
+                resent = first_id is not None and self.doc.has(first_id)
+                before = len(self.doc)
+                self._apply(msg.ops)
+            except DocStreamError as exc:
+                if getattr(exc, "partial", False):
+                    await self._rebuild(accepted)
+                conn.send(_text(ErrorFrame(exc.code, exc.detail, msg.ref)))
+                continue
+            assert conn.replica is not None
+            payload = encode_payload(msg.ops)
+            counters = [CharId.parse(op.id).counter for op in msg.ops if isinstance(op, Insert)]
+            lo = min(counters) if counters else None
+            hi = max(CharId.parse(op.id).counter + len(op.text) - 1
+                     for op in msg.ops if isinstance(op, Insert)) if counters else None
+            kind, position, length, preview = self._summary(msg.ops)
+            entry = NewLogEntry(user_id=conn.user_id, replica=conn.replica, payload=payload,
+                                counter_lo=lo, counter_hi=hi, kind=kind, position=position,
+                                length=length, preview=preview)
+            acc = _Accepted(conn, msg, entry, payload=payload)
+            if resent and first_id is not None:
+                acc.duplicate_of = self._recent_seq(first_id.replica, first_id.counter) or -1
+            elif lo is None and len(self.doc) == before:
+                acc.duplicate_of = -2  # a delete-only message that changed nothing: maybe a re-send
+            accepted.append(acc)
+        await self._commit(accepted)
+
+    async def _commit(self, accepted: list[_Accepted]) -> None:
+        # Resolve possible re-sends first: they are acked with the seq where they first landed.
+        for acc in accepted:
+            if acc.duplicate_of == -1:
+                first = CharId.parse(next(op.id for op in acc.msg.ops if isinstance(op, Insert)))
+                acc.duplicate_of = await self.store.find_seq_of_insert(
+                    self.doc_id, first.replica, first.counter)
+            elif acc.duplicate_of == -2:
+                acc.duplicate_of = await self.store.find_seq_of_payload(
+                    self.doc_id, acc.entry.replica, acc.payload)
+        fresh = [acc for acc in accepted if acc.duplicate_of is None]
+        if fresh:
+            try:
+                last = await self.store.append_ops(self.doc_id, [acc.entry for acc in fresh])
+            except DocStreamError as exc:
+                log.warning("room %s: commit of %d messages failed: %s", self.doc_id, len(fresh),
+                            exc.detail)
+                for acc in fresh:
+                    acc.conn.send(_text(ErrorFrame(exc.code, f"not saved: {exc.detail}",
+                                                   acc.msg.ref)))
+                self.needs_rebuild = True
+                await self._ensure_consistent()
+                return
+            first_seq = last - len(fresh) + 1
+            if first_seq != self.seq + 1:
+                # Another node appended in between: deliver those entries first, in seq order.
+                missing = await self.store.read_ops(self.doc_id, self.seq, first_seq - 1 - self.seq)
+                self._deliver(missing, apply=True)
+            for offset, acc in enumerate(fresh):
+                acc.seq = first_seq + offset
+            self.seq = last
+        entries = []
+        for acc in accepted:
+            if acc.duplicate_of is not None:
+                acc.conn.send(_text(Ack(acc.msg.ref, acc.duplicate_of)))
+                continue
+            acc.conn.send(_text(Ack(acc.msg.ref, acc.seq)))
+            frame = _text(RemoteOpsRaw(seq=acc.seq, author=acc.conn.user_id,
+                                       replica=acc.entry.replica,
+                                       ops=msgspec.Raw(payload_json(acc.payload))))
+            for other in self.presence.others(acc.entry.replica):
+                other.send(frame)
+            if acc.entry.counter_lo is not None and acc.entry.counter_hi is not None:
+                recent = self._recent.setdefault(acc.entry.replica, [])
+                recent.append((acc.entry.counter_lo, acc.entry.counter_hi, acc.seq))
+                del recent[:-64]
+            entries.append(self._as_log_entry(acc))
+        if entries:
+            self._after_change()
+            self._spawn(self.hooks.publish_ops(self.doc_id, entries))
+
+    def _as_log_entry(self, acc: _Accepted) -> LogEntry:
+        from docstream.storage.base import utcnow
+
+        e = acc.entry
+        return LogEntry(doc_id=self.doc_id, seq=acc.seq, user_id=e.user_id, replica=e.replica,
+                        payload=e.payload, kind=e.kind, position=e.position, length=e.length,
+                        preview=e.preview, created_at=utcnow(), user_name=acc.conn.name)
+
+    # --- entries from other nodes ----------------------------------------------------------------
+
+    async def _remote(self, entries: list[LogEntry]) -> None:
+        fresh = [e for e in entries if e.seq > self.seq]
+        if not fresh:
+            return
+        if fresh[0].seq != self.seq + 1 or any(
+                b.seq != a.seq + 1 for a, b in zip(fresh, fresh[1:], strict=False)):
+            fresh = await self.store.read_ops(self.doc_id, self.seq)  # repair the gap from the log
+        self._deliver(fresh, apply=True)
+        if fresh:
+            self._after_change()
+
+    def _deliver(self, entries: list[LogEntry], *, apply: bool) -> None:
+        for e in entries:
+            if e.seq != self.seq + 1:
+                continue
+            if apply:
+                self.doc.apply(decode_payload(e.payload))
+            self.seq = e.seq
+            frame = _text(RemoteOpsRaw(seq=e.seq, author=e.user_id, replica=e.replica,
+                                       ops=msgspec.Raw(payload_json(e.payload))))
+            for conn in self.presence.others(e.replica):
+                conn.send(frame)
+
+    async def catch_up(self) -> None:
+        """Read whatever the log has beyond ``self.seq`` (after a broker reconnect)."""
+        await self._remote(await self.store.read_ops(self.doc_id, self.seq))
+
+    # --- snapshots and versions ------------------------------------------------------------------
+
+    def _after_change(self) -> None:
+        self.dirty_words = True
+        if self.seq - self.snapshot_seq >= self.settings.snapshot_every:
+            self._snapshot()
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._idle_timer = asyncio.get_running_loop().call_later(
+            self.settings.version_idle_seconds, self._queue_auto_version)
+
+    def _snapshot(self) -> None:
+        state, seq = self.doc.encode_state(), self.seq  # no await between copy and stamp
+        self._state_cache = (seq, state)
+        self.snapshot_seq = seq
+        self._spawn(self.store.save_snapshot(self.doc_id, seq, state))
+
+    def _queue_auto_version(self) -> None:
+        self._idle_timer = None
+        if not self.closing:
+            try:
+                self.inbox.put_nowait(m.AutoVersionItem())
+            except asyncio.QueueFull:
+                pass  # busy: the next quiet moment takes the version
+
+    async def _auto_version(self) -> None:
+        if self.seq > self.version_seq:
+            text, seq = self.doc.text, self.seq
+            await self.store.create_version(self.doc_id, seq, text, "auto", None, None,
+                                            keep=self.settings.max_auto_versions)
+            self.version_seq = seq
+
+    async def _finish(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        try:
+            if self.seq > self.snapshot_seq:
+                state, seq = self.doc.encode_state(), self.seq
+                await self.store.save_snapshot(self.doc_id, seq, state)
+                self.snapshot_seq = seq
+            await self._auto_version()
+        except DocStreamError as exc:
+            log.warning("room %s: could not store the final snapshot/version: %s",
+                        self.doc_id, exc.detail)
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("room %s: background task failed", self.doc_id)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # --- public entry points (called by the Hub and the WebSocket handler) ----------------------
+
+    async def call(self, fn: Callable[[Room], Awaitable[Any]]) -> Any:
+        """Run ``fn(room)`` in the Room's order (e.g. take a named version, restore)."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self.inbox.put(m.CallItem(fn, future))
+        return await future
+
+    async def stop(self) -> None:
+        if not self.closed.is_set():
+            self.closing = True
+            await self.inbox.put(m.Stop())
+        await self.closed.wait()

@@ -1,0 +1,220 @@
+"""``GET /ws/document/{doc_id}``: the collaboration socket (PROTOCOL.md §2).
+
+Order of events: Origin check (refused before the upgrade: HTTP 403) -> accept -> authenticate and
+authorize (close 4401 / 4403 / 4404) -> wait for ``hello`` (4408 after ``hello_timeout``) -> live.
+Every frame is validated; a bad frame gets an ``error`` and the connection stays open, except frames
+above the size limit (close 1009) and persistent flooding (close 4429).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import WebSocket, websocket
+from litestar.exceptions import WebSocketDisconnect
+
+from docstream.bootstrap import Services
+from docstream.collab import messages as m
+from docstream.collab.connection import CloseRequest, Connection
+from docstream.collab.hub import Hub
+from docstream.collab.room import Room
+from docstream.crdt.ids import check_replica
+from docstream.errors import (
+    DocStreamError,
+    ProtocolError,
+    RateLimitedError,
+    TooLargeError,
+)
+from docstream.protocol import codec
+from docstream.protocol.messages import ErrorFrame, Hello, SetCursor, SubmitOps
+from docstream.services.auth import Identity
+from docstream.web.deps import bearer_token
+from docstream.web.errors import (
+    CLOSE_HELLO_TIMEOUT,
+    CLOSE_RATE_LIMITED,
+    CLOSE_TOO_LARGE,
+    close_code,
+)
+
+log = logging.getLogger("docstream.ws")
+MAX_STRIKES = 20
+
+
+def origin_allowed(socket: WebSocket[Any, Any, Any], allowed: tuple[str, ...]) -> bool:
+    """No Origin (a non-browser client), the serving origin itself, or a configured one."""
+    origin = socket.headers.get("origin")
+    if not origin:
+        return True
+    if origin in allowed or "*" in allowed:
+        return True
+    host = socket.headers.get("host", "")
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+class _Bucket:
+    """Token bucket for a connection's messages."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, float(burst)
+        self.tokens, self.stamp = float(burst), time.monotonic()
+        self.strikes = 0
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            self.strikes = max(0, self.strikes - 1)
+            return True
+        self.strikes += 1
+        return False
+
+
+async def _identify(socket: WebSocket[Any, Any, Any], services: Services,
+                    doc_id: str) -> tuple[Identity, str]:
+    token = bearer_token(socket.headers, socket.cookies, socket.query_params)
+    identity: Identity
+    if token is not None:
+        user = await services.auth.authenticate(token)
+        identity = Identity(user_id=user.id, name=user.name)
+    else:
+        suffix = secrets.token_hex(4)
+        identity = Identity(user_id=f"guest-{suffix}", name=f"Guest {suffix[:4]}", guest=True)
+    access = await services.documents.access(identity, doc_id, "viewer")
+    return identity, access.role
+
+
+async def _sender(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
+    while True:
+        item = await conn.outbox.get()
+        if isinstance(item, CloseRequest):
+            with contextlib.suppress(Exception):
+                await socket.close(code=item.code, reason=item.reason[:120])
+            return
+        await socket.send_text(item)
+
+
+def _error(conn: Connection, exc: DocStreamError, ref: int | None = None) -> None:
+    conn.send(codec.encode(ErrorFrame(exc.code, exc.detail, ref)).decode())
+
+
+@websocket("/ws/document/{doc_id:str}")
+async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None:
+    services: Services = socket.app.state.services
+    settings = services.settings
+    if not origin_allowed(socket, settings.allowed_origins):
+        log.info("websocket refused: origin %s not allowed", socket.headers.get("origin"))
+        await socket.close(code=4403, reason="origin not allowed")  # before accept: HTTP 403
+        return
+    await socket.accept()
+    try:
+        identity, role = await _identify(socket, services, doc_id)
+    except DocStreamError as exc:
+        await socket.close(code=close_code(exc), reason=exc.detail[:120])
+        return
+    hub: Hub = services.extras["hub"]
+    conn = Connection(user_id=identity.user_id, name=identity.name, role=role,
+                      guest=identity.guest, queue_size=settings.send_queue_size)
+    sender = asyncio.get_running_loop().create_task(_sender(socket, conn))
+    room: Room | None = None
+    try:
+        room = await _session(socket, services, hub, conn, doc_id)
+    except WebSocketDisconnect:
+        pass
+    except DocStreamError as exc:
+        conn.close(close_code(exc), exc.detail)
+    except Exception:
+        log.exception("websocket for %s crashed", doc_id)
+        conn.close(1011, "server error")
+    finally:
+        if room is not None:
+            with contextlib.suppress(Exception):
+                await room.inbox.put(m.LeaveItem(conn))
+        if conn.closing is None:
+            conn.close(1000, "bye")
+        with contextlib.suppress(asyncio.TimeoutError, Exception):
+            await asyncio.wait_for(sender, 5)
+        sender.cancel()
+
+
+async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection,
+                   max_bytes: int) -> Any:
+    """The next decoded client frame, or None for a frame that got an error reply."""
+    message = await socket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(detail="client disconnected", code=message.get("code", 1000))
+    text = message.get("text")
+    if text is None:
+        _error(conn, ProtocolError("frames must be JSON text, not binary"))
+        return None
+    if len(text) > max_bytes:
+        raise TooLargeError(f"frame of {len(text)} characters exceeds the limit of {max_bytes}")
+    try:
+        return codec.decode_client_frame(text, max_bytes)
+    except ProtocolError as exc:
+        _error(conn, exc)
+        return None
+
+
+async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hub,
+                   conn: Connection, doc_id: str) -> Room | None:
+    settings = services.settings
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.hello_timeout
+    hello: Hello | None = None
+    while hello is None:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
+            return None
+        try:
+            frame = await asyncio.wait_for(_receive(socket, conn, settings.max_frame_bytes),
+                                           remaining)
+        except TimeoutError:
+            conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
+            return None
+        except TooLargeError as exc:
+            conn.close(CLOSE_TOO_LARGE, exc.detail)
+            return None
+        if isinstance(frame, Hello):
+            hello = frame
+        elif frame is not None:
+            _error(conn, ProtocolError("the first frame must be hello"))
+    try:
+        check_replica(hello.replica)
+        if hello.since < 0:
+            raise ProtocolError("since must be >= 0")
+    except DocStreamError as exc:
+        _error(conn, exc)
+        conn.close(4400, "invalid hello")
+        return None
+    room = await hub.join(conn, doc_id, hello)
+    bucket = _Bucket(settings.ws_messages_per_second, settings.ws_message_burst)
+    while conn.closing is None:
+        try:
+            frame = await _receive(socket, conn, settings.max_frame_bytes)
+        except TooLargeError as exc:
+            conn.close(CLOSE_TOO_LARGE, exc.detail)
+            break
+        if frame is None:
+            continue
+        if not bucket.take():
+            ref = frame.ref if isinstance(frame, SubmitOps) else None
+            _error(conn, RateLimitedError("too many messages; slow down"), ref)
+            if bucket.strikes >= MAX_STRIKES:
+                conn.close(CLOSE_RATE_LIMITED, "rate limited")
+            continue
+        if isinstance(frame, SubmitOps):
+            await room.inbox.put(m.OpsItem(conn, frame))
+        elif isinstance(frame, SetCursor):
+            await room.inbox.put(m.CursorItem(conn, frame))
+        else:
+            _error(conn, ProtocolError("hello was already received"))
+    return room
