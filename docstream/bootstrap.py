@@ -12,9 +12,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from docstream.collab.cluster import Cluster
 from docstream.collab.hub import Hub
+from docstream.pubsub.base import Broker
+from docstream.pubsub.counter import RedisWindowCounter
+from docstream.pubsub.memory import MemoryBroker
+from docstream.pubsub.redis import RedisBroker
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
+from docstream.services.versions import VersionService
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore
 
@@ -43,6 +49,12 @@ def make_store(settings: Settings) -> DocumentStore:
     return SqliteDocumentStore(settings.sqlite_path)
 
 
+def make_broker(settings: Settings) -> Broker:
+    if settings.redis_url:
+        return RedisBroker(settings.redis_url)
+    return MemoryBroker()
+
+
 def jwt_secret(settings: Settings) -> str:
     if settings.jwt_secret:
         return settings.jwt_secret
@@ -60,7 +72,16 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
                 log.info("applied migrations: %s", ", ".join(applied))
         auth = AuthService(store, settings, jwt_secret(settings))
         documents = DocumentService(store)
+        broker = await stack.enter_async_context(make_broker(settings))
         hub = await stack.enter_async_context(Hub(store, settings, documents))
-        documents.listeners.append(hub)
+        cluster = await stack.enter_async_context(
+            Cluster(hub, broker, prefix=settings.redis_channel_prefix))
+        documents.listeners += [hub, cluster]
+        versions = VersionService(store, hub, settings)
+        extras: dict[str, Any] = {"hub": hub, "versions": versions, "broker": broker,
+                                  "cluster": cluster}
+        if isinstance(broker, RedisBroker):
+            extras["redis_health"] = broker.health
+            extras["rate_limit_counter"] = RedisWindowCounter(broker.client)
         yield Services(settings=settings, store=store, auth=auth, documents=documents,
-                       texts=hub, extras={"hub": hub})
+                       texts=hub, extras=extras)

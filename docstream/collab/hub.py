@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from docstream.collab import messages as m
 from docstream.collab.connection import Connection
 from docstream.collab.loader import load_document, server_replica
-from docstream.collab.room import Room, RoomHooks
+from docstream.collab.room import Room, RoomClosed, RoomHooks
 from docstream.protocol import codec
 from docstream.protocol.messages import Hello, RoleChanged
 from docstream.services.documents import DocumentService
@@ -83,11 +83,16 @@ class Hub:
             finally:
                 del self._loading[doc_id]
             self.rooms[doc_id] = room
-            self._tasks[doc_id] = asyncio.get_running_loop().create_task(
-                self._run_room(room), name=f"room-{doc_id}")
             future.set_result(room)
             if self.on_room_opened is not None:
-                await self.on_room_opened(doc_id)
+                try:
+                    await self.on_room_opened(doc_id)
+                except Exception:
+                    log.exception("on_room_opened failed for %s", doc_id)
+            # The worker starts only now, and the caller enqueues its join or call before the
+            # worker first runs (no await in between), so a fresh Room never closes as empty.
+            self._tasks[doc_id] = asyncio.get_running_loop().create_task(
+                self._run_room(room), name=f"room-{doc_id}")
             return room
 
     async def _load(self, doc_id: str) -> Room:
@@ -138,9 +143,13 @@ class Hub:
 
     async def with_room(self, doc_id: str, fn: Callable[[Room], Awaitable[T]]) -> T:
         """Run ``fn`` inside the document's Room order, loading the Room if needed."""
-        room = await self.room(doc_id)
-        result: T = await room.call(fn)
-        return result
+        while True:
+            room = await self.room(doc_id)
+            try:
+                result: T = await room.call(fn)
+            except RoomClosed:
+                continue
+            return result
 
     # --- TextSource ------------------------------------------------------------------------------
 
@@ -190,9 +199,7 @@ class Hub:
             for conn in room.presence.connections():
                 conn.close(CLOSE_GOING_AWAY, "the server is shutting down")
         for room in rooms:
-            if not room.closed.is_set():
-                room.closing = True
-                room.inbox.put_nowait(m.Stop()) if not room.inbox.full() else None
+            room.request_stop()
         tasks = list(self._tasks.values())
         if tasks:
             await asyncio.wait(tasks, timeout=self.settings.shutdown_timeout)

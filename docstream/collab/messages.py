@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from docstream.protocol.messages import Hello, SetCursor, SubmitOps
+from docstream.protocol.messages import Hello, Peer, SetCursor, SubmitOps
 from docstream.storage.base import LogEntry
 
 if TYPE_CHECKING:
@@ -46,7 +46,24 @@ class RemoteItem:
 @dataclass(slots=True)
 class CallItem:
     fn: Callable[[Room], Awaitable[Any]]
-    future: asyncio.Future[Any]
+    future: asyncio.Future[Any] | None = None  # None: fire and forget (failures are logged)
+
+
+@dataclass(slots=True)
+class RemotePresenceItem:
+    """A peer on another node joined, left, moved its caret or is still there ("here")."""
+
+    action: str
+    node: str
+    peers: list[Peer]
+    anchor: str | None
+    head: str | None
+    expiry: float
+
+
+@dataclass(slots=True)
+class ExpirePresenceItem:
+    now: float
 
 
 @dataclass(slots=True)
@@ -59,4 +76,5 @@ class Stop:
     pass
 
 
-Item = JoinItem | OpsItem | CursorItem | LeaveItem | RemoteItem | CallItem | AutoVersionItem | Stop
+Item = (JoinItem | OpsItem | CursorItem | LeaveItem | RemoteItem | CallItem | AutoVersionItem
+        | RemotePresenceItem | ExpirePresenceItem | Stop)

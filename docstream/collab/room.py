@@ -18,6 +18,7 @@ Invariants (the life of an edit, ARCHITECTURE.md):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ class Room:
         self.snapshot_seq = seq
         self.version_seq = seq
         self.closing = False
+        self.stop_requested = False
         self.closed = asyncio.Event()
         self._state_cache: tuple[int, bytes] | None = None
         self._recent: dict[str, list[tuple[int, int, int]]] = {}  # replica -> (lo, hi, seq)
@@ -126,11 +128,11 @@ class Room:
                     batch = [item]
                     while len(batch) < MAX_BATCH and isinstance(self._peek(), m.OpsItem):
                         batch.append(self.inbox.get_nowait())  # type: ignore[arg-type]
-                    await self._guard(self._handle_ops(batch), batch[0].conn)
+                    await self._guard(self.handle_ops(batch), batch[0].conn)
                 else:
                     await self._guard(self._dispatch(item), getattr(item, "conn", None),
                                       fatal=isinstance(item, m.JoinItem))
-                if not self.presence.local and self.inbox.empty():
+                if self.stop_requested or (not self.presence.local and self.inbox.empty()):
                     break
             self.closing = True
             await self._finish()
@@ -170,10 +172,17 @@ class Room:
         elif isinstance(item, m.RemoteItem):
             await self._remote(item.entries)
         elif isinstance(item, m.CallItem):
+            if item.future is None:
+                await item.fn(self)
+                return
             try:
                 item.future.set_result(await item.fn(self))
             except Exception as exc:
                 item.future.set_exception(exc)
+        elif isinstance(item, m.RemotePresenceItem):
+            self._remote_presence(item)
+        elif isinstance(item, m.ExpirePresenceItem):
+            self._expire_presence(item.now)
         elif isinstance(item, m.AutoVersionItem):
             await self._auto_version()
 
@@ -234,6 +243,35 @@ class Room:
         for other in self.presence.connections():
             other.send(frame)
         self._spawn(self.hooks.publish_presence(self.doc_id, "leave", conn.peer))
+
+    def _broadcast(self, frame: msgspec.Struct) -> None:
+        text = _text(frame)
+        for conn in self.presence.connections():
+            conn.send(text)
+
+    def _remote_presence(self, item: m.RemotePresenceItem) -> None:
+        remote = self.presence.remote
+        for peer in item.peers:
+            if peer.replica in self.presence.local:
+                continue
+            if item.action == "leave":
+                if remote.pop(peer.replica, None) is not None:
+                    self.presence.drop_cursor(peer.replica)
+                    self._broadcast(PresenceFrame("leave", peer))
+                continue
+            if peer.replica not in remote:
+                self._broadcast(PresenceFrame("join", peer))
+            remote[peer.replica] = (peer, item.expiry)
+            if item.action == "cursor":
+                self.presence.cursors[peer.replica] = CursorState(peer, item.anchor, item.head)
+                self._broadcast(PeerCursor(peer, item.anchor, item.head))
+
+    def _expire_presence(self, now: float) -> None:
+        for replica, (peer, expiry) in list(self.presence.remote.items()):
+            if expiry < now:
+                del self.presence.remote[replica]
+                self.presence.drop_cursor(replica)
+                self._broadcast(PresenceFrame("leave", peer))
 
     # --- cursors ---------------------------------------------------------------------------------
 
@@ -327,7 +365,8 @@ class Room:
         self.needs_rebuild = False
         return True
 
-    async def _handle_ops(self, batch: list[m.OpsItem]) -> None:
+    async def handle_ops(self, batch: list[m.OpsItem]) -> None:
+        """Validate, store and announce a batch of ops messages (only from the worker)."""
         if not await self._ensure_consistent():
             for item in batch:
                 item.conn.send(_text(ErrorFrame(
@@ -475,10 +514,8 @@ class Room:
     def _queue_auto_version(self) -> None:
         self._idle_timer = None
         if not self.closing:
-            try:
+            with contextlib.suppress(asyncio.QueueFull):  # busy: the next quiet moment takes it
                 self.inbox.put_nowait(m.AutoVersionItem())
-            except asyncio.QueueFull:
-                pass  # busy: the next quiet moment takes the version
 
     async def _auto_version(self) -> None:
         if self.seq > self.version_seq:
@@ -516,13 +553,32 @@ class Room:
     # --- public entry points (called by the Hub and the WebSocket handler) ----------------------
 
     async def call(self, fn: Callable[[Room], Awaitable[Any]]) -> Any:
-        """Run ``fn(room)`` in the Room's order (e.g. take a named version, restore)."""
+        """Run ``fn(room)`` in the Room's order (e.g. take a named version, restore).
+
+        Raises ``RoomClosed`` if the Room closed before running it (the caller retries).
+        """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self.inbox.put(m.CallItem(fn, future))
-        return await future
+        closed = asyncio.ensure_future(self.closed.wait())
+        try:
+            await asyncio.wait({future, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if not future.done():
+            future.cancel()
+            raise RoomClosed(self.doc_id)
+        return future.result()
+
+    def request_stop(self) -> None:
+        """Stop after the current item (final snapshot and restore point are still taken)."""
+        self.stop_requested = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self.inbox.put_nowait(m.Stop())
 
     async def stop(self) -> None:
-        if not self.closed.is_set():
-            self.closing = True
-            await self.inbox.put(m.Stop())
+        self.request_stop()
         await self.closed.wait()
+
+
+class RoomClosed(Exception):
+    """A Room closed before handling a request; the Hub retries on a fresh Room."""

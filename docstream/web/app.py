@@ -29,7 +29,7 @@ from docstream.web.middleware import (
     RequestIdMiddleware,
     TrustedProxies,
 )
-from docstream.web.routes import auth, documents, sharing, ws
+from docstream.web.routes import auth, documents, sharing, versions, ws
 from docstream.web.schemas import HealthOut
 
 log = logging.getLogger("docstream")
@@ -95,7 +95,7 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, auth.router, documents.router, sharing.router,
-                        ws.document_socket],
+                        versions.router, ws.document_socket],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

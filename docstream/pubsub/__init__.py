@@ -1,0 +1,5 @@
+"""Fan-out between server processes: one ``Broker`` interface, in-process and Redis backends."""
+
+from docstream.pubsub.base import Broker, Handler
+
+__all__ = ["Broker", "Handler"]

@@ -1,0 +1,71 @@
+"""The ``Broker`` interface.
+
+A broker delivers messages published on a topic to every *other* node subscribed to it, at most once
+(Redis Pub/Sub semantics): the ops log's gap-free ``seq`` is what makes loss detectable and
+repairable, so brokers never need to be reliable. Each broker has an ``instance_id``; messages carry
+it and a node drops its own. After a (re)connection the broker calls its ``on_reconnect`` hooks so
+nodes can repair whatever they missed while disconnected.
+"""
+
+from __future__ import annotations
+
+import abc
+import secrets
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Self
+
+import msgspec
+
+Handler = Callable[[bytes], Awaitable[None]]
+
+
+class Envelope(msgspec.Struct, frozen=True):
+    origin: str
+    body: msgspec.Raw
+
+
+_envelope_decoder = msgspec.json.Decoder(Envelope)
+
+
+def wrap(origin: str, body: bytes) -> bytes:
+    return msgspec.json.encode(Envelope(origin, msgspec.Raw(body)))
+
+
+def unwrap(data: bytes) -> Envelope:
+    return _envelope_decoder.decode(data)
+
+
+class Broker(abc.ABC):
+    def __init__(self, instance_id: str | None = None) -> None:
+        self.instance_id = instance_id or secrets.token_hex(8)
+        self.on_reconnect: list[Callable[[], Awaitable[None]]] = []
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def open(self) -> None:
+        """Connect (a no-op for the in-process broker)."""
+
+    async def close(self) -> None:
+        """Stop listening and release connections."""
+
+    @abc.abstractmethod
+    async def publish(self, topic: str, body: bytes) -> None:
+        """Send ``body`` to the other nodes subscribed to ``topic``; BrokerError on failure."""
+
+    @abc.abstractmethod
+    async def subscribe(self, topic: str, handler: Handler) -> None:
+        """Deliver other nodes' messages on ``topic`` to ``handler`` (one handler per topic)."""
+
+    @abc.abstractmethod
+    async def unsubscribe(self, topic: str) -> None: ...
+
+    @abc.abstractmethod
+    async def health(self) -> str:
+        """``"ok"``, ``"disabled"`` or ``"unavailable"``."""

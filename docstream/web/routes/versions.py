@@ -1,0 +1,140 @@
+"""History, versions (restore points) and export of a document."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Response, Router, get, post
+from litestar.params import Parameter
+
+from docstream.bootstrap import Services
+from docstream.services.auth import Identity
+from docstream.services.versions import VersionService
+from docstream.storage.base import VersionRecord
+
+
+class HistoryEntryOut(msgspec.Struct):
+    seq: int
+    author: str
+    user_name: str
+    kind: str
+    text: str
+    position: int
+    length: int
+    created_at: datetime
+
+
+class VersionOut(msgspec.Struct, omit_defaults=True):
+    version: int
+    seq: int
+    kind: Literal["auto", "named"]
+    length: int
+    created_at: datetime
+    author: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def of(cls, v: VersionRecord) -> VersionOut:
+        return cls(version=v.version, seq=v.seq, kind=v.kind, length=v.length,
+                   created_at=v.created_at, author=v.author_id, label=v.label)
+
+
+class VersionTextOut(msgspec.Struct):
+    version: int
+    seq: int
+    text: str
+    label: str | None = None
+
+
+class LabelBody(msgspec.Struct):
+    label: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RestoreOut(msgspec.Struct, omit_defaults=True):
+    restored: int
+    seq: int
+    undo_version: int | None = None
+
+
+def _versions(services: Services) -> VersionService:
+    service: VersionService = services.extras["versions"]
+    return service
+
+
+@get("/{doc_id:str}/history", summary="Edits, newest first, with their authors")
+async def history(
+    doc_id: str, maybe_caller: Identity | None, services: Services,
+    newest: Annotated[int | None, Parameter(query="from", ge=0,
+                                            description="newest seq to include")] = None,
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
+) -> list[HistoryEntryOut]:
+    await services.documents.access(maybe_caller, doc_id, "viewer")
+    entries = await _versions(services).history(doc_id, newest, limit)
+    return [HistoryEntryOut(seq=e.seq, author=e.user_id, user_name=e.user_name, kind=e.kind,
+                            text=e.preview, position=e.position, length=e.length,
+                            created_at=e.created_at) for e in entries]
+
+
+@get("/{doc_id:str}/versions", summary="Restore points, newest first")
+async def list_versions(
+    doc_id: str, maybe_caller: Identity | None, services: Services
+) -> list[VersionOut]:
+    await services.documents.access(maybe_caller, doc_id, "viewer")
+    return [VersionOut.of(v) for v in await _versions(services).list(doc_id)]
+
+
+@get("/{doc_id:str}/versions/{version:int}", summary="A version's text")
+async def get_version(
+    doc_id: str, version: int, maybe_caller: Identity | None, services: Services
+) -> VersionTextOut:
+    await services.documents.access(maybe_caller, doc_id, "viewer")
+    found = await _versions(services).get(doc_id, version)
+    return VersionTextOut(version=found.version, seq=found.seq, text=found.text or "",
+                          label=found.label)
+
+
+@post("/{doc_id:str}/versions", status_code=201, summary="Name the current state")
+async def create_version(
+    doc_id: str, data: LabelBody, caller: Identity, services: Services
+) -> VersionOut:
+    await services.documents.access(caller, doc_id, "editor")
+    record = await _versions(services).create_named(caller, doc_id, data.label.strip())
+    return VersionOut.of(record)
+
+
+@post("/{doc_id:str}/versions/{version:int}/restore", status_code=200,
+      summary="Restore a version as ordinary edits (everyone connected sees it live)")
+async def restore_version(
+    doc_id: str, version: int, caller: Identity, services: Services
+) -> RestoreOut:
+    await services.documents.access(caller, doc_id, "editor")
+    result = await _versions(services).restore(caller, doc_id, version)
+    return RestoreOut(restored=result.version, seq=result.seq, undo_version=result.undo_version)
+
+
+_UNSAFE = re.compile(r"[^\w .()-]+", re.UNICODE)
+
+
+@get("/{doc_id:str}/export", summary="Download the text as .txt or .md")
+async def export(
+    doc_id: str, maybe_caller: Identity | None, services: Services,
+    format: Literal["txt", "md"] = "txt",  # noqa: A002 - the query parameter's name
+) -> Response[bytes]:
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
+    text, _ = await services.texts.current_text(doc_id)
+    name = _UNSAFE.sub("_", access.doc.title).strip(" ._") or "document"
+    media = "text/markdown" if format == "md" else "text/plain"
+    return Response(
+        text.encode("utf-8"), media_type=f"{media}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name[:100]}.{format}"'},
+    )
+
+
+router = Router(
+    path="/documents",
+    route_handlers=[history, list_versions, get_version, create_version, restore_version, export],
+    tags=["versions"],
+)
