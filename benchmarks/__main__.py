@@ -12,7 +12,7 @@ import sys
 
 from benchmarks.report import Row, print_table
 
-SUITES = ["crdt"]
+SUITES = ["crdt", "typeahead"]
 
 
 def main() -> int:

@@ -13,6 +13,11 @@ the top ``limit`` words after visiting only the nodes on their paths and those p
 however many words share a short prefix. A mutation keeps ``best`` exact along the one path it
 touches.
 
+Why ``top``: the best-first search still pushes every child of each node it expands, which costs
+a few hundred microseconds under a short, popular prefix. A node caches the last ranked list
+computed for it (:func:`ranked`); a mutation clears the caches on its path to the root
+(:func:`invalidate`, O(depth)), so a cache never outlives a change to its subtree.
+
 Ranking: frequency descending, then the casefolded key by code point. Keys are unique in a trie,
 so that order is total.
 """
@@ -38,7 +43,7 @@ class Entry:
 class Node:
     """A radix-tree node: ``edge`` is the label from the parent; children keyed by first char."""
 
-    __slots__ = ("best", "children", "edge", "entry", "parent")
+    __slots__ = ("best", "children", "edge", "entry", "parent", "top")
 
     def __init__(self, edge: str, parent: Node | None) -> None:
         self.edge = edge
@@ -46,6 +51,8 @@ class Node:
         self.children: dict[str, Node] = {}
         self.entry: Entry | None = None
         self.best: Entry | None = None
+        #: (the limit it was computed for, the ranked entries of the subtree), or None.
+        self.top: tuple[int, list[Entry]] | None = None
 
 
 def better(a: Entry, b: Entry) -> bool:
@@ -95,41 +102,61 @@ def best_first(roots: Iterable[Node], limit: int, skip: Node | None = None) -> l
     out: list[Entry] = []
     if limit <= 0:
         return out
-    # Heap items: (-frequency, key, tiebreak, node or None, entry). Keys are unique within a
-    # trie, so the tiebreak only keeps the comparison away from the objects.
-    heap: list[tuple[int, str, int, Node | None, Entry]] = []
-    seq = 0
+    # Heap items: (-frequency, key, node or entry). No two items ever share a key: the roots are
+    # disjoint, and a node's subtree enters the heap only when the node leaves it, so the
+    # comparison never reaches the objects.
+    heap: list[tuple[int, str, Node | Entry]] = []
     for root in roots:
         best = root.best
         if best is not None and root is not skip:
-            heap.append((-best.frequency, best.key, seq, root, best))
-            seq += 1
+            heap.append((-best.frequency, best.key, root))
     heapq.heapify(heap)
     push = heapq.heappush
     pop = heapq.heappop
     while heap:
-        _, _, _, node, entry = pop(heap)
-        if node is None:
-            out.append(entry)
+        item = pop(heap)[2]
+        if isinstance(item, Entry):
+            out.append(item)
             if len(out) >= limit:
                 break
             continue
-        own = node.entry
+        own = item.entry
         if own is not None:
-            if own is entry:
+            if own is item.best:
                 # The node's best is its own word and nothing left in the heap ranks higher.
                 out.append(own)
                 if len(out) >= limit:
                     break
             else:
-                push(heap, (-own.frequency, own.key, seq, None, own))
-                seq += 1
-        for child in node.children.values():
+                push(heap, (-own.frequency, own.key, own))
+        for child in item.children.values():
             best = child.best
             if best is not None and child is not skip:
-                push(heap, (-best.frequency, best.key, seq, child, best))
-                seq += 1
+                push(heap, (-best.frequency, best.key, child))
     return out
+
+
+def ranked(node: Node, limit: int, cache_limit: int) -> list[Entry]:
+    """``best_first((node,), limit)``, served from and stored in ``node.top`` when
+    ``limit <= cache_limit``. The returned list may be the cached one: do not mutate it."""
+    if limit > cache_limit:
+        return best_first((node,), limit)
+    top = node.top
+    if top is not None:
+        computed_for, entries = top
+        # Long enough, or shorter than asked for back then: the subtree holds no more.
+        if limit <= len(entries) or len(entries) < computed_for:
+            return entries[:limit] if limit < len(entries) else entries
+    entries = best_first((node,), limit)
+    node.top = (limit, entries)
+    return entries
+
+
+def invalidate(node: Node | None) -> None:
+    """Clear the cached rankings of ``node`` and its ancestors (their subtrees changed)."""
+    while node is not None:
+        node.top = None
+        node = node.parent
 
 
 def subtree_entries(root: Node) -> list[Entry]:

@@ -26,7 +26,16 @@ import msgspec
 
 from docstream.errors import InvalidInputError
 from docstream.typeahead.fuzzy import MIN_FUZZY_LENGTH, fuzzy_roots
-from docstream.typeahead.node import Entry, Node, best_first, better, locate, recompute_best
+from docstream.typeahead.node import (
+    Entry,
+    Node,
+    best_first,
+    better,
+    invalidate,
+    locate,
+    ranked,
+    recompute_best,
+)
 
 
 class Suggestion(msgspec.Struct, frozen=True, gc=False):
@@ -68,21 +77,30 @@ class Trie:
 
     Args:
         max_words: the most words kept; adding one more evicts the least recently used.
+        cache_limit: :meth:`suggest` results for up to this many words are cached per prefix node
+            until a mutation touches that subtree; 0 turns the cache off.
 
     Raises:
-        InvalidInputError: ``max_words`` below 1.
+        InvalidInputError: ``max_words`` below 1 or a negative ``cache_limit``.
     """
 
-    def __init__(self, max_words: int) -> None:
+    def __init__(self, max_words: int, *, cache_limit: int = 64) -> None:
         if not isinstance(max_words, int) or max_words < 1:
             raise InvalidInputError(f"max_words must be a positive integer, not {max_words!r}")
+        if not isinstance(cache_limit, int) or cache_limit < 0:
+            raise InvalidInputError(
+                f"cache_limit must be a non-negative integer, not {cache_limit!r}"
+            )
         self.max_words = max_words
+        self.cache_limit = cache_limit
         self._root = Node("", None)
         # Key -> entry, least recently used first.
         self._lru: OrderedDict[str, Entry] = OrderedDict()
 
     @classmethod
-    def from_items(cls, max_words: int, items: Iterable[tuple[str, int]]) -> Trie:
+    def from_items(
+        cls, max_words: int, items: Iterable[tuple[str, int]], *, cache_limit: int = 64
+    ) -> Trie:
         """Rebuild a trie from ``(word, frequency)`` pairs, least recently used first.
 
         The result has exactly these frequencies, spellings and recency order, as if the words had
@@ -92,7 +110,7 @@ class Trie:
         Raises:
             InvalidInputError: an invalid word or a frequency below 1.
         """
-        trie = cls(max_words)
+        trie = cls(max_words, cache_limit=cache_limit)
         for word, frequency in items:
             if not isinstance(frequency, int) or frequency < 1:
                 raise InvalidInputError(f"frequency must be a positive integer, not {frequency!r}")
@@ -148,7 +166,7 @@ class Trie:
         node = locate(self._root, key)
         if node is None:
             return []
-        return [Suggestion(e.word, e.frequency) for e in best_first((node,), limit)]
+        return [Suggestion(e.word, e.frequency) for e in ranked(node, limit, self.cache_limit)]
 
     def fuzzy_suggest(self, query: str, limit: int) -> list[Suggestion]:
         """Like :meth:`suggest`, then words whose prefix is one edit away from ``query``.
@@ -163,7 +181,7 @@ class Trie:
         key = self._query_key(query)
         _check_limit(limit)
         exact_node = locate(self._root, key)
-        exact = best_first((exact_node,), limit) if exact_node is not None else []
+        exact = [] if exact_node is None else list(ranked(exact_node, limit, self.cache_limit))
         if len(exact) < limit and len(key) >= MIN_FUZZY_LENGTH:
             roots = fuzzy_roots(self._root, key, exact_node)
             exact += best_first(roots, limit - len(exact), skip=exact_node)
@@ -231,6 +249,7 @@ class Trie:
             node.entry = entry
             self._lru[key] = entry
             self._promote(node, entry)
+            invalidate(node)
             return entry
         self._lru.move_to_end(key)
         entry.word = word
@@ -238,9 +257,11 @@ class Trie:
             # Only from_items with a repeated key lowers a frequency: recompute the path.
             entry.frequency = frequency
             self._demote(entry.node, entry)
+            invalidate(entry.node)
         elif frequency is not None or increment:
             entry.frequency = entry.frequency + increment if frequency is None else frequency
             self._promote(entry.node, entry)
+            invalidate(entry.node)
         return entry
 
     def _node_for(self, key: str) -> Node:
@@ -255,14 +276,14 @@ class Trie:
                 node.children[key[i]] = leaf
                 return leaf
             edge = child.edge
+            if key.startswith(edge, i):  # the usual case: follow the whole edge
+                node = child
+                i += len(edge)
+                continue
             j = 1  # edge[0] == key[i] by the dict key
             limit = min(len(edge), n - i)
             while j < limit and edge[j] == key[i + j]:
                 j += 1
-            if j == len(edge):
-                node = child
-                i += j
-                continue
             # Split the edge: a new middle node takes edge[:j]; the child keeps its identity.
             middle = Node(edge[:j], node)
             middle.best = child.best
@@ -314,6 +335,7 @@ class Trie:
         else:
             start = node
         self._demote(start, entry)
+        invalidate(start)
 
     @staticmethod
     def _merge_into_child(node: Node) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from docstream.typeahead.node import Node, better, subtree_entries
+from docstream.typeahead.node import Node, best_first, better, subtree_entries
 from docstream.typeahead.trie import Trie, fold
 
 
@@ -108,6 +108,9 @@ def audit(trie: Trie) -> None:
                 if better(e, expected):
                     expected = e
             assert node.best is expected, f"stale best at {path!r}"
+        if node.top is not None:
+            computed_for, cached = node.top
+            assert cached == best_first((node,), computed_for), f"stale cache at {path!r}"
     assert sorted(e.key for e in seen) == sorted(trie._lru)
     assert all(trie._lru[e.key] is e for e in seen)
     assert len(trie) <= trie.max_words

@@ -26,9 +26,11 @@ operations = st.lists(
 
 
 @settings(max_examples=300, deadline=None)
-@given(max_words=st.integers(1, 8), ops=operations)
-def test_trie_behaves_like_the_model(max_words: int, ops: list[tuple[object, ...]]) -> None:
-    trie = Trie(max_words)
+@given(max_words=st.integers(1, 8), cache_limit=st.sampled_from([0, 2, 64]), ops=operations)
+def test_trie_behaves_like_the_model(
+    max_words: int, cache_limit: int, ops: list[tuple[object, ...]]
+) -> None:
+    trie = Trie(max_words, cache_limit=cache_limit)
     model = ModelTrie(max_words)
     for op in ops:
         name = op[0]
