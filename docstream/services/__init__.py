@@ -1,1 +1,2 @@
-"""Application services: what the routes call. They receive stores and settings, never build them."""
+"""Application services: what the routes call. They receive stores and settings, never build
+them."""

@@ -1,9 +1,10 @@
 """Accounts and tokens: argon2id password hashing and HS256 JWTs.
 
-Hashing runs in worker threads, at most ``max_concurrent_hashes`` at a time, so a burst of logins can
-neither block the event loop nor exhaust memory (each argon2id hash holds ``argon2_memory_kib``).
-An unknown email and a wrong password take the same path (a dummy hash is verified) and produce the
-same error. Access and refresh tokens are told apart by the ``typ`` claim; the algorithm is pinned.
+Hashing runs in worker threads, at most ``max_concurrent_hashes`` at a time, so a burst of logins
+can neither block the event loop nor exhaust memory (each argon2id hash holds
+``argon2_memory_kib``). An unknown email and a wrong password take the same path (a dummy hash is
+verified) and produce the same error. Access and refresh tokens are told apart by the ``typ`` claim;
+the algorithm is pinned.
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User
 
 TokenType = Literal["access", "refresh"]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No whitespace and no control characters (PostgreSQL refuses NUL in text; a newline or escape
+# in an address is never legitimate).
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_NAME = 100
@@ -125,6 +129,8 @@ class AuthService:
         display = (name or "").strip() or email.split("@", 1)[0]
         if len(display) > MAX_NAME:
             raise InvalidInputError(f"name must be at most {MAX_NAME} characters")
+        if _CONTROL.search(display):
+            raise InvalidInputError("name must not contain control characters")
         user = await self._store.register_user(email, display, await self._hash(password))
         return user, self.issue(user.id)
 

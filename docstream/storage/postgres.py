@@ -18,7 +18,13 @@ from psycopg import AsyncConnection
 from psycopg.types.string import TextLoader
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from docstream.errors import ConflictError, DocStreamError, NotFoundError, StorageError
+from docstream.errors import (
+    ConflictError,
+    DocStreamError,
+    InvalidInputError,
+    NotFoundError,
+    StorageError,
+)
 from docstream.storage import migrate
 from docstream.storage.base import (
     Collaborator,
@@ -109,18 +115,22 @@ class PostgresDocumentStore(DocumentStore):
             raise ConflictError("this already exists") from exc
         except psycopg.errors.ForeignKeyViolation as exc:
             raise NotFoundError("no such document or user") from exc
+        except psycopg.DataError as exc:
+            # A value PostgreSQL cannot store (a NUL in text, an out-of-range number): the
+            # request's fault, not an outage. The services validate first; this is the backstop.
+            raise InvalidInputError("a value in the request cannot be stored") from exc
         except psycopg.Error as exc:
             raise StorageError(f"database error: {type(exc).__name__}") from exc
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         async with self._conn() as conn:
-            cur = await conn.execute(sql.encode(), params)  # type: ignore[call-overload]
+            cur = await conn.execute(sql.encode(), params)
             row: tuple[Any, ...] | None = await cur.fetchone()
             return row
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._conn() as conn:
-            cur = await conn.execute(sql.encode(), params)  # type: ignore[call-overload]
+            cur = await conn.execute(sql.encode(), params)
             rows: list[tuple[Any, ...]] = await cur.fetchall()
             return rows
 
@@ -151,7 +161,7 @@ class PostgresDocumentStore(DocumentStore):
                 applied = {int(v): str(c) for v, c in await cur.fetchall()}
                 for m in migrate.pending(available, applied):
                     async with conn.transaction():
-                        await conn.execute(m.sql.encode())  # type: ignore[call-overload]
+                        await conn.execute(m.sql.encode())
                         await conn.execute(
                             "INSERT INTO schema_migrations (version, name, checksum) "
                             "VALUES (%s, %s, %s)", (m.version, m.name, m.checksum))
