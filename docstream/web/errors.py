@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
 
 from docstream.errors import (
     BrokerError,
@@ -146,13 +147,21 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return _response(status, code, message, details or None, headers)
 
 
+def handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """msgspec raises RecursionError (not a DecodeError) for JSON nested deeper than it recurses."""
+    if "deserializ" in str(exc):
+        return _response(400, "VALIDATION_ERROR", "JSON is nested too deeply")
+    return handle_unexpected(request, exc)
+
+
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.exception("%s %s crashed", request.method, request.url.path, exc_info=exc)
     return _response(500, "INTERNAL_ERROR", "internal server error")
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DocStreamError: handle_docstream_error,
     HTTPException: handle_http_exception,
+    RecursionError: handle_recursion,
     Exception: handle_unexpected,
 }
