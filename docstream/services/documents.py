@@ -3,8 +3,8 @@
 Access rules (PROTOCOL.md §3, issue 3):
 
 - A caller's *effective* role on a document is the higher of their own role (owner, or a grant) and
-  the public role when public sharing is enabled. Anonymous callers (guests) only ever get the public
-  role, and only for reading and for the WebSocket.
+  the public role when public sharing is enabled. Anonymous callers (guests) only ever get the
+  public role, and only for reading and for the WebSocket.
 - A document the caller cannot open answers 404 (401 for anonymous callers), whether or not it
   exists, so nobody learns which ids exist; a visible document with too low a role answers 403.
 - Only the owner deletes, changes public sharing, grants or revokes ``editor``, and revokes anyone.
@@ -85,8 +85,9 @@ def is_uuid(value: str) -> bool:
 
 def effective_role(doc: DocumentRecord, own: Role | None) -> Role | None:
     public: Role | None = doc.public_sharing_role if doc.public_sharing_enabled else None
-    candidates = [r for r in (own, public) if r is not None]
-    return max(candidates, key=ROLE_RANK.__getitem__) if candidates else None
+    if own is None or public is None:
+        return own or public
+    return own if ROLE_RANK[own] >= ROLE_RANK[public] else public
 
 
 class DocumentService:
@@ -109,6 +110,7 @@ class DocumentService:
         )
         if not is_uuid(doc_id):
             raise hidden
+        found: tuple[DocumentRecord, Role | None] | None
         if caller is None or caller.guest:
             doc = await self._store.get_document(doc_id)
             found = None if doc is None else (doc, None)

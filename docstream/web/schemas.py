@@ -65,14 +65,14 @@ class AuthOut(msgspec.Struct):
     user: UserOut
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
     expires_in: int = 900
 
 
 class TokensOut(msgspec.Struct):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (the OAuth token type, not a secret)
     expires_in: int = 900
 
 
