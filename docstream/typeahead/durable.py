@@ -6,10 +6,11 @@ while a snapshot is being written.
 
 Write path: validate, append the records to the WAL and sync them, then apply them to the trie.
 A mutation that returns is durable; one that raises changed nothing. After a write, a snapshot is
-taken when ``snapshot_writes`` records have been logged since the last one, or when
-``snapshot_interval`` seconds have passed and at least one record is pending (call
-:meth:`DurableTrie.maybe_snapshot` from a timer to honour the interval without writes). A snapshot
-holds the WAL sequence number it includes and then the WAL is truncated.
+taken when ``snapshot_writes`` records have been logged since the last one, or when the oldest
+record the snapshot lacks is ``snapshot_interval`` seconds old (so an isolated write after a quiet
+hour does not cost a snapshot by itself; call :meth:`DurableTrie.maybe_snapshot` from a timer to
+honour the interval when no write follows). A snapshot holds the WAL sequence number it includes,
+and then the WAL is truncated. A failed snapshot is retried after the same thresholds again.
 
 Recovery (:meth:`DurableTrie.open`): read the snapshot, then replay the WAL records numbered after
 it, in order, with the same ``max_words``. A crash between writing a snapshot and truncating the WAL
@@ -118,9 +119,10 @@ class DurableTrie:
         self._seq = recovery.last_seq
         # Records in the WAL that the snapshot does not include.
         self._pending = recovery.records_replayed
-        # Writes and time since the last snapshot attempt (a failed attempt backs off the same way).
+        # Writes since the last snapshot attempt, and when the interval started counting: at the
+        # first write the snapshot lacks, or at a failed attempt (which backs off the same way).
         self._since_attempt = recovery.records_replayed
-        self._attempt_at = clock()
+        self._interval_start = clock()
         self._snapshots_taken = 0
         self._snapshot_failures = 0
         self._closed = False
@@ -143,7 +145,8 @@ class DurableTrie:
             max_words: the trie's bound; recovery replays evictions with it, so keep it stable.
             name: the file stem: 1 to 128 ASCII letters, digits, ``_`` or ``-``.
             snapshot_writes: snapshot after this many logged writes (titles 100, mentions 20).
-            snapshot_interval: ... or after this many seconds with writes pending (300 / 120).
+            snapshot_interval: ... or once the oldest unsnapshotted write is this many seconds
+                old (titles 300, mentions 120).
             clock: seconds from an arbitrary origin; tests pass a fake one.
 
         Raises:
@@ -363,6 +366,8 @@ class DurableTrie:
             WalRecord(self._seq + i, op, word) for i, (op, word) in enumerate(batch, start=1)
         ]
         self._wal.append(records)
+        if not self._pending:
+            self._interval_start = self._clock()
         self._seq += len(records)
         with self._read_lock:
             results = [apply_record(self._trie, r.op, r.word) for r in records]
@@ -373,7 +378,7 @@ class DurableTrie:
 
     def _maybe_snapshot_locked(self) -> bool:
         due = self._since_attempt >= self._snapshot_writes or (
-            self._pending > 0 and self._clock() - self._attempt_at >= self._snapshot_interval
+            self._pending > 0 and self._clock() - self._interval_start >= self._snapshot_interval
         )
         if not due:
             return False
@@ -390,7 +395,7 @@ class DurableTrie:
     def _snapshot_locked(self) -> None:
         # We hold the write lock, so the trie cannot change while we read it; readers only read.
         self._since_attempt = 0
-        self._attempt_at = self._clock()
+        self._interval_start = self._clock()
         write_snapshot(self._snapshot_path, self._seq, self._trie.items_lru())
         self._pending = 0
         self._snapshots_taken += 1
