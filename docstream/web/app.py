@@ -29,6 +29,7 @@ from docstream.web.middleware import (
     RequestIdMiddleware,
     TrustedProxies,
 )
+from docstream.web import static
 from docstream.web.routes import auth, documents, sharing, versions, ws
 from docstream.web.schemas import HealthOut
 
@@ -95,7 +96,8 @@ def create_app(settings: Settings) -> Litestar:
 
     app = Litestar(
         route_handlers=[health, auth.router, documents.router, sharing.router,
-                        versions.router, ws.document_socket],
+                        versions.router, ws.document_socket, static.index_page,
+                        static.ui_files],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
