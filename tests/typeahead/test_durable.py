@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -389,3 +391,50 @@ def test_stats_count_what_happened(tmp_path: Path) -> None:
     assert (stats.snapshots_taken, stats.snapshot_failures) == (1, 0)
     assert store.max_words == 100
     store.close()
+
+
+def test_readers_in_other_threads_see_consistent_answers_while_a_writer_writes(
+    tmp_path: Path,
+) -> None:
+    store = open_store(tmp_path, max_words=50, snapshot_writes=40)
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                for prefix in ("w", "w1", "w2", "word 3"):
+                    results = store.suggest(prefix, 10)
+                    assert all(s.word.startswith(prefix) for s in results)
+                    frequencies = [s.frequency for s in results]
+                    assert frequencies == sorted(frequencies, reverse=True)
+                store.fuzzy_suggest("wrod 1", 10)
+                time.sleep(0.0002)  # leave the writer some of the GIL
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    reference = Trie(50)
+    try:
+        for i in range(200):
+            word = f"word {i % 70}"
+            if i % 4 == 0:
+                store.select(word)
+                reference.select(word)
+            elif i % 11 == 0:
+                store.remove(word)
+                reference.remove(word)
+            else:
+                store.insert(word)
+                reference.insert(word)
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert errors == []
+    assert store.items_lru() == reference.items_lru()
+    store.close()
+    with open_store(tmp_path, max_words=50) as reopened:
+        assert reopened.items_lru() == reference.items_lru()
