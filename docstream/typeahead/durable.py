@@ -15,11 +15,13 @@ and then the WAL is truncated. A failed snapshot is retried after the same thres
 Recovery (:meth:`DurableTrie.open`): read the snapshot, then replay the WAL records numbered after
 it, in order, with the same ``max_words``. A crash between writing a snapshot and truncating the WAL
 leaves records the snapshot already includes; they are recognised by number and skipped, so replay
-is idempotent. A torn or corrupt WAL tail is cut off and reported (:class:`RecoveryReport`). The
-result has the frequencies, spellings and recency order the trie had after the last durable write.
+is idempotent. Replay stops at the first torn or corrupt record; it and everything after it are
+cut off, logged as a warning and reported (:class:`RecoveryReport`). The result has the
+frequencies, spellings and recency order the trie had after the last durable write.
 
 Threads: any number of threads may read and write. Writers are serialized by a lock held across the
-WAL sync and any snapshot; readers wait only for the in-memory apply (microseconds), never for disk.
+WAL sync and any snapshot; readers wait only for the in-memory apply (microseconds per record, so a
+bulk :meth:`~DurableTrie.apply` holds them for its whole batch), never for the disk.
 The I/O is synchronous, so async callers run writes, :meth:`~DurableTrie.open` and
 :meth:`~DurableTrie.close` in a worker thread (``asyncio.to_thread``); reads are cheap enough for
 the event loop.

@@ -11,9 +11,11 @@ and locking). Words are any non-blank Unicode text.
 - **Recency.** :meth:`Trie.insert` and :meth:`Trie.select` make a word the most recently used;
   queries (:meth:`Trie.suggest`, :meth:`Trie.frequency`, ...) do not. When ``max_words`` words are
   stored, adding a new one evicts the least recently used.
-- **Cost.** insert/select/remove/evict: O(key length + depth * branching); ``suggest``: O(depth *
-  branching * limit * log) thanks to the per-node best entry (see :mod:`docstream.typeahead.node`),
-  independent of how many words share the prefix.
+- **Cost.** insert/select/remove/evict: O(key length + depth * branching). ``suggest``: O(limit)
+  when the prefix's ranking is cached, else a best-first search of O(limit * depth * branching *
+  log) thanks to the per-node best entry (see :mod:`docstream.typeahead.node`), however many words
+  share the prefix. ``fuzzy_suggest`` adds O(len(query) * branching) exact walks
+  (:mod:`docstream.typeahead.fuzzy`).
 """
 
 from __future__ import annotations
