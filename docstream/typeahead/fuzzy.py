@@ -29,10 +29,15 @@ Position = tuple[Node, int]
 MIN_FUZZY_LENGTH = 3
 
 
-def walk(position: Position, text: str) -> Position | None:
-    """Follow ``text`` exactly from ``position``; None if the tree has no such path."""
+def walk(position: Position | None, text: str, start: int = 0) -> Position | None:
+    """Follow ``text[start:]`` exactly from ``position``; None if the tree has no such path.
+
+    Taking an offset instead of a slice keeps a long query from being copied once per position.
+    """
+    if position is None:
+        return None
     node, offset = position
-    i = 0
+    i = start
     n = len(text)
     while i < n:
         edge = node.edge
@@ -42,7 +47,7 @@ def walk(position: Position, text: str) -> Position | None:
                 return None
             node, offset, edge = child, 0, child.edge
         take = min(len(edge) - offset, n - i)
-        if edge[offset : offset + take] != text[i : i + take]:
+        if not text.startswith(edge[offset : offset + take], i):
             return None
         offset += take
         i += take
@@ -79,17 +84,15 @@ def fuzzy_roots(root: Node, key: str, exact: Node | None) -> list[Node]:
     position: Position | None = (root, 0)
     for i in range(n):
         assert position is not None
-        rest = key[i + 1 :]
         # Deletion of key[i], and transposition of key[i] and key[i + 1].
-        add(walk(position, rest))
+        add(walk(position, key, i + 1))
         if i + 1 < n and key[i] != key[i + 1]:
-            add(walk(position, key[i + 1] + key[i] + key[i + 2 :]))
+            add(walk(walk(position, key[i + 1] + key[i]), key, i + 2))
         # Substitution of key[i] by, and insertion before key[i] of, each character the tree has.
-        tail = key[i:]
         for char, after in following(position):
             if char != key[i]:
-                add(walk(after, rest))
-            add(walk(after, tail))
+                add(walk(after, key, i + 1))
+            add(walk(after, key, i))
         position = walk(position, key[i])
         if position is None:
             break
