@@ -123,9 +123,9 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
     conn = Connection(user_id=identity.user_id, name=identity.name, role=role,
                       guest=identity.guest, queue_size=settings.send_queue_size)
     sender = asyncio.get_running_loop().create_task(_sender(socket, conn))
-    room: Room | None = None
+    rooms: list[Room] = []  # the Room joined, if any (set before the session can fail)
     try:
-        room = await _session(socket, services, hub, conn, doc_id)
+        await _session(socket, services, hub, conn, doc_id, rooms)
     except WebSocketDisconnect:
         pass
     except DocStreamError as exc:
@@ -134,7 +134,7 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         log.exception("websocket for %s crashed", doc_id)
         conn.close(1011, "server error")
     finally:
-        if room is not None:
+        for room in rooms:
             with contextlib.suppress(Exception):
                 await room.inbox.put(m.LeaveItem(conn))
         if conn.closing is None:
@@ -164,7 +164,7 @@ async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection,
 
 
 async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hub,
-                   conn: Connection, doc_id: str) -> Room | None:
+                   conn: Connection, doc_id: str, rooms: list[Room]) -> None:
     settings = services.settings
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.hello_timeout
@@ -173,16 +173,16 @@ async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hu
         remaining = deadline - loop.time()
         if remaining <= 0:
             conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
-            return None
+            return
         try:
             frame = await asyncio.wait_for(_receive(socket, conn, settings.max_frame_bytes),
                                            remaining)
         except TimeoutError:
             conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
-            return None
+            return
         except TooLargeError as exc:
             conn.close(CLOSE_TOO_LARGE, exc.detail)
-            return None
+            return
         if isinstance(frame, Hello):
             hello = frame
         elif frame is not None:
@@ -194,8 +194,9 @@ async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hu
     except DocStreamError as exc:
         _error(conn, exc)
         conn.close(4400, "invalid hello")
-        return None
+        return
     room = await hub.join(conn, doc_id, hello)
+    rooms.append(room)
     bucket = _Bucket(settings.ws_messages_per_second, settings.ws_message_burst)
     while conn.closing is None:
         try:
@@ -217,4 +218,3 @@ async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hu
             await room.inbox.put(m.CursorItem(conn, frame))
         else:
             _error(conn, ProtocolError("hello was already received"))
-    return room
