@@ -79,6 +79,6 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     if code is not None:
         assert error["code"] == code, error
     # The 404 for an unknown route names the path the client sent: that is not a leak.
-    text = response.text.replace(response.request.url.path, "")
+    text = response.text.replace(response.request.url.path, "<path>")
     assert not _LEAKS.search(text), f"the error leaks internals: {response.text}"
     return body

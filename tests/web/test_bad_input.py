@@ -393,20 +393,60 @@ async def test_non_uuid_ids_in_paths(client: Client, bad_id: str) -> None:
 @pytest.mark.parametrize(
     "method, target",
     [
-        ("GET", "/nope"),
-        ("POST", "/nope"),
         ("GET", "/documents/x/y/z"),
-        ("GET", "/auth"),
-        ("GET", "/auth/unknown"),
-        ("DELETE", "/"),
         ("GET", "/documents/x/share/y/z"),
-        ("GET", "/%ff"),
-        ("GET", "/.env"),
-        ("GET", "/../../etc/passwd"),
+        ("POST", "/documents/x/y"),
+        ("GET", "/auth/unknown"),
+        ("POST", "/auth/unknown"),
+        ("GET", "/suggest/nothing"),
+        ("GET", "/documentsx"),
+        ("GET", "/healthz"),
+        ("DELETE", "/auth/register/x"),
     ],
 )
-async def test_unknown_routes_are_404(client: Client, method: str, target: str) -> None:
-    assert_error(await client.request(method, target), 404, "NOT_FOUND")
+async def test_unknown_api_routes_are_404(client: Client, method: str, target: str) -> None:
+    response = await client.request(method, target)
+    assert response.status_code in (404, 405), response.text
+    assert_error(response, response.status_code)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("target", ["/nope", "/", "/some/page"])
+async def test_other_methods_outside_the_api_get_the_envelope(
+    client: Client, method: str, target: str
+) -> None:
+    response = await client.request(method, target)
+    assert response.status_code in (404, 405), response.text
+    assert_error(response, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/nope",
+        "/some/page",
+        "/.env",
+        "/%ff",
+        "/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/..%2f..%2fetc%2fpasswd",
+        "/assets/../../../../etc/passwd",
+        "/assets/%2e%2e/%2e%2e/%2e%2e/etc/hostname",
+        "/static/../docstream/settings.py",
+    ],
+)
+async def test_other_get_paths_get_the_ui_or_a_404_never_a_file_outside(
+    client: Client, target: str
+) -> None:
+    """The web UI's single-page-app fallback owns every non-API GET path."""
+    response = await client.get(target)
+    assert response.headers.get("x-request-id")
+    if response.status_code == 200:
+        assert response.headers["content-type"].startswith("text/html"), response.headers
+        assert b"<title>DocStream</title>" in response.content
+    else:
+        assert_error(response, 404, "NOT_FOUND")
+    assert b"root:" not in response.content and b"import " not in response.content
 
 
 @pytest.mark.parametrize(
