@@ -50,6 +50,14 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /documents/{id}/share editor":   (200, 403, 403, 404, 401, 401, 403, 401, 403, 403),
     "DELETE /documents/{id}/share/{user}": (204, 403, 403, 404, 401, 401, 403, 401, 403, 403),
     "POST /documents/{id}/share/public":   (200, 403, 403, 404, 401, 401, 403, 401, 403, 403),
+    # history, versions and export (the collaboration issue's routes, here since they exist)
+    "GET /documents/{id}/history":         (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
+    "GET /documents/{id}/versions":        (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
+    "GET /documents/{id}/versions/{v}":    (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
+    "POST /documents/{id}/versions":       (201, 201, 403, 404, 401, 401, 403, 401, 201, 201),
+    "POST /documents/{id}/versions/{v}/restore":
+                                           (200, 200, 403, 404, 401, 401, 403, 401, 200, 200),
+    "GET /documents/{id}/export":          (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
 }
 # fmt: on
 CODES = {200: None, 201: None, 204: None, 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
@@ -96,6 +104,15 @@ async def shared_document(client: Client, world: World, public: str | None) -> d
     return doc
 
 
+async def named_version(client: Client, doc: dict[str, Any], world: World) -> int:
+    response = await client.post(
+        f"/documents/{doc['id']}/versions", json={"label": "v1"}, headers=world.owner.headers
+    )
+    assert response.status_code == 201, response.text
+    version: int = response.json()["version"]
+    return version
+
+
 def _caller(world: World, actor: str) -> tuple[dict[str, str], str | None]:
     """Headers for ``actor`` and the public role the document gets."""
     who, _, sharing = actor.partition("@")
@@ -138,6 +155,20 @@ async def _call(
                 headers=headers,
                 json={"enabled": True, "role": "editor"},
             )
+        case "GET /documents/{id}/history" | "GET /documents/{id}/versions":
+            return await client.get(f"{doc_path}/{route.rsplit('/', 1)[1]}", headers=headers)
+        case "GET /documents/{id}/export":
+            return await client.get(f"{doc_path}/export", params={"format": "txt"}, headers=headers)
+        case "POST /documents/{id}/versions":
+            return await client.post(
+                f"{doc_path}/versions", json={"label": "Draft"}, headers=headers
+            )
+        case "GET /documents/{id}/versions/{v}":
+            version = await named_version(client, doc, world)
+            return await client.get(f"{doc_path}/versions/{version}", headers=headers)
+        case "POST /documents/{id}/versions/{v}/restore":
+            version = await named_version(client, doc, world)
+            return await client.post(f"{doc_path}/versions/{version}/restore", headers=headers)
     raise AssertionError(route)
 
 
