@@ -103,10 +103,19 @@ def error_body(code: str, message: str, details: list[str] | None = None) -> byt
     return msgspec.json.encode(ErrorEnvelope(ErrorBody(code, message, details)))
 
 
-def _response(status: int, code: str, message: str, details: list[str] | None = None,
-              headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(error_body(code, message, details), status_code=status,
-                    media_type="application/json", headers=headers)
+def _response(
+    status: int,
+    code: str,
+    message: str,
+    details: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    return Response(
+        error_body(code, message, details),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
 
 
 def handle_docstream_error(request: Request[Any, Any, Any], exc: DocStreamError) -> Response[bytes]:
@@ -115,8 +124,13 @@ def handle_docstream_error(request: Request[Any, Any, Any], exc: DocStreamError)
     if isinstance(exc, RateLimitedError):
         headers = {"Retry-After": str(max(1, int(exc.retry_after + 0.999)))}
     if status >= 500:
-        log.error("%s %s failed: %r", request.method, request.url.path, exc,
-                  exc_info=exc.__cause__ is not None)
+        log.error(
+            "%s %s failed: %r",
+            request.method,
+            request.url.path,
+            exc,
+            exc_info=exc.__cause__ is not None,
+        )
     message = exc.detail if status < 500 or status == 503 else "internal server error"
     return _response(status, code, message, headers=headers)
 
@@ -127,6 +141,10 @@ def _validation_details(exc: ValidationException) -> list[str]:
     for item in extra:
         if isinstance(item, dict):
             key, message = item.get("key"), item.get("message", "invalid")
+            if item.get("source") == "body" and message == f"'{key}'":
+                # Litestar reports a missing body as the KeyError of its ``data`` kwarg.
+                details.append("a JSON request body is required")
+                continue
             details.append(f"{key}: {message}" if key else str(message))
     return details
 
