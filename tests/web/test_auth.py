@@ -372,3 +372,22 @@ async def test_default_argon2_parameters_are_owasp_minimum(tmp_path: Path) -> No
     assert int(values["m"]) >= 19 * 1024 and int(values["t"]) >= 2 and int(values["p"]) >= 1
     assert (values["m"], values["t"], values["p"]) == ("19456", "2", "1")
     assert salt and digest
+
+
+async def test_the_auth_cookie_is_httponly_strict_and_cleared_on_logout(client: Client) -> None:
+    response = await client.post(
+        "/auth/register", json={"email": unique_email(), "password": PASSWORD}
+    )
+    assert response.status_code == 201
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+    assert (await client.get("/auth/me")).status_code == 200  # same-origin use: the cookie
+    logout = await client.post("/auth/logout")
+    assert logout.status_code == 204
+    assert_error(await client.get("/auth/me"), 401, "UNAUTHORIZED")
+    # A header wins over the cookie, and a bad header is not rescued by a good cookie.
+    await client.post(
+        "/auth/login", json={"email": response.json()["user"]["email"], "password": PASSWORD}
+    )
+    assert_error(await client.get("/auth/me", headers=bearer("forged")), 401, "UNAUTHORIZED")
+    client.cookies.clear()

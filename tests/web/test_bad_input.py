@@ -101,6 +101,16 @@ async def test_malformed_json_is_400(client: Client, raw: bytes) -> None:
         assert_error(response, 400, "VALIDATION_ERROR")
 
 
+async def test_a_missing_body_says_so(client: Client) -> None:
+    owner, _ = await _owner_and_doc(client)
+    for headers in (JSON, {}):
+        response = await client.post(
+            "/documents", content=b"", headers={**headers, **owner.headers}
+        )
+        error = assert_error(response, 400, "VALIDATION_ERROR")["error"]
+        assert "body is required" in error["message"], error
+
+
 async def test_wrong_types_are_400(client: Client) -> None:
     owner, doc = await _owner_and_doc(client)
     wrong_values: list[Any] = [123, 1.5, True, None, [], {}, ["a"], {"$gt": ""}]
