@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from docstream.typeahead import Trie
+from docstream.typeahead.trie import fold
 from tests.typeahead.model import ModelTrie, audit
 
 # Case variants, "ß" (folds to "ss") and a combining accent make keys clash.
@@ -54,3 +55,29 @@ def test_trie_behaves_like_the_model(
     rebuilt = Trie.from_items(max_words, trie.items_lru())
     assert rebuilt.items_lru() == trie.items_lru()
     audit(rebuilt)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    max_words=st.integers(1, 8),
+    items=st.lists(st.tuples(word_text, st.integers(1, 5)), max_size=30),
+    prefix=query_text,
+)
+def test_from_items_builds_what_sequential_inserts_would(
+    max_words: int, items: list[tuple[str, int]], prefix: str
+) -> None:
+    rebuilt = Trie.from_items(max_words, items)
+    audit(rebuilt)
+    # The same content built the slow way: insert, then select up to the frequency.
+    expected: dict[str, tuple[str, int]] = {}
+    for word, frequency in items:
+        expected.pop(fold(word), None)
+        expected[fold(word)] = (word, frequency)
+    assert rebuilt.items_lru() == list(expected.values())[-max_words:]
+    model = ModelTrie(max_words)
+    for word, frequency in rebuilt.items_lru():
+        model.insert(word)
+        for _ in range(frequency - 1):
+            model.select(word)
+    got = [(s.word, s.frequency) for s in rebuilt.suggest(prefix, 5)]
+    assert got == model.suggest(prefix, 5)
