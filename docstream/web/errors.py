@@ -77,6 +77,11 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
+def code_for_status(status: int) -> str:
+    """The REST error code for an HTTP status (``INTERNAL_ERROR`` for any 5xx not listed)."""
+    return _BY_STATUS.get(status, "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR")
+
+
 def status_and_code(exc: DocStreamError) -> tuple[int, str]:
     for cls, status, code in _MAPPING:
         if isinstance(exc, cls):
@@ -154,7 +159,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status >= 500:
         log.error("%s %s failed: %s", request.method, request.url.path, exc.detail)
         return _response(status, "INTERNAL_ERROR", "internal server error")
-    code = _BY_STATUS.get(status, "VALIDATION_ERROR" if status < 500 else "INTERNAL_ERROR")
+    code = code_for_status(status)
     details = _validation_details(exc) if isinstance(exc, ValidationException) else None
     message = exc.detail or code.replace("_", " ").lower()
     if status == 404 and message == "Not Found":

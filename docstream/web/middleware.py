@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
-from docstream.web.errors import error_body
+from docstream.web.errors import code_for_status, error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -128,8 +128,15 @@ class RateLimitMiddleware:
     EXEMPT = ("/health",)
     API_PREFIXES = ("/auth", "/documents", "/suggest", "/ws", "/schema")
 
-    def __init__(self, app: ASGIApp, *, limit: int, proxies: TrustedProxies,
-                 counter: Counter, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        proxies: TrustedProxies,
+        counter: Counter,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.app = app
         self.limit = limit
         self.proxies = proxies
@@ -154,12 +161,76 @@ class RateLimitMiddleware:
             await receive()  # websocket.connect
             await send({"type": "websocket.close", "code": 4429})
             return
-        body = error_body("RATE_LIMIT_EXCEEDED",
-                          f"more than {self.limit} requests per minute; retry in {retry_after} s")
-        await send({
-            "type": "http.response.start", "status": 429,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"retry-after", retry_after.encode()),
-                        (b"content-length", str(len(body)).encode())],
-        })
+        body = error_body(
+            "RATE_LIMIT_EXCEEDED",
+            f"more than {self.limit} requests per minute; retry in {retry_after} s",
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 429,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"retry-after", retry_after.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
+
+
+class ErrorEnvelopeMiddleware:
+    """Turn any non-JSON error response into the JSON envelope of PROTOCOL.md §4.
+
+    Litestar answers a few errors itself, below the exception handlers: a refused CORS preflight
+    is a ``text/plain`` 400 ("Disallowed CORS Origin"). This layer buffers such a response (only
+    responses with status >= 400 and a non-JSON content type) and replaces its body with the
+    envelope, keeping the status and the other headers; the original text becomes the message.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_enveloped(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                if message["status"] >= 400 and not _is_json(message.get("headers", [])):
+                    held = message
+                    return
+            elif message["type"] == "http.response.body" and held is not None:
+                chunks.append(bytes(message.get("body", b"")))
+                if message.get("more_body", False):
+                    return
+                status = int(held["status"])
+                original = b"".join(chunks).decode("utf-8", "replace").strip()
+                text = original if 0 < len(original) <= 200 and original.isprintable() else ""
+                body = error_body(code_for_status(status), text or f"HTTP {status}")
+                headers = [
+                    (k, v)
+                    for k, v in held.get("headers", [])
+                    if k.lower() not in (b"content-type", b"content-length")
+                ]
+                headers += [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ]
+                await send({**held, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_enveloped)
+
+
+def _is_json(headers: Any) -> bool:
+    for key, value in headers:
+        if bytes(key).lower() == b"content-type":
+            return bytes(value).split(b";")[0].strip().lower() == b"application/json"
+    return False
