@@ -37,6 +37,22 @@ def _put_varint(out: bytearray, value: int) -> None:
     out.append(value)
 
 
+#: Longest run one head can describe (``(length - 1) << 3`` must stay at most ``2**53 - 1``).
+MAX_RUN_LENGTH = 2**50
+
+
+def _bounded(runs: Iterable[_Run]) -> Iterable[_Run]:
+    """``runs``, with any run longer than :data:`MAX_RUN_LENGTH` written as several."""
+    for run in runs:
+        replica, counter, length, text = run
+        while length > MAX_RUN_LENGTH:
+            yield replica, counter, MAX_RUN_LENGTH, None if text is None else text[:MAX_RUN_LENGTH]
+            counter += MAX_RUN_LENGTH
+            length -= MAX_RUN_LENGTH
+            text = None if text is None else text[MAX_RUN_LENGTH:]
+        yield replica, counter, length, text
+
+
 def encode_runs(runs: Iterable[_Run]) -> bytes:
     """Encode maximal runs ``(replica, counter, length, text or None)`` in sequence order."""
     table: dict[str, int] = {}
@@ -45,7 +61,7 @@ def encode_runs(runs: Iterable[_Run]) -> bytes:
     last_end: dict[str, int] = {}
     prev_replica = ""
     count = 0
-    for replica, counter, length, text in runs:
+    for replica, counter, length, text in _bounded(runs):
         count += 1
         head = (length - 1) << 3
         if text is None:

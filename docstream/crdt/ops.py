@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import msgspec
 
+from docstream.errors import InvalidInputError
+
 #: Most code points one ``ins`` op may carry (PROTOCOL.md §1); longer local inserts are chained.
 MAX_INSERT_LENGTH = 65_536
 
@@ -38,6 +40,15 @@ class Delete(msgspec.Struct, tag="del", tag_field="kind", frozen=True, gc=False)
 
     id: str
     length: int = msgspec.field(name="len")
+
+
+def check_text(text: str) -> None:
+    """Refuse text that cannot be UTF-8 (unpaired surrogates) with ``InvalidInputError``."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInputError("text contains unpaired surrogates") from None
 
 
 #: One wire op.
