@@ -139,9 +139,37 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
                 await room.inbox.put(m.LeaveItem(conn))
         if conn.closing is None:
             conn.close(1000, "bye")
-        with contextlib.suppress(asyncio.TimeoutError, Exception):
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(sender, 5)
         sender.cancel()
+        await _drain(socket)
+
+
+async def _discard_until_quiet(socket: WebSocket[Any, Any, Any], quiet: float = 0.2,
+                               limit: float = 2.0) -> None:
+    """Read and drop frames until the client pauses, so the close frame that follows is not lost
+    to a TCP reset (a socket closed with unread data resets the connection)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    with contextlib.suppress(TimeoutError, WebSocketDisconnect):
+        while loop.time() < deadline:
+            message = await asyncio.wait_for(socket.receive(), quiet)
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(detail="client disconnected")
+
+
+async def _drain(socket: WebSocket[Any, Any, Any], timeout: float = 2.0) -> None:
+    """After our close frame, read until the client's close arrives (or a timeout).
+
+    Returning while the client is still sending would make the kernel reset the connection, and
+    the client would lose our close frame (and its code) with it.
+    """
+    async def until_disconnect() -> None:
+        while (await socket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(until_disconnect(), timeout)
 
 
 async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection,
@@ -210,6 +238,7 @@ async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hu
             ref = frame.ref if isinstance(frame, SubmitOps) else None
             _error(conn, RateLimitedError("too many messages; slow down"), ref)
             if bucket.strikes >= MAX_STRIKES:
+                await _discard_until_quiet(socket)
                 conn.close(CLOSE_RATE_LIMITED, "rate limited")
             continue
         if isinstance(frame, SubmitOps):
