@@ -1,0 +1,43 @@
+// DocStream service worker: keeps the app shell (index.html and the built assets) so the editor
+// opens while offline; documents then come from the offline queue in IndexedDB. API calls and
+// WebSockets are never cached.
+const CACHE = "docstream-shell-v1";
+const API = /^\/(auth|documents|suggest|ws|schema|health)(\/|$)/;
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((c) => c.add("/")).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  if (req.method !== "GET") return;
+  const url = new URL(req.url);
+  if (url.origin !== location.origin || API.test(url.pathname)) return;
+  if (url.pathname.startsWith("/assets/")) {
+    // Hashed file names: cache first.
+    event.respondWith(
+      caches.match(req).then((hit) => hit || fetch(req).then((res) => {
+        if (res.ok) { const copy = res.clone(); caches.open(CACHE).then((c) => c.put(req, copy)); }
+        return res;
+      })),
+    );
+    return;
+  }
+  if (req.mode === "navigate") {
+    // Network first for pages (always the newest UI), the cached shell when offline.
+    event.respondWith(
+      fetch(req).then((res) => {
+        if (res.ok) { const copy = res.clone(); caches.open(CACHE).then((c) => c.put("/", copy)); }
+        return res;
+      }).catch(() => caches.match("/").then((hit) => hit || Response.error())),
+    );
+  }
+});

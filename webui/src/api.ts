@@ -1,0 +1,318 @@
+/**
+ * REST access (PROTOCOL.md §3) and the signed-in session.
+ *
+ * Tokens: the access token lives in memory (and in the server's HttpOnly cookie, which the
+ * WebSocket uses); the refresh token in localStorage so a reload stays signed in. The access
+ * token is refreshed silently before it expires and, once, after any 401. The user is cached in
+ * localStorage so that a reload while offline can still open documents from the offline queue.
+ */
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  created_at?: string;
+}
+
+export type Role = "owner" | "editor" | "viewer";
+
+export interface DocumentInfo {
+  id: string;
+  title: string;
+  role: Role;
+  owner_id: string;
+  seq: number;
+  public_sharing_enabled: boolean;
+  public_sharing_role: "editor" | "viewer";
+  created_at: string;
+  updated_at: string;
+  text?: string;
+}
+
+export interface Collaborator {
+  user_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  pending?: boolean;
+}
+
+export interface Version {
+  version: number;
+  seq: number;
+  kind?: "auto" | "named";
+  length: number;
+  created_at: string;
+  author?: string | null;
+  label?: string | null;
+}
+
+export interface Suggestion {
+  word: string;
+  frequency: number;
+  doc_id?: string;
+}
+
+/** A REST error reply: `{"error": {"code", "message", "details"?}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The network is unreachable (offline, server down). */
+export class NetworkError extends Error {
+  constructor(message = "The server cannot be reached.") {
+    super(message);
+    this.name = "NetworkError";
+  }
+}
+
+const REFRESH_KEY = "docstream.refresh";
+const USER_KEY = "docstream.user";
+
+interface TokenReply {
+  access_token: string;
+  refresh_token: string;
+  expires_in?: number;
+  user?: User;
+}
+
+export class Api {
+  user: User | null = null;
+  /** True when signed in from the cache only (the server could not be reached). */
+  offline = false;
+  private access: string | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private refreshing: Promise<boolean> | null = null;
+  private listeners = new Set<(user: User | null) => void>();
+
+  constructor(private readonly base = "") {}
+
+  onUser(fn: (user: User | null) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private setUser(user: User | null): void {
+    this.user = user;
+    if (user) localStorage.setItem(USER_KEY, JSON.stringify(user));
+    else localStorage.removeItem(USER_KEY);
+    for (const fn of this.listeners) fn(user);
+  }
+
+  // --- transport -----------------------------------------------------------------------------
+
+  async request<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.access) headers["Authorization"] = `Bearer ${this.access}`;
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+        credentials: "same-origin",
+      });
+    } catch {
+      throw new NetworkError();
+    }
+    if (res.status === 401 && retry && localStorage.getItem(REFRESH_KEY) && !path.startsWith("/auth/")) {
+      if (await this.refresh()) return this.request<T>(method, path, body, false);
+    }
+    if (!res.ok) {
+      let code = "HTTP_ERROR";
+      let message = `${res.status} ${res.statusText}`;
+      let details: unknown;
+      try {
+        const err = ((await res.json()) as { error?: { code?: string; message?: string; details?: unknown } }).error;
+        if (err?.code) code = err.code;
+        if (err?.message) message = err.message;
+        details = err?.details;
+      } catch {
+        /* not JSON */
+      }
+      throw new ApiError(res.status, code, message, details);
+    }
+    if (res.status === 204) return undefined as T;
+    const type = res.headers.get("content-type") ?? "";
+    if (!type.includes("json")) return (await res.text()) as T;
+    return (await res.json()) as T;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>("GET", path);
+  }
+
+  // --- auth ----------------------------------------------------------------------------------
+
+  private take(reply: TokenReply): void {
+    this.access = reply.access_token;
+    localStorage.setItem(REFRESH_KEY, reply.refresh_token);
+    this.offline = false;
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    const ttl = Math.max(30, reply.expires_in ?? 900);
+    this.refreshTimer = setTimeout(() => void this.refresh(), ttl * 800);
+  }
+
+  async register(email: string, password: string, name: string): Promise<User> {
+    const reply = await this.request<TokenReply & { user: User }>("POST", "/auth/register", {
+      email,
+      password,
+      name: name || null,
+    });
+    this.take(reply);
+    this.setUser(reply.user);
+    return reply.user;
+  }
+
+  async login(email: string, password: string): Promise<User> {
+    const reply = await this.request<TokenReply & { user: User }>("POST", "/auth/login", { email, password });
+    this.take(reply);
+    this.setUser(reply.user);
+    return reply.user;
+  }
+
+  /** Get a new access token (and cookie) with the refresh token; false if signed out. */
+  refresh(): Promise<boolean> {
+    if (this.refreshing) return this.refreshing;
+    const token = localStorage.getItem(REFRESH_KEY);
+    if (!token) return Promise.resolve(false);
+    this.refreshing = (async () => {
+      try {
+        this.take(await this.request<TokenReply>("POST", "/auth/refresh", { refresh_token: token }, false));
+        return true;
+      } catch (exc) {
+        if (exc instanceof NetworkError) {
+          // Try again in a while; the session is not over.
+          if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+          this.refreshTimer = setTimeout(() => void this.refresh(), 15_000);
+          return false;
+        }
+        this.forget();
+        return false;
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Restore the session at start-up: refresh + me, or the cached user when offline. */
+  async resume(): Promise<User | null> {
+    if (!localStorage.getItem(REFRESH_KEY)) return null;
+    try {
+      const reply = await this.request<TokenReply>("POST", "/auth/refresh", {
+        refresh_token: localStorage.getItem(REFRESH_KEY),
+      }, false);
+      this.take(reply);
+      this.setUser(await this.get<User>("/auth/me"));
+      return this.user;
+    } catch (exc) {
+      if (exc instanceof NetworkError) {
+        const cached = localStorage.getItem(USER_KEY);
+        if (cached) {
+          this.offline = true;
+          this.user = JSON.parse(cached) as User;
+          // Keep trying: once the server answers, the session is live again.
+          this.refreshTimer = setTimeout(() => void this.refresh(), 5_000);
+          return this.user;
+        }
+      }
+      this.forget();
+      return null;
+    }
+  }
+
+  private forget(): void {
+    this.access = null;
+    localStorage.removeItem(REFRESH_KEY);
+    if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    this.setUser(null);
+  }
+
+  async logout(): Promise<void> {
+    try {
+      await this.request("POST", "/auth/logout", undefined, false);
+    } catch {
+      /* the cookie is cleared server-side when reachable; forget locally anyway */
+    }
+    this.forget();
+  }
+
+  // --- documents -----------------------------------------------------------------------------
+
+  listDocuments(): Promise<DocumentInfo[]> {
+    return this.get("/documents");
+  }
+  createDocument(title: string): Promise<DocumentInfo> {
+    return this.request("POST", "/documents", { title });
+  }
+  getDocument(id: string): Promise<DocumentInfo> {
+    return this.get(`/documents/${encodeURIComponent(id)}`);
+  }
+  renameDocument(id: string, title: string): Promise<DocumentInfo> {
+    return this.request("PATCH", `/documents/${encodeURIComponent(id)}`, { title });
+  }
+  deleteDocument(id: string): Promise<void> {
+    return this.request("DELETE", `/documents/${encodeURIComponent(id)}`);
+  }
+  collaborators(id: string): Promise<Collaborator[]> {
+    return this.get(`/documents/${encodeURIComponent(id)}/collaborators`);
+  }
+  share(id: string, email: string, role: "editor" | "viewer"): Promise<unknown> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, { email, role });
+  }
+  revoke(id: string, userId: string): Promise<void> {
+    return this.request("DELETE", `/documents/${encodeURIComponent(id)}/share/${encodeURIComponent(userId)}`);
+  }
+  setPublic(id: string, enabled: boolean, role: "editor" | "viewer"): Promise<unknown> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/share/public`, { enabled, role });
+  }
+  versions(id: string): Promise<Version[]> {
+    return this.get(`/documents/${encodeURIComponent(id)}/versions`);
+  }
+  version(id: string, v: number): Promise<{ version: number; seq: number; text: string; label?: string | null }> {
+    return this.get(`/documents/${encodeURIComponent(id)}/versions/${v}`);
+  }
+  nameVersion(id: string, label: string): Promise<Version> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/versions`, { label });
+  }
+  restore(id: string, v: number): Promise<{ restored: number; seq: number; undo_version?: number | null }> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/versions/${v}/restore`);
+  }
+  exportUrl(id: string, format: "txt" | "md"): string {
+    return `${this.base}/documents/${encodeURIComponent(id)}/export?format=${format}`;
+  }
+  /** The export as a Blob (the download needs the bearer token, so it is fetched). */
+  async exportBlob(id: string, format: "txt" | "md"): Promise<Blob> {
+    const headers: Record<string, string> = {};
+    if (this.access) headers["Authorization"] = `Bearer ${this.access}`;
+    const res = await fetch(this.exportUrl(id, format), { headers, credentials: "same-origin" });
+    if (!res.ok) throw new ApiError(res.status, "HTTP_ERROR", `export failed (${res.status})`);
+    return res.blob();
+  }
+
+  // --- typeahead (PROTOCOL.md §3; 404 until the server has the routes) ---------------------
+
+  suggestTitles(q: string, limit = 8): Promise<Suggestion[]> {
+    return this.get(`/suggest/titles?q=${encodeURIComponent(q)}&limit=${limit}`);
+  }
+  suggestMentions(id: string, q: string, limit = 8): Promise<Suggestion[]> {
+    return this.get(`/documents/${encodeURIComponent(id)}/mentions/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);
+  }
+  selectMention(id: string, word: string): Promise<unknown> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/mentions/select`, { word });
+  }
+  suggestWords(id: string, q: string, limit = 5): Promise<Suggestion[]> {
+    return this.get(`/documents/${encodeURIComponent(id)}/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);
+  }
+}

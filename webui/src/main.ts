@@ -1,0 +1,95 @@
+/** The DocStream web UI: routing, the signed-in shell and the screens. */
+import "./styles.css";
+import { Api } from "./api";
+import { OfflineStore } from "./protocol/store";
+import { authView } from "./ui/auth";
+import { confirmDialog, h, initials } from "./ui/dom";
+import { editorPage, type EditorHandle } from "./ui/editor/page";
+import { listView } from "./ui/list";
+import { navigate, startRouter, type Route } from "./ui/router";
+import { colorFor } from "./protocol/messages";
+
+declare global {
+  interface Window {
+    __docstream?: { api: Api; editor: () => EditorHandle | null; store: OfflineStore | null };
+  }
+}
+
+async function boot(): Promise<void> {
+  const api = new Api();
+  const store = await OfflineStore.open();
+  const root = document.getElementById("app")!;
+  let editor: EditorHandle | null = null;
+  window.__docstream = { api, editor: () => editor, store };
+
+  const skip = h("a", { href: "#main", class: "skip-link" }, "Skip to content");
+  const userBox = h("div", { class: "user-box" });
+  const header = h("header", { class: "app-header" }, h("a", { href: "/", "data-link": true, class: "brand" }, "DocStream"), userBox);
+  const outlet = h("div", { class: "outlet" });
+  root.replaceChildren(skip, header, outlet);
+
+  const renderUser = (): void => {
+    userBox.replaceChildren();
+    const user = api.user;
+    if (!user) return;
+    const signOut = h("button", { type: "button" }, "Sign out");
+    signOut.addEventListener("click", async () => {
+      const unsaved = store ? await store.countPending(user.id).catch(() => 0) : 0;
+      if (unsaved && !(await confirmDialog("Sign out?", `${unsaved} change${unsaved > 1 ? "s have" : " has"} not reached the server yet. They stay on this device and are sent the next time you sign in here.`, "Sign out"))) return;
+      await api.logout();
+      navigate("/signin", true);
+    });
+    userBox.append(
+      h("span", { class: "avatar small", style: `background:${colorFor(user.id)}`, "aria-hidden": "true" }, initials(user.name)),
+      h("span", { class: "user-name" }, user.name),
+      ...(api.offline ? [h("span", { class: "muted" }, " (offline)")] : []),
+      signOut,
+    );
+  };
+  api.onUser(renderUser);
+
+  const show = async (route: Route): Promise<void> => {
+    if (editor) {
+      const old = editor;
+      editor = null;
+      await old.destroy();
+    }
+    renderUser();
+    if (!api.user && route.name !== "signin" && route.name !== "signup") {
+      const here = location.pathname + location.search;
+      navigate(here === "/" ? "/signin" : `/signin?next=${encodeURIComponent(here)}`, true);
+      return;
+    }
+    if (api.user && (route.name === "signin" || route.name === "signup")) {
+      navigate("/", true);
+      return;
+    }
+    let page: HTMLElement;
+    switch (route.name) {
+      case "signin":
+      case "signup":
+        document.title = route.name === "signin" ? "Sign in — DocStream" : "Sign up — DocStream";
+        page = authView(api, route.name, route.next);
+        break;
+      case "list":
+        document.title = "Documents — DocStream";
+        page = listView(api);
+        break;
+      case "editor":
+        document.title = "DocStream";
+        editor = editorPage(api, store, route.id);
+        page = editor.element;
+        break;
+    }
+    outlet.replaceChildren(page);
+  };
+
+  await api.resume();
+  startRouter((route) => void show(route));
+
+  if ("serviceWorker" in navigator && import.meta.env.PROD) {
+    navigator.serviceWorker.register("/sw.js").catch(() => undefined);
+  }
+}
+
+void boot();

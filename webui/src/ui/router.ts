@@ -1,0 +1,45 @@
+/**
+ * History-API routing. Page paths never start with an API prefix (`/auth/`, `/documents`,
+ * `/suggest/`, `/ws/`...), so the server's SPA fallback serves index.html for them:
+ * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor.
+ */
+
+export type Route =
+  | { name: "list" }
+  | { name: "signin"; next: string | null }
+  | { name: "signup"; next: string | null }
+  | { name: "editor"; id: string };
+
+export function parseRoute(path: string, search = ""): Route {
+  const next = new URLSearchParams(search).get("next");
+  if (path === "/signin") return { name: "signin", next };
+  if (path === "/signup") return { name: "signup", next };
+  const m = /^\/d\/([^/]+)\/?$/.exec(path);
+  if (m) return { name: "editor", id: decodeURIComponent(m[1]!) };
+  return { name: "list" };
+}
+
+export function editorPath(id: string): string {
+  return `/d/${encodeURIComponent(id)}`;
+}
+
+let handler: ((route: Route) => void) | null = null;
+
+export function startRouter(fn: (route: Route) => void): void {
+  handler = fn;
+  window.addEventListener("popstate", () => fn(parseRoute(location.pathname, location.search)));
+  document.addEventListener("click", (ev) => {
+    const a = (ev.target as Element | null)?.closest?.("a[data-link]");
+    if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+    ev.preventDefault();
+    navigate(a.getAttribute("href") ?? "/");
+  });
+  fn(parseRoute(location.pathname, location.search));
+}
+
+export function navigate(path: string, replace = false): void {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  const url = new URL(path, location.origin);
+  handler?.(parseRoute(url.pathname, url.search));
+}

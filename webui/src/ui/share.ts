@@ -1,0 +1,138 @@
+/**
+ * The share dialog: invite by email with a role, list collaborators, change or revoke roles
+ * (owner), public link on/off with its role and a copy button (owner).
+ */
+import { ApiError, type Api, type Collaborator, type DocumentInfo } from "../api";
+import { field, h, modal, newId, toast } from "./dom";
+import { editorPath } from "./router";
+
+function msg(exc: unknown): string {
+  return exc instanceof ApiError ? exc.message : "The server cannot be reached.";
+}
+
+function roleSelect(label: string, value: string, options: string[]): HTMLSelectElement {
+  const sel = h("select", { "aria-label": label });
+  for (const o of options) sel.append(h("option", { value: o, selected: o === value }, o === "editor" ? "Can edit" : "Can view"));
+  return sel;
+}
+
+export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void {
+  const isOwner = doc.role === "owner";
+  const email = field("Email address", { type: "email", required: true, autocomplete: "off", maxlength: 320 });
+  const roleId = newId("role");
+  const role = h("select", { id: roleId }, h("option", { value: "viewer" }, "Can view"), isOwner ? h("option", { value: "editor" }, "Can edit") : null);
+  const invite = h("button", { type: "submit", class: "primary" }, "Invite");
+  const form = h(
+    "form",
+    { class: "share-form", "aria-label": "Invite by email", novalidate: true },
+    email.wrap,
+    h("div", { class: "field" }, h("label", { for: roleId }, "Role"), role),
+    invite,
+  );
+  const people = h("ul", { class: "people", "aria-label": "People with access" });
+
+  const load = async (): Promise<void> => {
+    let list: Collaborator[];
+    try {
+      list = await api.collaborators(doc.id);
+    } catch (exc) {
+      people.replaceChildren(h("li", { class: "field-error" }, msg(exc)));
+      return;
+    }
+    people.replaceChildren();
+    for (const c of list) {
+      const who = h("span", { class: "person" }, h("strong", {}, c.name || c.email), " ", h("span", { class: "muted" }, c.email), c.pending ? h("span", { class: "muted" }, " (invited)") : null);
+      let control: Node;
+      if (c.role === "owner") control = h("span", { class: "role-badge role-owner" }, "owner");
+      else if (isOwner && c.user_id !== myId) {
+        const sel = roleSelect(`Role of ${c.name || c.email}`, c.role, ["editor", "viewer"]);
+        sel.addEventListener("change", async () => {
+          try {
+            await api.share(doc.id, c.email, sel.value as "editor" | "viewer");
+            toast(`${c.name || c.email} ${sel.value === "editor" ? "can now edit" : "can now only view"}.`);
+          } catch (exc) {
+            toast(msg(exc), "error");
+            sel.value = c.role;
+          }
+        });
+        const revoke = h("button", { type: "button", class: "danger", "aria-label": `Remove access of ${c.name || c.email}` }, "Remove");
+        revoke.addEventListener("click", async () => {
+          try {
+            await api.revoke(doc.id, c.user_id);
+            toast(`${c.name || c.email} no longer has access.`);
+            void load();
+          } catch (exc) {
+            toast(msg(exc), "error");
+          }
+        });
+        control = h("span", { class: "person-actions" }, sel, revoke);
+      } else control = h("span", { class: `role-badge role-${c.role}` }, c.role);
+      people.append(h("li", { "data-email": c.email }, who, control));
+    }
+  };
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    email.error.textContent = "";
+    const value = email.input.value.trim();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value)) {
+      email.error.textContent = "Please enter an email address (name@example.com).";
+      email.input.focus();
+      return;
+    }
+    invite.disabled = true;
+    try {
+      await api.share(doc.id, value, role.value as "editor" | "viewer");
+      toast(`Shared with ${value}.`);
+      email.input.value = "";
+      await load();
+    } catch (exc) {
+      email.error.textContent = msg(exc);
+    } finally {
+      invite.disabled = false;
+    }
+  });
+
+  const body: Node[] = [];
+  if (doc.role !== "viewer") body.push(form);
+  body.push(h("h3", {}, "People with access"), people);
+
+  const link = `${location.origin}${editorPath(doc.id)}`;
+  const linkId = newId("link");
+  const linkInput = h("input", { id: linkId, type: "text", readonly: true, value: link });
+  const copy = h("button", { type: "button" }, "Copy link");
+  copy.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(link);
+    } catch {
+      linkInput.select();
+      document.execCommand("copy");
+    }
+    toast("Link copied.");
+  });
+  if (isOwner) {
+    const toggleId = newId("public");
+    const toggle = h("input", { id: toggleId, type: "checkbox", checked: doc.public_sharing_enabled });
+    const pubRole = roleSelect("Role of anyone with the link", doc.public_sharing_role, ["viewer", "editor"]);
+    const save = async (): Promise<void> => {
+      try {
+        await api.setPublic(doc.id, toggle.checked, pubRole.value as "editor" | "viewer");
+        doc.public_sharing_enabled = toggle.checked;
+        doc.public_sharing_role = pubRole.value as "editor" | "viewer";
+        toast(toggle.checked ? "Anyone with the link can open this document." : "The public link is off.");
+      } catch (exc) {
+        toast(msg(exc), "error");
+      }
+    };
+    toggle.addEventListener("change", () => void save());
+    pubRole.addEventListener("change", () => void save());
+    body.push(
+      h("h3", {}, "Public link"),
+      h("div", { class: "public-row" }, toggle, h("label", { for: toggleId }, "Anyone with the link"), pubRole),
+    );
+  }
+  body.push(h("div", { class: "field link-row" }, h("label", { for: linkId }, "Link to this document"), h("div", { class: "inline" }, linkInput, copy)));
+  modal(`Share “${doc.title}”`, body, { wide: true });
+  void load();
+  if (doc.role !== "viewer") email.input.focus();
+}
