@@ -1,0 +1,94 @@
+"""Fixtures of the browser tests: one server and one Chromium per session, fresh contexts per test.
+
+A missing Chromium (``/usr/bin/chromium``), Playwright or npm build is a skip with the reason
+locally and a failure when ``CI`` is set (STYLE.md: in CI a missing service is a failure).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.harness import (
+    CHROMIUM,
+    Server,
+    Watched,
+    ensure_ui_built,
+    is_expected_resource_error,
+    launch_chromium,
+    run_server,
+    watch,
+)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[Server]:
+    try:
+        ensure_ui_built()
+    except Exception as exc:
+        _unavailable(f"the web UI cannot be built: {exc}")
+    with run_server() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as pw:
+        b = launch_chromium(pw)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def missing_routes(server: Server) -> set[str]:
+    """Typeahead routes the UI uses that this server does not serve yet."""
+    wanted = {
+        "GET /suggest/titles",
+        "GET /documents/{doc_id}/mentions/suggest",
+        "POST /documents/{doc_id}/mentions/select",
+        "GET /documents/{doc_id}/suggest",
+    }
+    return wanted - server.routes()
+
+
+@pytest.fixture
+def open_page(browser: Any, server: Server, missing_routes: set[str]) -> Iterator[Callable[[], Watched]]:
+    """Open pages in fresh browser contexts; fail the test on any console error or page error.
+
+    Chromium logs a console error for every HTTP error status of a fetch; the only ones allowed
+    are 404s of typeahead routes the server does not have yet (the UI degrades without them).
+    """
+    pages: list[Watched] = []
+    allowed = ("/suggest", "/mentions/") if missing_routes else ()
+
+    def make() -> Watched:
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        w = watch(context)
+        pages.append(w)
+        return w
+
+    yield make
+    errors = []
+    for w in pages:
+        errors += [e for e in w.errors
+                   if not (missing_routes and is_expected_resource_error(e, allowed))]
+        w.context.close()
+    assert not errors, "console errors:\n" + "\n".join(errors)
