@@ -68,8 +68,9 @@ def print_table(rows: list[Row]) -> None:
         ]
         for r in rows
     ]
-    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(headers)
+    ]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)) + " |"
     print(line)
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")

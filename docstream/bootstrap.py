@@ -42,8 +42,9 @@ def make_store(settings: Settings) -> DocumentStore:
         from docstream.storage.postgres import PostgresDocumentStore
 
         assert settings.database_url is not None
-        return PostgresDocumentStore(settings.database_url, min_size=settings.db_pool_min,
-                                     max_size=settings.db_pool_max)
+        return PostgresDocumentStore(
+            settings.database_url, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+        )
     from docstream.storage.sqlite import SqliteDocumentStore
 
     return SqliteDocumentStore(settings.sqlite_path)
@@ -75,13 +76,19 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         broker = await stack.enter_async_context(make_broker(settings))
         hub = await stack.enter_async_context(Hub(store, settings, documents))
         cluster = await stack.enter_async_context(
-            Cluster(hub, broker, prefix=settings.redis_channel_prefix))
+            Cluster(hub, broker, prefix=settings.redis_channel_prefix)
+        )
         documents.listeners += [hub, cluster]
         versions = VersionService(store, hub, settings)
-        extras: dict[str, Any] = {"hub": hub, "versions": versions, "broker": broker,
-                                  "cluster": cluster}
+        extras: dict[str, Any] = {
+            "hub": hub,
+            "versions": versions,
+            "broker": broker,
+            "cluster": cluster,
+        }
         if isinstance(broker, RedisBroker):
             extras["redis_health"] = broker.health
             extras["rate_limit_counter"] = RedisWindowCounter(broker.client)
-        yield Services(settings=settings, store=store, auth=auth, documents=documents,
-                       texts=hub, extras=extras)
+        yield Services(
+            settings=settings, store=store, auth=auth, documents=documents, texts=hub, extras=extras
+        )

@@ -4,8 +4,10 @@ Nothing in DocStream reads the environment at import time: ``Settings.from_env(o
 called by the CLI (or a test) and the resulting value is passed down. Every tunable number of the
 seed project is a field here with the seed's default.
 
-Environment variables: ``DOCSTREAM_<FIELD>`` for every field (e.g. ``DOCSTREAM_PORT=9000``), plus the
-seed's names ``DATABASE_URL``, ``REDIS_URL``, ``ALLOWED_ORIGIN`` and ``JWT_SECRET``. A ``DOCSTREAM_``
+Environment variables: ``DOCSTREAM_<FIELD>`` for every field (e.g. ``DOCSTREAM_PORT=9000``), plus
+the
+seed's names ``DATABASE_URL``, ``REDIS_URL``, ``ALLOWED_ORIGIN`` and ``JWT_SECRET``. A
+``DOCSTREAM_``
 variable wins over a seed name. Tuples are comma-separated; booleans accept 1/0/true/false/yes/no.
 """
 
@@ -73,7 +75,8 @@ class Settings:
     max_concurrent_hashes: int = 4
 
     # --- HTTP middleware ---------------------------------------------------------------------
-    #: Allowed browser origins (CORS and WebSocket ``Origin``); the serving origin is always allowed.
+    #: Allowed browser origins (CORS and WebSocket ``Origin``); the serving origin is always
+    # allowed.
     allowed_origins: tuple[str, ...] = ("http://localhost:5173",)
     rate_limit_per_minute: int = 100
     #: Peers whose ``X-Forwarded-For`` is trusted (IP addresses or CIDR networks).
@@ -162,18 +165,23 @@ class Settings:
                 "database URL must start with postgresql:// or sqlite:///, "
                 f"got {self.database_url.split(':', 1)[0]}://..."
             )
-        if self.uses_postgres and (
-            not self.jwt_secret or len(self.jwt_secret.encode()) < 32
-        ):
+        if self.uses_postgres and (not self.jwt_secret or len(self.jwt_secret.encode()) < 32):
             raise ConfigurationError(
                 "with PostgreSQL, set JWT_SECRET (or DOCSTREAM_JWT_SECRET) to a secret of at "
                 "least 32 bytes, shared by every node"
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
             raise ConfigurationError("JWT_SECRET must be at least 32 bytes long")
-        for name in ("rate_limit_per_minute", "snapshot_every", "max_frame_bytes",
-                     "max_ops_per_message", "max_insert_length", "send_queue_size",
-                     "max_body_bytes", "max_concurrent_hashes"):
+        for name in (
+            "rate_limit_per_minute",
+            "snapshot_every",
+            "max_frame_bytes",
+            "max_ops_per_message",
+            "max_insert_length",
+            "send_queue_size",
+            "max_body_bytes",
+            "max_concurrent_hashes",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be at least 1")
         return self

@@ -119,9 +119,21 @@ def start_postgres() -> Iterator[PostgresServer]:
     prefix = ["runuser", "-u", as_user, "--"] if as_user else []
     port = free_port()
     init = subprocess.run(
-        [*prefix, initdb, "-D", str(datadir), "-U", "postgres", "--auth=trust",
-         "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"],
-        capture_output=True, timeout=120, check=False,
+        [
+            *prefix,
+            initdb,
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     if init.returncode != 0:
         shutil.rmtree(base, ignore_errors=True)
@@ -135,7 +147,10 @@ def start_postgres() -> Iterator[PostgresServer]:
         )
     server = PostgresServer(
         dsn=f"postgresql://postgres@127.0.0.1:{port}/postgres",
-        port=port, datadir=datadir, pg_ctl=pg_ctl, as_user=as_user,
+        port=port,
+        datadir=datadir,
+        pg_ctl=pg_ctl,
+        as_user=as_user,
     )
     try:
         server.start()
@@ -166,9 +181,23 @@ class RedisServer:
     def start(self) -> None:
         assert self.binary and self.port
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+                "--loglevel",
+                "warning",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         if not _wait_port(self.port, 15, self.proc):
             raise RuntimeError("redis-server did not start")

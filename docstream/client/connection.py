@@ -42,8 +42,9 @@ class ApiError(Exception):
 class DocStreamClient:
     """REST access and a factory for live documents. Use as an async context manager."""
 
-    def __init__(self, base_url: str, *, access_token: str | None = None,
-                 timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, *, access_token: str | None = None, timeout: float = 30.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
         self.refresh_token: str | None = None
@@ -59,11 +60,11 @@ class DocStreamClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def request(self, method: str, path: str, json: Any = None,
-                      params: dict[str, Any] | None = None) -> Any:
+    async def request(
+        self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None
+    ) -> Any:
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
-        response = await self._http.request(method, path, json=json, params=params,
-                                            headers=headers)
+        response = await self._http.request(method, path, json=json, params=params, headers=headers)
         if response.status_code >= 400:
             try:
                 error = response.json()["error"]
@@ -83,18 +84,23 @@ class DocStreamClient:
         return body
 
     async def register(self, email: str, password: str, name: str | None = None) -> dict[str, Any]:
-        return self._take_tokens(await self.request(
-            "POST", "/auth/register", {"email": email, "password": password, "name": name}))
+        return self._take_tokens(
+            await self.request(
+                "POST", "/auth/register", {"email": email, "password": password, "name": name}
+            )
+        )
 
     async def login(self, email: str, password: str) -> dict[str, Any]:
-        return self._take_tokens(await self.request(
-            "POST", "/auth/login", {"email": email, "password": password}))
+        return self._take_tokens(
+            await self.request("POST", "/auth/login", {"email": email, "password": password})
+        )
 
     async def refresh(self) -> None:
         if self.refresh_token is None:
             raise ApiError(401, "UNAUTHORIZED", "no refresh token")
-        self._take_tokens(await self.request(
-            "POST", "/auth/refresh", {"refresh_token": self.refresh_token}))
+        self._take_tokens(
+            await self.request("POST", "/auth/refresh", {"refresh_token": self.refresh_token})
+        )
 
     async def create_document(self, title: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("POST", "/documents", {"title": title})
@@ -106,7 +112,8 @@ class DocStreamClient:
 
     async def share(self, doc_id: str, email: str, role: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.request(
-            "POST", f"/documents/{doc_id}/share", {"email": email, "role": role})
+            "POST", f"/documents/{doc_id}/share", {"email": email, "role": role}
+        )
         return result
 
     def open(self, doc_id: str, *, replica: str | None = None) -> LiveDocument:
@@ -114,14 +121,20 @@ class DocStreamClient:
 
     def ws_url(self, doc_id: str) -> str:
         scheme = "wss" if self.base_url.startswith("https") else "ws"
-        return f"{scheme}{self.base_url[self.base_url.index(':'):]}/ws/document/{doc_id}"
+        return f"{scheme}{self.base_url[self.base_url.index(':') :]}/ws/document/{doc_id}"
 
 
 class LiveDocument:
     """A live replica of one document. ``async with`` waits for the first ``welcome``."""
 
-    def __init__(self, client: DocStreamClient, doc_id: str, *, replica: str | None = None,
-                 max_backoff: float = 2.0) -> None:
+    def __init__(
+        self,
+        client: DocStreamClient,
+        doc_id: str,
+        *,
+        replica: str | None = None,
+        max_backoff: float = 2.0,
+    ) -> None:
         self.client = client
         self.doc_id = doc_id
         self.session = ClientSession(replica or secrets.token_urlsafe(12))
@@ -141,8 +154,12 @@ class LiveDocument:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
     # --- state -----------------------------------------------------------------------------------
@@ -190,14 +207,16 @@ class LiveDocument:
     async def start(self, timeout: float = 10.0) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run())
         waiter = asyncio.ensure_future(self.connected.wait())
-        done, _ = await asyncio.wait({waiter, self._task}, timeout=timeout,
-                                     return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {waiter, self._task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if waiter not in done:
             waiter.cancel()
             if self._task in done:
                 self._task.result()
-            raise TimeoutError(f"no welcome from the server within {timeout} s "
-                               f"(closed: {self.closed_reason})")
+            raise TimeoutError(
+                f"no welcome from the server within {timeout} s (closed: {self.closed_reason})"
+            )
 
     async def close(self) -> None:
         self._stopping = True
@@ -215,15 +234,16 @@ class LiveDocument:
 
     async def synced(self, timeout: float = 10.0) -> None:
         """Wait until connected and every local edit is acknowledged."""
+
         async def done() -> None:
             async with self._changed:
-                await self._changed.wait_for(
-                    lambda: self.session.live and not self.session.pending)
+                await self._changed.wait_for(lambda: self.session.live and not self.session.pending)
 
         await asyncio.wait_for(done(), timeout)
 
     async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
         """Wait until ``predicate(self)`` is true (re-checked after every frame)."""
+
         async def check() -> None:
             async with self._changed:
                 await self._changed.wait_for(lambda: predicate(self))
@@ -237,15 +257,21 @@ class LiveDocument:
     async def _run(self) -> None:
         backoff = 0.05
         while not self._stopping:
-            headers = ({"Authorization": f"Bearer {self.client.access_token}"}
-                       if self.client.access_token else {})
+            headers = (
+                {"Authorization": f"Bearer {self.client.access_token}"}
+                if self.client.access_token
+                else {}
+            )
             try:
-                async with connect(self.client.ws_url(self.doc_id), additional_headers=headers,
-                                   max_size=None, compression=None) as ws:
+                async with connect(
+                    self.client.ws_url(self.doc_id),
+                    additional_headers=headers,
+                    max_size=None,
+                    compression=None,
+                ) as ws:
                     self._ws = ws
                     self._outbox = asyncio.Queue()
-                    writer = asyncio.get_running_loop().create_task(
-                        self._writer(ws, self._outbox))
+                    writer = asyncio.get_running_loop().create_task(self._writer(ws, self._outbox))
                     backoff = 0.05
                     try:
                         await self._talk(ws, self._outbox)
@@ -287,14 +313,23 @@ class LiveDocument:
                     log.warning("document %s: %s; reconnecting", self.doc_id, event.reason)
                     await ws.close(code=4000, reason="desync")
                 elif isinstance(event, Refused) and event.dropped:
-                    log.error("document %s: the server refused edits for good: %s %s",
-                              self.doc_id, event.code, event.message)
-                elif isinstance(event, Refused) and event.ref in self.session.pending:
+                    log.error(
+                        "document %s: the server refused edits for good: %s %s",
+                        self.doc_id,
+                        event.code,
+                        event.message,
+                    )
+                elif (
+                    isinstance(event, Refused)
+                    and event.ref is not None
+                    and (event.ref in self.session.pending)
+                ):
                     self._resend_later(outbox, event.ref)
             await self._notify()
 
     def _resend_later(self, outbox: asyncio.Queue[str], ref: int) -> None:
         """A transient refusal (storage down, rate limit): re-send that message after a pause."""
+
         async def later() -> None:
             await asyncio.sleep(0.5)
             ops = self.session.pending.get(ref)

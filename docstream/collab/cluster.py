@@ -81,25 +81,49 @@ _encoder = msgspec.json.Encoder()
 
 
 def _entry(e: LogEntry) -> WireEntry:
-    return WireEntry(seq=e.seq, user_id=e.user_id, user_name=e.user_name, replica=e.replica,
-                     kind=e.kind, position=e.position, length=e.length, preview=e.preview,
-                     ops=msgspec.Raw(payload_json(e.payload)))
+    return WireEntry(
+        seq=e.seq,
+        user_id=e.user_id,
+        user_name=e.user_name,
+        replica=e.replica,
+        kind=e.kind,
+        position=e.position,
+        length=e.length,
+        preview=e.preview,
+        ops=msgspec.Raw(payload_json(e.payload)),
+    )
 
 
 def _log_entry(doc_id: str, w: WireEntry) -> LogEntry:
     from docstream.storage.base import utcnow
 
-    return LogEntry(doc_id=doc_id, seq=w.seq, user_id=w.user_id, replica=w.replica,
-                    payload=b"\x01" + bytes(w.ops), kind=w.kind, position=w.position,
-                    length=w.length, preview=w.preview, created_at=utcnow(),
-                    user_name=w.user_name)
+    return LogEntry(
+        doc_id=doc_id,
+        seq=w.seq,
+        user_id=w.user_id,
+        replica=w.replica,
+        payload=b"\x01" + bytes(w.ops),
+        kind=w.kind,
+        position=w.position,
+        length=w.length,
+        preview=w.preview,
+        created_at=utcnow(),
+        user_name=w.user_name,
+    )
 
 
 class Cluster:
     """Connects a Hub to a Broker. Also a DocumentListener (forwards access events)."""
 
-    def __init__(self, hub: Hub, broker: Broker, *, prefix: str = "doc:",
-                 heartbeat: float = 2.0, seq_poll_interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        broker: Broker,
+        *,
+        prefix: str = "doc:",
+        heartbeat: float = 2.0,
+        seq_poll_interval: float = 5.0,
+    ) -> None:
         self.hub = hub
         self.broker = broker
         self.prefix = prefix
@@ -153,8 +177,9 @@ class Cluster:
 
     async def _room_opened(self, doc_id: str) -> None:
         await self.broker.subscribe(self.topic(doc_id), self._on_doc_message)
-        await self._publish(self.topic(doc_id),
-                            PresenceEvent(doc_id, "sync", self.broker.instance_id))
+        await self._publish(
+            self.topic(doc_id), PresenceEvent(doc_id, "sync", self.broker.instance_id)
+        )
         # Anything committed elsewhere between our load and our subscription:
         room = self.hub.rooms.get(doc_id)
         if room is not None:
@@ -208,8 +233,12 @@ class Cluster:
                 await self._announce(event.doc_id)
                 return
             expiry = time.monotonic() + 3 * self.heartbeat
-            self._enqueue(room, m.RemotePresenceItem(event.action, event.node, event.peers,
-                                                     event.anchor, event.head, expiry))
+            self._enqueue(
+                room,
+                m.RemotePresenceItem(
+                    event.action, event.node, event.peers, event.anchor, event.head, expiry
+                ),
+            )
 
     def _enqueue(self, room: Any, item: m.Item) -> None:
         try:
@@ -230,8 +259,9 @@ class Cluster:
             return
         peers = [c.peer for c in room.presence.connections() if c.peer is not None]
         if peers:
-            await self._publish(self.topic(doc_id),
-                                PresenceEvent(doc_id, "here", self.broker.instance_id, peers))
+            await self._publish(
+                self.topic(doc_id), PresenceEvent(doc_id, "here", self.broker.instance_id, peers)
+            )
 
     async def _housekeeping(self) -> None:
         last_poll = time.monotonic()
@@ -248,10 +278,15 @@ class Cluster:
                     except DocStreamError:
                         break  # the database is down; try again next round
                     if record is not None and record.seq > room.seq:
-                        log.info("room %s is behind the log (%d < %d); repairing", room.doc_id,
-                                 room.seq, record.seq)
-                        self._enqueue(room, m.CallItem(
-                            _catch_up, asyncio.get_running_loop().create_future()))
+                        log.info(
+                            "room %s is behind the log (%d < %d); repairing",
+                            room.doc_id,
+                            room.seq,
+                            record.seq,
+                        )
+                        self._enqueue(
+                            room, m.CallItem(_catch_up, asyncio.get_running_loop().create_future())
+                        )
 
 
 async def _catch_up(room: Any) -> None:

@@ -28,8 +28,9 @@ class CloseRequest:
 class Connection:
     """A client connection. ``replica``/``peer`` are set once its ``hello`` is accepted."""
 
-    def __init__(self, *, user_id: str, name: str, role: RoleName, guest: bool,
-                 queue_size: int) -> None:
+    def __init__(
+        self, *, user_id: str, name: str, role: RoleName, guest: bool, queue_size: int
+    ) -> None:
         self.id = next(_ids)
         self.user_id = user_id
         self.name = name

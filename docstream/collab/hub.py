@@ -33,8 +33,9 @@ CLOSE_GOING_AWAY = 1001
 
 
 class Hub:
-    def __init__(self, store: DocumentStore, settings: Settings,
-                 documents: DocumentService) -> None:
+    def __init__(
+        self, store: DocumentStore, settings: Settings, documents: DocumentService
+    ) -> None:
         self.store = store
         self.settings = settings
         self.documents = documents
@@ -92,7 +93,8 @@ class Hub:
             # The worker starts only now, and the caller enqueues its join or call before the
             # worker first runs (no await in between), so a fresh Room never closes as empty.
             self._tasks[doc_id] = asyncio.get_running_loop().create_task(
-                self._run_room(room), name=f"room-{doc_id}")
+                self._run_room(room), name=f"room-{doc_id}"
+            )
             return room
 
     async def _load(self, doc_id: str) -> Room:

@@ -1,6 +1,7 @@
 """Loading a document's CRDT from storage: the latest snapshot plus the log entries after it.
 
-The ops payload stored in the log is one format-version byte followed by the JSON list of ops exactly
+The ops payload stored in the log is one format-version byte followed by the JSON list of ops
+exactly
 as on the wire (PROTOCOL.md §1), so the log can be replayed and served to clients without
 re-encoding.
 """
@@ -28,7 +29,8 @@ def payload_json(payload: bytes) -> bytes:
     """The JSON list of ops inside a stored payload (checked, not decoded)."""
     if not payload or payload[0] != PAYLOAD_VERSION:
         raise StateFormatError(
-            f"ops payload version {payload[:1]!r} is not supported (expected {PAYLOAD_VERSION})")
+            f"ops payload version {payload[:1]!r} is not supported (expected {PAYLOAD_VERSION})"
+        )
     return payload[1:]
 
 
@@ -59,5 +61,3 @@ async def load_document(
         doc.apply(decode_payload(entry.payload))
         seq = entry.seq
     return doc, seq
-
-

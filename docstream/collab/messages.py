@@ -76,5 +76,15 @@ class Stop:
     pass
 
 
-Item = (JoinItem | OpsItem | CursorItem | LeaveItem | RemoteItem | CallItem | AutoVersionItem
-        | RemotePresenceItem | ExpirePresenceItem | Stop)
+Item = (
+    JoinItem
+    | OpsItem
+    | CursorItem
+    | LeaveItem
+    | RemoteItem
+    | CallItem
+    | AutoVersionItem
+    | RemotePresenceItem
+    | ExpirePresenceItem
+    | Stop
+)

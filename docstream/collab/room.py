@@ -5,7 +5,8 @@ Invariants (the life of an edit, ARCHITECTURE.md):
 1. One worker task handles the Room's inbox strictly in order; nothing else mutates the replica.
 2. ``ops`` messages waiting in the inbox are validated one by one against the replica, then stored
    together in ONE transaction (group commit). Only after the commit is each sender acked and the
-   others told, in ``seq`` order. A message is applied to the replica atomically: if any of its ops is
+   others told, in ``seq`` order. A message is applied to the replica atomically: if any of its ops
+   is
    refused, the replica is rebuilt from storage plus the batch's accepted messages, so a refused
    message never leaves a trace.
 3. If the commit fails, nothing is acked or broadcast; the replica is rebuilt from storage and the
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -89,8 +91,15 @@ class RoomHooks:
 
 
 class Room:
-    def __init__(self, doc_id: str, doc: Document, seq: int, store: DocumentStore,
-                 settings: Settings, hooks: RoomHooks) -> None:
+    def __init__(
+        self,
+        doc_id: str,
+        doc: Document,
+        seq: int,
+        store: DocumentStore,
+        settings: Settings,
+        hooks: RoomHooks,
+    ) -> None:
         self.doc_id = doc_id
         self.doc = doc
         self.seq = seq
@@ -130,8 +139,11 @@ class Room:
                         batch.append(self.inbox.get_nowait())  # type: ignore[arg-type]
                     await self._guard(self.handle_ops(batch), batch[0].conn)
                 else:
-                    await self._guard(self._dispatch(item), getattr(item, "conn", None),
-                                      fatal=isinstance(item, m.JoinItem))
+                    await self._guard(
+                        self._dispatch(item),
+                        getattr(item, "conn", None),
+                        fatal=isinstance(item, m.JoinItem),
+                    )
                 if self.stop_requested or (not self.presence.local and self.inbox.empty()):
                     break
             self.closing = True
@@ -143,10 +155,11 @@ class Room:
     def _peek(self) -> m.Item | None:
         # asyncio.Queue keeps its items in a deque; looking at the head does not consume it.
         queue = self.inbox._queue  # type: ignore[attr-defined]
-        return queue[0] if queue else None  # type: ignore[no-any-return]
+        return queue[0] if queue else None
 
-    async def _guard(self, work: Awaitable[None], conn: Connection | None,
-                     fatal: bool = False) -> None:
+    async def _guard(
+        self, work: Awaitable[None], conn: Connection | None, fatal: bool = False
+    ) -> None:
         """Run one inbox item; a failure is logged and answered, never kills the worker."""
         try:
             await work
@@ -192,8 +205,13 @@ class Room:
         conn, hello = item.conn, item.hello
         bound = await self.hooks.bind_replica(hello.replica, conn.user_id)
         if bound != conn.user_id:
-            conn.send(_text(ErrorFrame(ForbiddenReplicaError.code,
-                                       "this replica id belongs to another user")))
+            conn.send(
+                _text(
+                    ErrorFrame(
+                        ForbiddenReplicaError.code, "this replica id belongs to another user"
+                    )
+                )
+            )
             conn.close(4403, "forbidden replica")
             return
         previous = self.presence.local.get(hello.replica)
@@ -216,15 +234,34 @@ class Room:
         assert conn.replica is not None
         user = UserInfo(id=conn.user_id, name=conn.name, color=conn.color)
         peers = self.presence.peers(excluding=conn.replica)
-        base = {"doc_id": self.doc_id, "seq": self.seq, "role": conn.role, "user": user,
-                "peers": peers}
+
+        def welcome(state: bytes | None = None, ops: list[SeqOpsRaw] | None = None) -> WelcomeRaw:
+            return WelcomeRaw(
+                doc_id=self.doc_id,
+                seq=self.seq,
+                role=conn.role,
+                user=user,
+                peers=peers,
+                state=state,
+                ops=ops,
+            )
+
         if 0 < since <= self.seq and self.seq - since <= CATCH_UP_LIMIT:
-            entries = [e for e in await self.store.read_ops(self.doc_id, since) if e.seq <= self.seq]
+            entries = [
+                e for e in await self.store.read_ops(self.doc_id, since) if e.seq <= self.seq
+            ]
             if len(entries) == self.seq - since:
-                ops = [SeqOpsRaw(seq=e.seq, author=e.user_id, replica=e.replica,
-                                 ops=msgspec.Raw(payload_json(e.payload))) for e in entries]
-                return WelcomeRaw(**base, ops=ops)
-        return WelcomeRaw(**base, state=self.state())
+                ops = [
+                    SeqOpsRaw(
+                        seq=e.seq,
+                        author=e.user_id,
+                        replica=e.replica,
+                        ops=msgspec.Raw(payload_json(e.payload)),
+                    )
+                    for e in entries
+                ]
+                return welcome(ops=ops)
+        return welcome(state=self.state())
 
     def state(self) -> bytes:
         """The encoded CRDT at ``self.seq`` (cached per seq)."""
@@ -303,7 +340,9 @@ class Room:
             raise InvalidInputError("an ops message needs at least one op")
         if len(msg.ops) > self.settings.max_ops_per_message:
             raise TooLargeError(
-                f"{len(msg.ops)} ops in one message; the limit is {self.settings.max_ops_per_message}")
+                f"{len(msg.ops)} ops in one message; "
+                f"the limit is {self.settings.max_ops_per_message}"
+            )
         for op in msg.ops:
             cid = CharId.parse(op.id)
             if cid.counter > MAX_COUNTER:
@@ -311,10 +350,13 @@ class Room:
             if isinstance(op, Insert):
                 if cid.replica != conn.replica:
                     raise ForbiddenReplicaError(
-                        f"insert id {op.id} is not of your replica {conn.replica}")
+                        f"insert id {op.id} is not of your replica {conn.replica}"
+                    )
                 if len(op.text) > self.settings.max_insert_length:
-                    raise TooLargeError(f"an insert of {len(op.text)} characters exceeds "
-                                        f"{self.settings.max_insert_length}")
+                    raise TooLargeError(
+                        f"an insert of {len(op.text)} characters exceeds "
+                        f"{self.settings.max_insert_length}"
+                    )
                 if op.after is not None:
                     CharId.parse(op.after)
 
@@ -369,9 +411,15 @@ class Room:
         """Validate, store and announce a batch of ops messages (only from the worker)."""
         if not await self._ensure_consistent():
             for item in batch:
-                item.conn.send(_text(ErrorFrame(
-                    "storage_unavailable", "not saved: the database is unavailable; retry later",
-                    item.msg.ref)))
+                item.conn.send(
+                    _text(
+                        ErrorFrame(
+                            "storage_unavailable",
+                            "not saved: the database is unavailable; retry later",
+                            item.msg.ref,
+                        )
+                    )
+                )
             return
         accepted: list[_Accepted] = []
         for item in batch:
@@ -392,12 +440,27 @@ class Room:
             payload = encode_payload(msg.ops)
             counters = [CharId.parse(op.id).counter for op in msg.ops if isinstance(op, Insert)]
             lo = min(counters) if counters else None
-            hi = max(CharId.parse(op.id).counter + len(op.text) - 1
-                     for op in msg.ops if isinstance(op, Insert)) if counters else None
+            hi = (
+                max(
+                    CharId.parse(op.id).counter + len(op.text) - 1
+                    for op in msg.ops
+                    if isinstance(op, Insert)
+                )
+                if counters
+                else None
+            )
             kind, position, length, preview = self._summary(msg.ops)
-            entry = NewLogEntry(user_id=conn.user_id, replica=conn.replica, payload=payload,
-                                counter_lo=lo, counter_hi=hi, kind=kind, position=position,
-                                length=length, preview=preview)
+            entry = NewLogEntry(
+                user_id=conn.user_id,
+                replica=conn.replica,
+                payload=payload,
+                counter_lo=lo,
+                counter_hi=hi,
+                kind=kind,
+                position=position,
+                length=length,
+                preview=preview,
+            )
             acc = _Accepted(conn, msg, entry, payload=payload)
             if resent and first_id is not None:
                 acc.duplicate_of = self._recent_seq(first_id.replica, first_id.counter) or -1
@@ -412,20 +475,24 @@ class Room:
             if acc.duplicate_of == -1:
                 first = CharId.parse(next(op.id for op in acc.msg.ops if isinstance(op, Insert)))
                 acc.duplicate_of = await self.store.find_seq_of_insert(
-                    self.doc_id, first.replica, first.counter)
+                    self.doc_id, first.replica, first.counter
+                )
             elif acc.duplicate_of == -2:
                 acc.duplicate_of = await self.store.find_seq_of_payload(
-                    self.doc_id, acc.entry.replica, acc.payload)
+                    self.doc_id, acc.entry.replica, acc.payload
+                )
         fresh = [acc for acc in accepted if acc.duplicate_of is None]
         if fresh:
             try:
                 last = await self.store.append_ops(self.doc_id, [acc.entry for acc in fresh])
             except DocStreamError as exc:
-                log.warning("room %s: commit of %d messages failed: %s", self.doc_id, len(fresh),
-                            exc.detail)
+                log.warning(
+                    "room %s: commit of %d messages failed: %s", self.doc_id, len(fresh), exc.detail
+                )
                 for acc in fresh:
-                    acc.conn.send(_text(ErrorFrame(exc.code, f"not saved: {exc.detail}",
-                                                   acc.msg.ref)))
+                    acc.conn.send(
+                        _text(ErrorFrame(exc.code, f"not saved: {exc.detail}", acc.msg.ref))
+                    )
                 self.needs_rebuild = True
                 await self._ensure_consistent()
                 return
@@ -443,9 +510,14 @@ class Room:
                 acc.conn.send(_text(Ack(acc.msg.ref, acc.duplicate_of)))
                 continue
             acc.conn.send(_text(Ack(acc.msg.ref, acc.seq)))
-            frame = _text(RemoteOpsRaw(seq=acc.seq, author=acc.conn.user_id,
-                                       replica=acc.entry.replica,
-                                       ops=msgspec.Raw(payload_json(acc.payload))))
+            frame = _text(
+                RemoteOpsRaw(
+                    seq=acc.seq,
+                    author=acc.conn.user_id,
+                    replica=acc.entry.replica,
+                    ops=msgspec.Raw(payload_json(acc.payload)),
+                )
+            )
             for other in self.presence.others(acc.entry.replica):
                 other.send(frame)
             if acc.entry.counter_lo is not None and acc.entry.counter_hi is not None:
@@ -461,9 +533,19 @@ class Room:
         from docstream.storage.base import utcnow
 
         e = acc.entry
-        return LogEntry(doc_id=self.doc_id, seq=acc.seq, user_id=e.user_id, replica=e.replica,
-                        payload=e.payload, kind=e.kind, position=e.position, length=e.length,
-                        preview=e.preview, created_at=utcnow(), user_name=acc.conn.name)
+        return LogEntry(
+            doc_id=self.doc_id,
+            seq=acc.seq,
+            user_id=e.user_id,
+            replica=e.replica,
+            payload=e.payload,
+            kind=e.kind,
+            position=e.position,
+            length=e.length,
+            preview=e.preview,
+            created_at=utcnow(),
+            user_name=acc.conn.name,
+        )
 
     # --- entries from other nodes ----------------------------------------------------------------
 
@@ -472,7 +554,8 @@ class Room:
         if not fresh:
             return
         if fresh[0].seq != self.seq + 1 or any(
-                b.seq != a.seq + 1 for a, b in zip(fresh, fresh[1:], strict=False)):
+            b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)
+        ):
             fresh = await self.store.read_ops(self.doc_id, self.seq)  # repair the gap from the log
         self._deliver(fresh, apply=True)
         if fresh:
@@ -485,8 +568,14 @@ class Room:
             if apply:
                 self.doc.apply(decode_payload(e.payload))
             self.seq = e.seq
-            frame = _text(RemoteOpsRaw(seq=e.seq, author=e.user_id, replica=e.replica,
-                                       ops=msgspec.Raw(payload_json(e.payload))))
+            frame = _text(
+                RemoteOpsRaw(
+                    seq=e.seq,
+                    author=e.user_id,
+                    replica=e.replica,
+                    ops=msgspec.Raw(payload_json(e.payload)),
+                )
+            )
             for conn in self.presence.others(e.replica):
                 conn.send(frame)
 
@@ -503,7 +592,8 @@ class Room:
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         self._idle_timer = asyncio.get_running_loop().call_later(
-            self.settings.version_idle_seconds, self._queue_auto_version)
+            self.settings.version_idle_seconds, self._queue_auto_version
+        )
 
     def _snapshot(self) -> None:
         state, seq = self.doc.encode_state(), self.seq  # no await between copy and stamp
@@ -520,8 +610,9 @@ class Room:
     async def _auto_version(self) -> None:
         if self.seq > self.version_seq:
             text, seq = self.doc.text, self.seq
-            await self.store.create_version(self.doc_id, seq, text, "auto", None, None,
-                                            keep=self.settings.max_auto_versions)
+            await self.store.create_version(
+                self.doc_id, seq, text, "auto", None, None, keep=self.settings.max_auto_versions
+            )
             self.version_seq = seq
 
     async def _finish(self) -> None:
@@ -534,8 +625,9 @@ class Room:
                 self.snapshot_seq = seq
             await self._auto_version()
         except DocStreamError as exc:
-            log.warning("room %s: could not store the final snapshot/version: %s",
-                        self.doc_id, exc.detail)
+            log.warning(
+                "room %s: could not store the final snapshot/version: %s", self.doc_id, exc.detail
+            )
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 

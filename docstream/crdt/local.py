@@ -82,9 +82,8 @@ class LocalEditing(RunSequence):
                         self._bvis[b] += n
                         self._len += n
                         self._max = c + n - 1
-                        if n <= MAX_INSERT_LENGTH:
-                            return [Insert(f"{me}:{c}", f"{me}:{c - 1}", text)]
-                        return self._insert_ops(c, f"{me}:{c - 1}", text)
+                        # n <= RUN_MAX < MAX_INSERT_LENGTH: one op.
+                        return [Insert(f"{me}:{c}", f"{me}:{c - 1}", text)]
         if index == self._len:
             b = len(blocks) - 1
             self._cvb = self._len - self._bvis[b]

@@ -43,12 +43,14 @@ class Delete(msgspec.Struct, tag="del", tag_field="kind", frozen=True, gc=False)
 
 
 def check_text(text: str) -> None:
-    """Refuse text that cannot be UTF-8 (unpaired surrogates) with ``InvalidInputError``."""
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInputError("text contains unpaired surrogates") from None
+    """Refuse text that cannot be UTF-8 (unpaired surrogates) with ``InvalidInputError``.
+
+    Callers skip the call for ASCII text (``text.isascii()``), which is always fine.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInputError("text contains unpaired surrogates") from None
 
 
 #: One wire op.

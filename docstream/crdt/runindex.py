@@ -122,13 +122,12 @@ class RunIndex(Generic[R]):
             self.mins[ci] = run.counter
 
     def bulk_load(self, runs: list[R]) -> None:
-        """Fill an empty index from runs sorted by counter (used by the state decoder)."""
+        """Fill an empty index from non-empty ``runs`` sorted by counter (for the state decoder)."""
         for i in range(0, len(runs), _CHUNK):
             chunk = runs[i : i + _CHUNK]
             keys = [r.counter for r in chunk]
             self.keys.append(keys)
             self.vals.append(chunk)
             self.mins.append(keys[0])
-        if runs:
-            last = runs[-1]
-            self.end = max(self.end, last.counter + last.length)
+        last = runs[-1]
+        self.end = last.counter + last.length

@@ -25,7 +25,8 @@ def decode_client_frame(data: bytes | str, max_bytes: int) -> ClientFrame:
     if len(data) > max_bytes:
         raise TooLargeError(f"frame of {len(data)} bytes exceeds the limit of {max_bytes}")
     try:
-        return _client_decoder.decode(data)
+        frame: ClientFrame = _client_decoder.decode(data)
+        return frame
     except msgspec.ValidationError as exc:
         raise ProtocolError(f"invalid frame: {exc}") from None
     except msgspec.DecodeError as exc:
@@ -34,6 +35,7 @@ def decode_client_frame(data: bytes | str, max_bytes: int) -> ClientFrame:
 
 def decode_server_frame(data: bytes | str) -> ServerFrame:
     try:
-        return _server_decoder.decode(data)
+        frame: ServerFrame = _server_decoder.decode(data)
+        return frame
     except msgspec.DecodeError as exc:
         raise ProtocolError(f"invalid server frame: {exc}") from None

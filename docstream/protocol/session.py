@@ -42,10 +42,16 @@ from docstream.protocol.messages import (
 )
 
 #: Errors after which re-sending the same ops can never succeed.
-PERMANENT_ERRORS = frozenset({
-    "bad_message", "read_only", "unknown_id", "duplicate_id_conflict", "forbidden_replica",
-    "too_large",
-})
+PERMANENT_ERRORS = frozenset(
+    {
+        "bad_message",
+        "read_only",
+        "unknown_id",
+        "duplicate_id_conflict",
+        "forbidden_replica",
+        "too_large",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,17 @@ class Desynced:
     reason: str
 
 
-Event = (Welcomed | RemoteChange | Acked | PeerJoined | PeerLeft | CursorMoved | RoleUpdated
-         | Refused | Desynced)
+Event = (
+    Welcomed
+    | RemoteChange
+    | Acked
+    | PeerJoined
+    | PeerLeft
+    | CursorMoved
+    | RoleUpdated
+    | Refused
+    | Desynced
+)
 
 
 def text_diff(old: str, new: str) -> list[Change]:

@@ -36,6 +36,7 @@ class RedisWindowCounter:
             now = time.monotonic()
             if now - self._warned_at > 60:
                 self._warned_at = now
-                log.warning("rate limit: Redis unavailable (%s); counting per process",
-                            type(exc).__name__)
+                log.warning(
+                    "rate limit: Redis unavailable (%s); counting per process", type(exc).__name__
+                )
             return await self._fallback.hit(key, window)

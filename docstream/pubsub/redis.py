@@ -31,8 +31,15 @@ log = logging.getLogger(__name__)
 
 
 class RedisBroker(Broker):
-    def __init__(self, url: str, *, prefix: str = "docstream:", instance_id: str | None = None,
-                 ping_interval: float = 1.0, dead_after: float = 3.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "docstream:",
+        instance_id: str | None = None,
+        ping_interval: float = 1.0,
+        dead_after: float = 3.0,
+    ) -> None:
         super().__init__(instance_id)
         self.url = url
         self.prefix = prefix
@@ -48,8 +55,11 @@ class RedisBroker(Broker):
 
     def _make_client(self) -> aioredis.Redis:
         return aioredis.Redis.from_url(
-            self.url, retry=Retry(NoBackoff(), 0), socket_connect_timeout=2,
-            socket_timeout=5, health_check_interval=0,
+            self.url,
+            retry=Retry(NoBackoff(), 0),
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=0,
         )
 
     @property
@@ -135,7 +145,7 @@ class RedisBroker(Broker):
                 self._connected.clear()
                 self._pubsub = None
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 1.0)
+                    await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
             first = False
             await asyncio.sleep(backoff)
             backoff = min(2.0, backoff * 2)
@@ -158,7 +168,9 @@ class RedisBroker(Broker):
             if message.get("type") != "message":
                 continue
             channel = message["channel"]
-            topic = (channel.decode() if isinstance(channel, bytes) else channel)[len(self.prefix):]
+            topic = (channel.decode() if isinstance(channel, bytes) else channel)[
+                len(self.prefix) :
+            ]
             handler = self._handlers.get(topic)
             if handler is None:
                 continue

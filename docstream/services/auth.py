@@ -161,8 +161,12 @@ class AuthService:
     def _token(self, user_id: str, typ: TokenType, ttl: int) -> str:
         now = int(time.time())
         claims = {
-            "sub": user_id, "typ": typ, "iat": now, "exp": now + ttl,
-            "iss": self._settings.jwt_issuer, "aud": self._settings.jwt_audience,
+            "sub": user_id,
+            "typ": typ,
+            "iat": now,
+            "exp": now + ttl,
+            "iss": self._settings.jwt_issuer,
+            "aud": self._settings.jwt_audience,
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -177,8 +181,11 @@ class AuthService:
         """Verify a token of the given type; raise UnauthorizedError with a clear reason."""
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, self._secret, algorithms=["HS256"],
-                audience=self._settings.jwt_audience, issuer=self._settings.jwt_issuer,
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
                 options={"require": ["exp", "iat", "iss", "aud", "sub", "typ"]},
             )
         except jwt.ExpiredSignatureError:

@@ -105,7 +105,8 @@ class DocumentService:
     async def access(self, caller: Identity | None, doc_id: str, minimum: Role) -> Access:
         """Resolve the caller's role on a document, or raise 401/403/404 per the rules above."""
         hidden: Exception = (
-            UnauthorizedError("sign in to open this document") if caller is None or caller.guest
+            UnauthorizedError("sign in to open this document")
+            if caller is None or caller.guest
             else NotFoundError("no such document")
         )
         if not is_uuid(doc_id):
@@ -171,8 +172,13 @@ class DocumentService:
                 raise ForbiddenError("only the owner can grant or revoke the editor role")
         await self._store.set_permission(doc_id, target.id, role)
         await self._notify("access_changed", doc_id, target.id)
-        return Collaborator(user_id=target.id, email=target.email, name=target.name, role=role,
-                            pending=target.pending)
+        return Collaborator(
+            user_id=target.id,
+            email=target.email,
+            name=target.name,
+            role=role,
+            pending=target.pending,
+        )
 
     async def revoke(self, caller: Identity, doc_id: str, user_id: str) -> None:
         access = await self.access(caller, doc_id, "viewer")

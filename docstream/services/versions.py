@@ -66,8 +66,14 @@ class VersionService:
         async def take(room: Room) -> VersionRecord:
             text, seq = room.doc.text, room.seq
             return await self._store.create_version(
-                doc_id, seq, text, "named", label, caller.user_id,
-                keep=self._settings.max_named_versions)
+                doc_id,
+                seq,
+                text,
+                "named",
+                label,
+                caller.user_id,
+                keep=self._settings.max_named_versions,
+            )
 
         result: VersionRecord = await self._hub.with_room(doc_id, take)
         return result
@@ -79,8 +85,9 @@ class VersionService:
         bound = await self._store.bind_replica(replica, caller.user_id)
         assert bound == caller.user_id
 
-        conn = Connection(user_id=caller.user_id, name=caller.name, role="editor", guest=False,
-                          queue_size=4)
+        conn = Connection(
+            user_id=caller.user_id, name=caller.name, role="editor", guest=False, queue_size=4
+        )
         conn.attach(replica)
 
         async def restore_in_room(room: Room) -> tuple[int | None, int | None]:
@@ -89,8 +96,14 @@ class VersionService:
             undo = None
             if room.seq > room.version_seq or not await self._store.list_versions(doc_id):
                 record = await self._store.create_version(
-                    doc_id, room.seq, room.doc.text, "auto", f"before restoring version {version}",
-                    caller.user_id, keep=self._settings.max_auto_versions)
+                    doc_id,
+                    room.seq,
+                    room.doc.text,
+                    "auto",
+                    f"before restoring version {version}",
+                    caller.user_id,
+                    keep=self._settings.max_auto_versions,
+                )
                 room.version_seq = room.seq
                 undo = record.version
             scratch = Document.decode_state(room.state(), replica=replica)

@@ -3,10 +3,12 @@
 Two real backends implement it (``SqliteDocumentStore``, ``PostgresDocumentStore``) and one contract
 suite (``tests/storage``) runs against both. Records are plain msgspec Structs with string ids and
 aware UTC datetimes, whatever the backend stores. Every backend translates its library's exceptions
-into :class:`docstream.errors.StorageError` (or a more precise DocStream error), so callers never see
+into :class:`docstream.errors.StorageError` (or a more precise DocStream error), so callers never
+see
 ``sqlite3.Error`` or ``psycopg.Error``.
 
-The ops log is append-only and gap-free per document: :meth:`DocumentStore.append_ops` stores a batch
+The ops log is append-only and gap-free per document: :meth:`DocumentStore.append_ops` stores a
+batch
 of messages and advances ``documents.seq`` in one transaction (PostgreSQL: under the document's row
 lock; SQLite: through the single writer), so a message is acknowledged only after it is durable.
 """
@@ -118,7 +120,9 @@ class DocumentStore(abc.ABC):
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.close()
@@ -183,7 +187,9 @@ class DocumentStore(abc.ABC):
     ) -> DocumentRecord | None: ...
 
     @abc.abstractmethod
-    async def get_role(self, doc_id: str, user_id: str) -> tuple[DocumentRecord, Role | None] | None:
+    async def get_role(
+        self, doc_id: str, user_id: str
+    ) -> tuple[DocumentRecord, Role | None] | None:
         """The document and the user's own role on it (owner or grant; public sharing excluded).
 
         ``None`` when the document does not exist.
@@ -253,8 +259,14 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     async def create_version(
-        self, doc_id: str, seq: int, text: str, kind: Literal["auto", "named"],
-        label: str | None, author_id: str | None, keep: int,
+        self,
+        doc_id: str,
+        seq: int,
+        text: str,
+        kind: Literal["auto", "named"],
+        label: str | None,
+        author_id: str | None,
+        keep: int,
     ) -> VersionRecord:
         """Store a restore point; drop the oldest of the same kind beyond ``keep``."""
 

@@ -3,7 +3,8 @@
 Migrations are plain SQL files named ``NNNN_description.sql`` under ``migrations/<dialect>/``. In a
 wheel or a PyInstaller bundle they live inside the package (``docstream/migrations``); in a source
 checkout at the repository root. Each backend applies the ones it has not recorded in its
-``schema_migrations`` table, each in its own transaction, and refuses to start if an applied file was
+``schema_migrations`` table, each in its own transaction, and refuses to start if an applied file
+was
 changed afterwards (its checksum is recorded).
 """
 

@@ -1,6 +1,7 @@
 """PostgreSQL backend (psycopg 3, async, with a connection pool).
 
-``append_ops`` takes the document's row lock with ``UPDATE documents SET seq = seq + n ... RETURNING``
+``append_ops`` takes the document's row lock with ``UPDATE documents SET seq = seq + n ...
+RETURNING``
 and inserts the log rows in the same transaction, so seqs are gap-free and unique even when several
 server processes write to one document. Migrations run under an advisory lock, so nodes starting at
 the same time do not race.
@@ -60,8 +61,14 @@ def _is_uuid(value: str) -> bool:
 
 def _doc(row: Sequence[Any]) -> DocumentRecord:
     return DocumentRecord(
-        id=row[0], title=row[1], owner_id=row[2], seq=row[3], public_sharing_enabled=row[4],
-        public_sharing_role=row[5], created_at=row[6], updated_at=row[7],
+        id=row[0],
+        title=row[1],
+        owner_id=row[2],
+        seq=row[3],
+        public_sharing_enabled=row[4],
+        public_sharing_role=row[5],
+        created_at=row[6],
+        updated_at=row[7],
     )
 
 
@@ -71,16 +78,31 @@ def _user(row: Sequence[Any]) -> User:
 
 def _log(row: Sequence[Any]) -> LogEntry:
     return LogEntry(
-        doc_id=row[0], seq=row[1], user_id=row[2], replica=row[3], payload=bytes(row[4]),
-        kind=row[5], position=row[6], length=row[7], preview=row[8], created_at=row[9],
+        doc_id=row[0],
+        seq=row[1],
+        user_id=row[2],
+        replica=row[3],
+        payload=bytes(row[4]),
+        kind=row[5],
+        position=row[6],
+        length=row[7],
+        preview=row[8],
+        created_at=row[9],
         user_name=row[10],
     )
 
 
 def _version(row: Sequence[Any], with_text: bool) -> VersionRecord:
     return VersionRecord(
-        doc_id=row[0], version=row[1], seq=row[2], kind=row[3], label=row[4], author_id=row[5],
-        length=row[6], created_at=row[7], text=row[8] if with_text else None,
+        doc_id=row[0],
+        version=row[1],
+        seq=row[2],
+        kind=row[3],
+        label=row[4],
+        author_id=row[5],
+        length=row[6],
+        created_at=row[7],
+        text=row[8] if with_text else None,
     )
 
 
@@ -94,12 +116,18 @@ class PostgresDocumentStore(DocumentStore):
 
     dialect = "postgres"
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, dsn: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 5.0
+    ) -> None:
         self.dsn = dsn
         self._pool = AsyncConnectionPool(
-            dsn, min_size=min_size, max_size=max_size, open=False, timeout=timeout,
-            configure=_configure, kwargs={"autocommit": True},
+            dsn,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            timeout=timeout,
+            configure=_configure,
+            kwargs={"autocommit": True},
         )
 
     @asynccontextmanager
@@ -164,7 +192,9 @@ class PostgresDocumentStore(DocumentStore):
                         await conn.execute(m.sql.encode())
                         await conn.execute(
                             "INSERT INTO schema_migrations (version, name, checksum) "
-                            "VALUES (%s, %s, %s)", (m.version, m.name, m.checksum))
+                            "VALUES (%s, %s, %s)",
+                            (m.version, m.name, m.checksum),
+                        )
                     names.append(m.name)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
@@ -175,18 +205,23 @@ class PostgresDocumentStore(DocumentStore):
     async def register_user(self, email: str, name: str, password_hash: str) -> User:
         async with self._conn() as conn, conn.transaction():
             cur = await conn.execute(
-                f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s FOR UPDATE", (email,))
+                f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s FOR UPDATE", (email,)
+            )
             row = await cur.fetchone()
             if row is not None and row[3] is not None:
                 raise ConflictError("an account with this email already exists")
             if row is not None:
                 cur = await conn.execute(
                     f"UPDATE users SET name = %s, password_hash = %s WHERE id = %s "
-                    f"RETURNING {_USER_COLUMNS}", (name, password_hash, row[0]))
+                    f"RETURNING {_USER_COLUMNS}",
+                    (name, password_hash, row[0]),
+                )
             else:
                 cur = await conn.execute(
                     f"INSERT INTO users (id, email, name, password_hash) VALUES (%s, %s, %s, %s) "
-                    f"RETURNING {_USER_COLUMNS}", (uuid.uuid4(), email, name, password_hash))
+                    f"RETURNING {_USER_COLUMNS}",
+                    (uuid.uuid4(), email, name, password_hash),
+                )
             out = await cur.fetchone()
             assert out is not None
             return _user(out)
@@ -195,9 +230,12 @@ class PostgresDocumentStore(DocumentStore):
         async with self._conn() as conn:
             await conn.execute(
                 "INSERT INTO users (id, email, name) VALUES (%s, %s, %s) "
-                "ON CONFLICT (email) DO NOTHING", (uuid.uuid4(), email, email.split("@", 1)[0]))
-            cur = await conn.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s",
-                                     (email,))
+                "ON CONFLICT (email) DO NOTHING",
+                (uuid.uuid4(), email, email.split("@", 1)[0]),
+            )
+            cur = await conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s", (email,)
+            )
             row = await cur.fetchone()
             assert row is not None
             return _user(row)
@@ -217,15 +255,16 @@ class PostgresDocumentStore(DocumentStore):
     async def create_document(self, owner_id: str, title: str) -> DocumentRecord:
         row = await self._one(
             f"INSERT INTO documents AS d (id, title, owner_id) VALUES (%s, %s, %s) "
-            f"RETURNING {_DOC_COLUMNS}", (uuid.uuid4(), title, owner_id))
+            f"RETURNING {_DOC_COLUMNS}",
+            (uuid.uuid4(), title, owner_id),
+        )
         assert row is not None
         return _doc(row)
 
     async def get_document(self, doc_id: str) -> DocumentRecord | None:
         if not _is_uuid(doc_id):
             return None
-        row = await self._one(f"SELECT {_DOC_COLUMNS} FROM documents d WHERE d.id = %s",
-                              (doc_id,))
+        row = await self._one(f"SELECT {_DOC_COLUMNS} FROM documents d WHERE d.id = %s", (doc_id,))
         return _doc(row) if row else None
 
     async def list_documents(self, user_id: str) -> list[tuple[DocumentRecord, Role]]:
@@ -234,7 +273,8 @@ class PostgresDocumentStore(DocumentStore):
             "FROM documents d LEFT JOIN document_permissions p "
             "ON p.doc_id = d.id AND p.user_id = %s "
             "WHERE d.owner_id = %s OR p.user_id IS NOT NULL ORDER BY d.updated_at DESC, d.id",
-            (user_id, user_id, user_id))
+            (user_id, user_id, user_id),
+        )
         return [(_doc(r), cast(Role, r[8])) for r in rows]
 
     async def rename_document(self, doc_id: str, title: str) -> DocumentRecord | None:
@@ -242,7 +282,9 @@ class PostgresDocumentStore(DocumentStore):
             return None
         row = await self._one(
             f"UPDATE documents d SET title = %s, updated_at = now() WHERE d.id = %s "
-            f"RETURNING {_DOC_COLUMNS}", (title, doc_id))
+            f"RETURNING {_DOC_COLUMNS}",
+            (title, doc_id),
+        )
         return _doc(row) if row else None
 
     async def delete_document(self, doc_id: str) -> bool:
@@ -259,16 +301,21 @@ class PostgresDocumentStore(DocumentStore):
         row = await self._one(
             "UPDATE documents d SET public_sharing_enabled = %s, public_sharing_role = %s, "
             f"updated_at = now() WHERE d.id = %s RETURNING {_DOC_COLUMNS}",
-            (enabled, role, doc_id))
+            (enabled, role, doc_id),
+        )
         return _doc(row) if row else None
 
-    async def get_role(self, doc_id: str, user_id: str) -> tuple[DocumentRecord, Role | None] | None:
+    async def get_role(
+        self, doc_id: str, user_id: str
+    ) -> tuple[DocumentRecord, Role | None] | None:
         if not _is_uuid(doc_id) or not _is_uuid(user_id):
             return None if not _is_uuid(doc_id) else await self._doc_without_role(doc_id)
         row = await self._one(
             f"SELECT {_DOC_COLUMNS}, CASE WHEN d.owner_id = %s THEN 'owner' ELSE p.role END "
             "FROM documents d LEFT JOIN document_permissions p "
-            "ON p.doc_id = d.id AND p.user_id = %s WHERE d.id = %s", (user_id, user_id, doc_id))
+            "ON p.doc_id = d.id AND p.user_id = %s WHERE d.id = %s",
+            (user_id, user_id, doc_id),
+        )
         if row is None:
             return None
         return _doc(row), cast("Role | None", row[8])
@@ -286,7 +333,8 @@ class PostgresDocumentStore(DocumentStore):
             "SELECT d.id FROM documents d WHERE d.id = ANY(%s::uuid[]) AND ("
             "d.owner_id = %s OR d.public_sharing_enabled OR EXISTS ("
             "SELECT 1 FROM document_permissions p WHERE p.doc_id = d.id AND p.user_id = %s))",
-            (ids, uid, uid))
+            (ids, uid, uid),
+        )
         return {r[0] for r in rows}
 
     async def set_permission(
@@ -297,14 +345,16 @@ class PostgresDocumentStore(DocumentStore):
         await self._one(
             "INSERT INTO document_permissions (doc_id, user_id, role) VALUES (%s, %s, %s) "
             "ON CONFLICT (doc_id, user_id) DO UPDATE SET role = excluded.role RETURNING doc_id",
-            (doc_id, user_id, role))
+            (doc_id, user_id, role),
+        )
 
     async def remove_permission(self, doc_id: str, user_id: str) -> bool:
         if not _is_uuid(doc_id) or not _is_uuid(user_id):
             return False
         row = await self._one(
             "DELETE FROM document_permissions WHERE doc_id = %s AND user_id = %s RETURNING doc_id",
-            (doc_id, user_id))
+            (doc_id, user_id),
+        )
         return row is not None
 
     async def list_collaborators(self, doc_id: str) -> list[Collaborator]:
@@ -315,9 +365,12 @@ class PostgresDocumentStore(DocumentStore):
             "FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = %s "
             "UNION ALL SELECT u.id, u.email, u.name, p.role, u.password_hash IS NULL, 1 "
             "FROM document_permissions p JOIN users u ON u.id = p.user_id WHERE p.doc_id = %s "
-            "ORDER BY 6, 2", (doc_id, doc_id))
-        return [Collaborator(user_id=r[0], email=r[1], name=r[2], role=r[3], pending=r[4])
-                for r in rows]
+            "ORDER BY 6, 2",
+            (doc_id, doc_id),
+        )
+        return [
+            Collaborator(user_id=r[0], email=r[1], name=r[2], role=r[3], pending=r[4]) for r in rows
+        ]
 
     async def all_document_titles(self) -> list[tuple[str, str]]:
         rows = await self._all("SELECT id, title FROM documents ORDER BY created_at")
@@ -329,9 +382,12 @@ class PostgresDocumentStore(DocumentStore):
         async with self._conn() as conn:
             await conn.execute(
                 "INSERT INTO replicas (replica_id, user_id) VALUES (%s, %s) "
-                "ON CONFLICT (replica_id) DO NOTHING", (replica_id, user_id))
-            cur = await conn.execute("SELECT user_id FROM replicas WHERE replica_id = %s",
-                                     (replica_id,))
+                "ON CONFLICT (replica_id) DO NOTHING",
+                (replica_id, user_id),
+            )
+            cur = await conn.execute(
+                "SELECT user_id FROM replicas WHERE replica_id = %s", (replica_id,)
+            )
             row = await cur.fetchone()
             assert row is not None
             return str(row[0])
@@ -347,7 +403,9 @@ class PostgresDocumentStore(DocumentStore):
         async with self._conn() as conn, conn.transaction():
             cur = await conn.execute(
                 "UPDATE documents SET seq = seq + %s, updated_at = now() WHERE id = %s "
-                "RETURNING seq", (n, doc_id))
+                "RETURNING seq",
+                (n, doc_id),
+            )
             row = await cur.fetchone()
             if row is None:
                 raise NotFoundError("the document no longer exists")
@@ -358,9 +416,23 @@ class PostgresDocumentStore(DocumentStore):
                     "INSERT INTO ops_log (doc_id, seq, user_id, replica, counter_lo, counter_hi, "
                     "payload, kind, position, length, preview) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [(doc_id, first + i, e.user_id, e.replica, e.counter_lo, e.counter_hi,
-                      e.payload, e.kind, e.position, e.length, e.preview)
-                     for i, e in enumerate(entries)])
+                    [
+                        (
+                            doc_id,
+                            first + i,
+                            e.user_id,
+                            e.replica,
+                            e.counter_lo,
+                            e.counter_hi,
+                            e.payload,
+                            e.kind,
+                            e.position,
+                            e.length,
+                            e.preview,
+                        )
+                        for i, e in enumerate(entries)
+                    ],
+                )
             return last
 
     async def read_ops(
@@ -371,48 +443,58 @@ class PostgresDocumentStore(DocumentStore):
         rows = await self._all(
             f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id::text = l.user_id "
             "WHERE l.doc_id = %s AND l.seq > %s ORDER BY l.seq LIMIT %s",
-            (doc_id, after_seq, limit))
+            (doc_id, after_seq, limit),
+        )
         return [_log(r) for r in rows]
 
-    async def read_history(
-        self, doc_id: str, before_seq: int | None, limit: int
-    ) -> list[LogEntry]:
+    async def read_history(self, doc_id: str, before_seq: int | None, limit: int) -> list[LogEntry]:
         if not _is_uuid(doc_id):
             return []
         bound = (1 << 62) if before_seq is None else before_seq
         rows = await self._all(
             f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id::text = l.user_id "
             "WHERE l.doc_id = %s AND l.seq < %s ORDER BY l.seq DESC LIMIT %s",
-            (doc_id, bound, limit))
+            (doc_id, bound, limit),
+        )
         return [_log(r) for r in rows]
 
     async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
         row = await self._one(
             "SELECT seq FROM ops_log WHERE doc_id = %s AND replica = %s AND counter_hi >= %s "
-            "AND counter_lo <= %s ORDER BY counter_hi LIMIT 1", (doc_id, replica, counter, counter))
+            "AND counter_lo <= %s ORDER BY counter_hi LIMIT 1",
+            (doc_id, replica, counter, counter),
+        )
         return int(row[0]) if row else None
 
     async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
         row = await self._one(
             "SELECT seq FROM ops_log WHERE doc_id = %s AND replica = %s AND payload = %s "
-            "ORDER BY seq DESC LIMIT 1", (doc_id, replica, payload))
+            "ORDER BY seq DESC LIMIT 1",
+            (doc_id, replica, payload),
+        )
         return int(row[0]) if row else None
 
     async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
         async with self._conn() as conn, conn.transaction():
             await conn.execute(
                 "INSERT INTO snapshots (doc_id, seq, state) VALUES (%s, %s, %s) "
-                "ON CONFLICT (doc_id, seq) DO NOTHING", (doc_id, seq, state))
+                "ON CONFLICT (doc_id, seq) DO NOTHING",
+                (doc_id, seq, state),
+            )
             await conn.execute(
                 "DELETE FROM snapshots WHERE doc_id = %s AND seq NOT IN (SELECT seq FROM snapshots "
-                "WHERE doc_id = %s ORDER BY seq DESC LIMIT %s)", (doc_id, doc_id, keep))
+                "WHERE doc_id = %s ORDER BY seq DESC LIMIT %s)",
+                (doc_id, doc_id, keep),
+            )
 
     async def latest_snapshot(self, doc_id: str) -> Snapshot | None:
         if not _is_uuid(doc_id):
             return None
         row = await self._one(
             "SELECT doc_id, seq, state, created_at FROM snapshots WHERE doc_id = %s "
-            "ORDER BY seq DESC LIMIT 1", (doc_id,))
+            "ORDER BY seq DESC LIMIT 1",
+            (doc_id,),
+        )
         if row is None:
             return None
         return Snapshot(doc_id=row[0], seq=row[1], state=bytes(row[2]), created_at=row[3])
@@ -420,8 +502,14 @@ class PostgresDocumentStore(DocumentStore):
     # --- versions --------------------------------------------------------------------------------
 
     async def create_version(
-        self, doc_id: str, seq: int, text: str, kind: Literal["auto", "named"],
-        label: str | None, author_id: str | None, keep: int,
+        self,
+        doc_id: str,
+        seq: int,
+        text: str,
+        kind: Literal["auto", "named"],
+        label: str | None,
+        author_id: str | None,
+        keep: int,
     ) -> VersionRecord:
         if not _is_uuid(doc_id):
             raise NotFoundError("the document no longer exists")
@@ -434,13 +522,16 @@ class PostgresDocumentStore(DocumentStore):
                 "SELECT %s, COALESCE(MAX(version), 0) + 1, %s, %s, %s, %s, %s, %s "
                 "FROM versions WHERE doc_id = %s RETURNING doc_id, version, seq, kind, label, "
                 "author_id, length, created_at, NULL",
-                (doc_id, seq, kind, label, author_id, text, len(text), doc_id))
+                (doc_id, seq, kind, label, author_id, text, len(text), doc_id),
+            )
             row = await cur.fetchone()
             assert row is not None
             await conn.execute(
                 "DELETE FROM versions WHERE doc_id = %s AND kind = %s AND version NOT IN ("
                 "SELECT version FROM versions WHERE doc_id = %s AND kind = %s "
-                "ORDER BY version DESC LIMIT %s)", (doc_id, kind, doc_id, kind, keep))
+                "ORDER BY version DESC LIMIT %s)",
+                (doc_id, kind, doc_id, kind, keep),
+            )
             return _version(row, with_text=False)
 
     async def list_versions(self, doc_id: str) -> list[VersionRecord]:
@@ -448,7 +539,9 @@ class PostgresDocumentStore(DocumentStore):
             return []
         rows = await self._all(
             "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, NULL "
-            "FROM versions WHERE doc_id = %s ORDER BY version DESC", (doc_id,))
+            "FROM versions WHERE doc_id = %s ORDER BY version DESC",
+            (doc_id,),
+        )
         return [_version(r, with_text=False) for r in rows]
 
     async def get_version(self, doc_id: str, version: int) -> VersionRecord | None:
@@ -456,5 +549,7 @@ class PostgresDocumentStore(DocumentStore):
             return None
         row = await self._one(
             "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, text "
-            "FROM versions WHERE doc_id = %s AND version = %s", (doc_id, version))
+            "FROM versions WHERE doc_id = %s AND version = %s",
+            (doc_id, version),
+        )
         return _version(row, with_text=True) if row else None

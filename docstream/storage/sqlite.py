@@ -2,7 +2,8 @@
 
 Writes go through one dedicated writer thread with its own connection, so they never block the event
 loop and never contend with each other inside the process; reads use a small pool of reader threads,
-each with its own connection (WAL lets readers run beside the writer). ``synchronous=FULL`` by default:
+each with its own connection (WAL lets readers run beside the writer). ``synchronous=FULL`` by
+default:
 a commit is on disk before ``append_ops`` returns, which is what an ``ack`` promises.
 """
 
@@ -55,9 +56,14 @@ def _now() -> str:
 
 def _doc(row: Sequence[Any]) -> DocumentRecord:
     return DocumentRecord(
-        id=row[0], title=row[1], owner_id=row[2], seq=row[3],
-        public_sharing_enabled=bool(row[4]), public_sharing_role=row[5],
-        created_at=_ts(row[6]), updated_at=_ts(row[7]),
+        id=row[0],
+        title=row[1],
+        owner_id=row[2],
+        seq=row[3],
+        public_sharing_enabled=bool(row[4]),
+        public_sharing_role=row[5],
+        created_at=_ts(row[6]),
+        updated_at=_ts(row[7]),
     )
 
 
@@ -67,16 +73,31 @@ def _user(row: Sequence[Any]) -> User:
 
 def _log(row: Sequence[Any]) -> LogEntry:
     return LogEntry(
-        doc_id=row[0], seq=row[1], user_id=row[2], replica=row[3], payload=bytes(row[4]),
-        kind=row[5], position=row[6], length=row[7], preview=row[8], created_at=_ts(row[9]),
+        doc_id=row[0],
+        seq=row[1],
+        user_id=row[2],
+        replica=row[3],
+        payload=bytes(row[4]),
+        kind=row[5],
+        position=row[6],
+        length=row[7],
+        preview=row[8],
+        created_at=_ts(row[9]),
         user_name=row[10],
     )
 
 
 def _version(row: Sequence[Any], with_text: bool) -> VersionRecord:
     return VersionRecord(
-        doc_id=row[0], version=row[1], seq=row[2], kind=row[3], label=row[4], author_id=row[5],
-        length=row[6], created_at=_ts(row[7]), text=row[8] if with_text else None,
+        doc_id=row[0],
+        version=row[1],
+        seq=row[2],
+        kind=row[3],
+        label=row[4],
+        author_id=row[5],
+        length=row[6],
+        created_at=_ts(row[7]),
+        text=row[8] if with_text else None,
     )
 
 
@@ -98,8 +119,7 @@ class SqliteDocumentStore(DocumentStore):
     # --- plumbing --------------------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                               timeout=30)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self._synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -144,7 +164,9 @@ class SqliteDocumentStore(DocumentStore):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StorageError(f"cannot create the data directory {self.path.parent}: {exc}") from exc
+            raise StorageError(
+                f"cannot create the data directory {self.path.parent}: {exc}"
+            ) from exc
         await self._write(lambda conn: None)
 
     async def close(self) -> None:
@@ -202,7 +224,8 @@ class SqliteDocumentStore(DocumentStore):
             if row is not None:
                 out = conn.execute(
                     f"UPDATE users SET name = ?, password_hash = ? WHERE id = ? "
-                    f"RETURNING {_USER_COLUMNS}", (name, password_hash, row[0]),
+                    f"RETURNING {_USER_COLUMNS}",
+                    (name, password_hash, row[0]),
                 ).fetchone()
             else:
                 out = conn.execute(
@@ -220,51 +243,73 @@ class SqliteDocumentStore(DocumentStore):
                 "INSERT INTO users VALUES (?, ?, ?, NULL, ?) ON CONFLICT (email) DO NOTHING",
                 (str(uuid.uuid4()), email, email.split("@", 1)[0], _now()),
             )
-            return _user(conn.execute(
-                f"SELECT {_USER_COLUMNS} FROM users WHERE email = ?", (email,)
-            ).fetchone())
+            return _user(
+                conn.execute(
+                    f"SELECT {_USER_COLUMNS} FROM users WHERE email = ?", (email,)
+                ).fetchone()
+            )
 
         return await self._write(run)
 
     async def get_user(self, user_id: str) -> User | None:
-        row = await self._read(lambda conn: conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+        )
         return _user(row) if row else None
 
     async def get_user_by_email(self, email: str) -> User | None:
-        row = await self._read(lambda conn: conn.execute(
-            f"SELECT {_USER_COLUMNS} FROM users WHERE email = ?", (email,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE email = ?", (email,)
+            ).fetchone()
+        )
         return _user(row) if row else None
 
     # --- documents -------------------------------------------------------------------------------
 
     async def create_document(self, owner_id: str, title: str) -> DocumentRecord:
         now = _now()
-        row = await self._write(lambda conn: conn.execute(
-            f"INSERT INTO documents (id, title, owner_id, created_at, updated_at) "
-            f"VALUES (?, ?, ?, ?, ?) RETURNING {_DOC_COLUMNS}",
-            (str(uuid.uuid4()), title, owner_id, now, now)).fetchone())
+        row = await self._write(
+            lambda conn: conn.execute(
+                f"INSERT INTO documents (id, title, owner_id, created_at, updated_at) "
+                f"VALUES (?, ?, ?, ?, ?) RETURNING {_DOC_COLUMNS}",
+                (str(uuid.uuid4()), title, owner_id, now, now),
+            ).fetchone()
+        )
         return _doc(row)
 
     async def get_document(self, doc_id: str) -> DocumentRecord | None:
-        row = await self._read(lambda conn: conn.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?", (doc_id,)
+            ).fetchone()
+        )
         return _doc(row) if row else None
 
     async def list_documents(self, user_id: str) -> list[tuple[DocumentRecord, Role]]:
         cols = ", ".join("d." + c.strip() for c in _DOC_COLUMNS.split(","))
-        rows = await self._read(lambda conn: conn.execute(
-            f"SELECT {cols}, CASE WHEN d.owner_id = ? THEN 'owner' ELSE p.role END "
-            "FROM documents d LEFT JOIN document_permissions p "
-            "ON p.doc_id = d.id AND p.user_id = ? "
-            "WHERE d.owner_id = ? OR p.user_id IS NOT NULL "
-            "ORDER BY d.updated_at DESC, d.id", (user_id, user_id, user_id)).fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {cols}, CASE WHEN d.owner_id = ? THEN 'owner' ELSE p.role END "
+                "FROM documents d LEFT JOIN document_permissions p "
+                "ON p.doc_id = d.id AND p.user_id = ? "
+                "WHERE d.owner_id = ? OR p.user_id IS NOT NULL "
+                "ORDER BY d.updated_at DESC, d.id",
+                (user_id, user_id, user_id),
+            ).fetchall()
+        )
         return [(_doc(r), cast(Role, r[8])) for r in rows]
 
     async def rename_document(self, doc_id: str, title: str) -> DocumentRecord | None:
-        row = await self._write(lambda conn: conn.execute(
-            f"UPDATE documents SET title = ?, updated_at = ? WHERE id = ? RETURNING {_DOC_COLUMNS}",
-            (title, _now(), doc_id)).fetchone())
+        row = await self._write(
+            lambda conn: conn.execute(
+                "UPDATE documents SET title = ?, updated_at = ? WHERE id = ? "
+                f"RETURNING {_DOC_COLUMNS}",
+                (title, _now(), doc_id),
+            ).fetchone()
+        )
         return _doc(row) if row else None
 
     async def delete_document(self, doc_id: str) -> bool:
@@ -276,19 +321,27 @@ class SqliteDocumentStore(DocumentStore):
     async def set_public_sharing(
         self, doc_id: str, enabled: bool, role: Literal["editor", "viewer"]
     ) -> DocumentRecord | None:
-        row = await self._write(lambda conn: conn.execute(
-            "UPDATE documents SET public_sharing_enabled = ?, public_sharing_role = ?, "
-            f"updated_at = ? WHERE id = ? RETURNING {_DOC_COLUMNS}",
-            (int(enabled), role, _now(), doc_id)).fetchone())
+        row = await self._write(
+            lambda conn: conn.execute(
+                "UPDATE documents SET public_sharing_enabled = ?, public_sharing_role = ?, "
+                f"updated_at = ? WHERE id = ? RETURNING {_DOC_COLUMNS}",
+                (int(enabled), role, _now(), doc_id),
+            ).fetchone()
+        )
         return _doc(row) if row else None
 
-    async def get_role(self, doc_id: str, user_id: str) -> tuple[DocumentRecord, Role | None] | None:
+    async def get_role(
+        self, doc_id: str, user_id: str
+    ) -> tuple[DocumentRecord, Role | None] | None:
         cols = ", ".join("d." + c.strip() for c in _DOC_COLUMNS.split(","))
-        row = await self._read(lambda conn: conn.execute(
-            f"SELECT {cols}, CASE WHEN d.owner_id = ? THEN 'owner' ELSE p.role END "
-            "FROM documents d LEFT JOIN document_permissions p "
-            "ON p.doc_id = d.id AND p.user_id = ? WHERE d.id = ?",
-            (user_id, user_id, doc_id)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {cols}, CASE WHEN d.owner_id = ? THEN 'owner' ELSE p.role END "
+                "FROM documents d LEFT JOIN document_permissions p "
+                "ON p.doc_id = d.id AND p.user_id = ? WHERE d.id = ?",
+                (user_id, user_id, doc_id),
+            ).fetchone()
+        )
         if row is None:
             return None
         return _doc(row), cast("Role | None", row[8])
@@ -301,13 +354,18 @@ class SqliteDocumentStore(DocumentStore):
         def run(conn: sqlite3.Connection) -> set[str]:
             out: set[str] = set()
             for start in range(0, len(ids), 500):  # stay below SQLite's variable limit
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                out.update(r[0] for r in conn.execute(
-                    f"SELECT d.id FROM documents d WHERE d.id IN ({marks}) AND ("
-                    "d.owner_id = ? OR d.public_sharing_enabled = 1 OR EXISTS ("
-                    "SELECT 1 FROM document_permissions p WHERE p.doc_id = d.id AND p.user_id = ?))",
-                    (*chunk, user_id, user_id)))
+                out.update(
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT d.id FROM documents d WHERE d.id IN ({marks}) AND ("
+                        "d.owner_id = ? OR d.public_sharing_enabled = 1 OR EXISTS ("
+                        "SELECT 1 FROM document_permissions p "
+                        "WHERE p.doc_id = d.id AND p.user_id = ?))",
+                        (*chunk, user_id, user_id),
+                    )
+                )
             return out
 
         return await self._read(run)
@@ -320,7 +378,8 @@ class SqliteDocumentStore(DocumentStore):
                 conn.execute(
                     "INSERT INTO document_permissions VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (doc_id, user_id) DO UPDATE SET role = excluded.role",
-                    (doc_id, user_id, role, _now()))
+                    (doc_id, user_id, role, _now()),
+                )
             except sqlite3.IntegrityError as exc:
                 raise NotFoundError("no such document or user") from exc
 
@@ -328,25 +387,38 @@ class SqliteDocumentStore(DocumentStore):
 
     async def remove_permission(self, doc_id: str, user_id: str) -> bool:
         def run(conn: sqlite3.Connection) -> bool:
-            return conn.execute(
-                "DELETE FROM document_permissions WHERE doc_id = ? AND user_id = ?",
-                (doc_id, user_id)).rowcount > 0
+            return (
+                conn.execute(
+                    "DELETE FROM document_permissions WHERE doc_id = ? AND user_id = ?",
+                    (doc_id, user_id),
+                ).rowcount
+                > 0
+            )
 
         return await self._write(run)
 
     async def list_collaborators(self, doc_id: str) -> list[Collaborator]:
-        rows = await self._read(lambda conn: conn.execute(
-            "SELECT u.id, u.email, u.name, 'owner', u.password_hash IS NULL, 0 FROM documents d "
-            "JOIN users u ON u.id = d.owner_id WHERE d.id = ? "
-            "UNION ALL SELECT u.id, u.email, u.name, p.role, u.password_hash IS NULL, 1 "
-            "FROM document_permissions p JOIN users u ON u.id = p.user_id WHERE p.doc_id = ? "
-            "ORDER BY 6, 2", (doc_id, doc_id)).fetchall())
-        return [Collaborator(user_id=r[0], email=r[1], name=r[2], role=r[3], pending=bool(r[4]))
-                for r in rows]
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT u.id, u.email, u.name, 'owner', u.password_hash IS NULL, 0 "
+                "FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = ? "
+                "UNION ALL SELECT u.id, u.email, u.name, p.role, u.password_hash IS NULL, 1 "
+                "FROM document_permissions p JOIN users u ON u.id = p.user_id WHERE p.doc_id = ? "
+                "ORDER BY 6, 2",
+                (doc_id, doc_id),
+            ).fetchall()
+        )
+        return [
+            Collaborator(user_id=r[0], email=r[1], name=r[2], role=r[3], pending=bool(r[4]))
+            for r in rows
+        ]
 
     async def all_document_titles(self) -> list[tuple[str, str]]:
-        rows = await self._read(lambda conn: conn.execute(
-            "SELECT id, title FROM documents ORDER BY created_at").fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT id, title FROM documents ORDER BY created_at"
+            ).fetchall()
+        )
         return [(r[0], r[1]) for r in rows]
 
     # --- replicas --------------------------------------------------------------------------------
@@ -355,9 +427,11 @@ class SqliteDocumentStore(DocumentStore):
         def run(conn: sqlite3.Connection) -> str:
             conn.execute(
                 "INSERT INTO replicas VALUES (?, ?, ?) ON CONFLICT (replica_id) DO NOTHING",
-                (replica_id, user_id, _now()))
+                (replica_id, user_id, _now()),
+            )
             row = conn.execute(
-                "SELECT user_id FROM replicas WHERE replica_id = ?", (replica_id,)).fetchone()
+                "SELECT user_id FROM replicas WHERE replica_id = ?", (replica_id,)
+            ).fetchone()
             return str(row[0])
 
         return await self._write(run)
@@ -374,7 +448,8 @@ class SqliteDocumentStore(DocumentStore):
             conn.execute("BEGIN IMMEDIATE")
             row = conn.execute(
                 "UPDATE documents SET seq = seq + ?, updated_at = ? WHERE id = ? RETURNING seq",
-                (n, now, doc_id)).fetchone()
+                (n, now, doc_id),
+            ).fetchone()
             if row is None:
                 conn.execute("ROLLBACK")
                 raise NotFoundError("the document no longer exists")
@@ -382,9 +457,24 @@ class SqliteDocumentStore(DocumentStore):
             first = last - n + 1
             conn.executemany(
                 "INSERT INTO ops_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(doc_id, first + i, e.user_id, e.replica, e.counter_lo, e.counter_hi,
-                  e.payload, e.kind, e.position, e.length, e.preview, now)
-                 for i, e in enumerate(entries)])
+                [
+                    (
+                        doc_id,
+                        first + i,
+                        e.user_id,
+                        e.replica,
+                        e.counter_lo,
+                        e.counter_hi,
+                        e.payload,
+                        e.kind,
+                        e.position,
+                        e.length,
+                        e.preview,
+                        now,
+                    )
+                    for i, e in enumerate(entries)
+                ],
+            )
             conn.execute("COMMIT")
             return last
 
@@ -393,33 +483,44 @@ class SqliteDocumentStore(DocumentStore):
     async def read_ops(
         self, doc_id: str, after_seq: int, limit: int | None = None
     ) -> list[LogEntry]:
-        rows = await self._read(lambda conn: conn.execute(
-            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
-            "WHERE l.doc_id = ? AND l.seq > ? ORDER BY l.seq LIMIT ?",
-            (doc_id, after_seq, -1 if limit is None else limit)).fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
+                "WHERE l.doc_id = ? AND l.seq > ? ORDER BY l.seq LIMIT ?",
+                (doc_id, after_seq, -1 if limit is None else limit),
+            ).fetchall()
+        )
         return [_log(r) for r in rows]
 
-    async def read_history(
-        self, doc_id: str, before_seq: int | None, limit: int
-    ) -> list[LogEntry]:
+    async def read_history(self, doc_id: str, before_seq: int | None, limit: int) -> list[LogEntry]:
         bound = (1 << 62) if before_seq is None else before_seq
-        rows = await self._read(lambda conn: conn.execute(
-            f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
-            "WHERE l.doc_id = ? AND l.seq < ? ORDER BY l.seq DESC LIMIT ?",
-            (doc_id, bound, limit)).fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_LOG_COLUMNS} FROM ops_log l LEFT JOIN users u ON u.id = l.user_id "
+                "WHERE l.doc_id = ? AND l.seq < ? ORDER BY l.seq DESC LIMIT ?",
+                (doc_id, bound, limit),
+            ).fetchall()
+        )
         return [_log(r) for r in rows]
 
     async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND counter_hi >= ? "
-            "AND counter_lo <= ? ORDER BY counter_hi LIMIT 1",
-            (doc_id, replica, counter, counter)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND counter_hi >= ? "
+                "AND counter_lo <= ? ORDER BY counter_hi LIMIT 1",
+                (doc_id, replica, counter, counter),
+            ).fetchone()
+        )
         return int(row[0]) if row else None
 
     async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND payload = ? "
-            "ORDER BY seq DESC LIMIT 1", (doc_id, replica, payload)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND payload = ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (doc_id, replica, payload),
+            ).fetchone()
+        )
         return int(row[0]) if row else None
 
     async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
@@ -427,18 +528,25 @@ class SqliteDocumentStore(DocumentStore):
             conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "INSERT INTO snapshots VALUES (?, ?, ?, ?) ON CONFLICT (doc_id, seq) DO NOTHING",
-                (doc_id, seq, state, _now()))
+                (doc_id, seq, state, _now()),
+            )
             conn.execute(
                 "DELETE FROM snapshots WHERE doc_id = ? AND seq NOT IN (SELECT seq FROM snapshots "
-                "WHERE doc_id = ? ORDER BY seq DESC LIMIT ?)", (doc_id, doc_id, keep))
+                "WHERE doc_id = ? ORDER BY seq DESC LIMIT ?)",
+                (doc_id, doc_id, keep),
+            )
             conn.execute("COMMIT")
 
         await self._write(run)
 
     async def latest_snapshot(self, doc_id: str) -> Snapshot | None:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT doc_id, seq, state, created_at FROM snapshots WHERE doc_id = ? "
-            "ORDER BY seq DESC LIMIT 1", (doc_id,)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT doc_id, seq, state, created_at FROM snapshots WHERE doc_id = ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (doc_id,),
+            ).fetchone()
+        )
         if row is None:
             return None
         return Snapshot(doc_id=row[0], seq=row[1], state=bytes(row[2]), created_at=_ts(row[3]))
@@ -446,8 +554,14 @@ class SqliteDocumentStore(DocumentStore):
     # --- versions --------------------------------------------------------------------------------
 
     async def create_version(
-        self, doc_id: str, seq: int, text: str, kind: Literal["auto", "named"],
-        label: str | None, author_id: str | None, keep: int,
+        self,
+        doc_id: str,
+        seq: int,
+        text: str,
+        kind: Literal["auto", "named"],
+        label: str | None,
+        author_id: str | None,
+        keep: int,
     ) -> VersionRecord:
         def run(conn: sqlite3.Connection) -> VersionRecord:
             conn.execute("BEGIN IMMEDIATE")
@@ -459,24 +573,35 @@ class SqliteDocumentStore(DocumentStore):
                 "INSERT INTO versions SELECT ?, COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, ?, ?, ? "
                 "FROM versions WHERE doc_id = ? RETURNING doc_id, version, seq, kind, label, "
                 "author_id, length, created_at, NULL",
-                (doc_id, seq, kind, label, author_id, text, len(text), _now(), doc_id)).fetchone()
+                (doc_id, seq, kind, label, author_id, text, len(text), _now(), doc_id),
+            ).fetchone()
             conn.execute(
                 "DELETE FROM versions WHERE doc_id = ? AND kind = ? AND version NOT IN ("
                 "SELECT version FROM versions WHERE doc_id = ? AND kind = ? "
-                "ORDER BY version DESC LIMIT ?)", (doc_id, kind, doc_id, kind, keep))
+                "ORDER BY version DESC LIMIT ?)",
+                (doc_id, kind, doc_id, kind, keep),
+            )
             conn.execute("COMMIT")
             return _version(row, with_text=False)
 
         return await self._write(run)
 
     async def list_versions(self, doc_id: str) -> list[VersionRecord]:
-        rows = await self._read(lambda conn: conn.execute(
-            "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, NULL "
-            "FROM versions WHERE doc_id = ? ORDER BY version DESC", (doc_id,)).fetchall())
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, NULL "
+                "FROM versions WHERE doc_id = ? ORDER BY version DESC",
+                (doc_id,),
+            ).fetchall()
+        )
         return [_version(r, with_text=False) for r in rows]
 
     async def get_version(self, doc_id: str, version: int) -> VersionRecord | None:
-        row = await self._read(lambda conn: conn.execute(
-            "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, text "
-            "FROM versions WHERE doc_id = ? AND version = ?", (doc_id, version)).fetchone())
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT doc_id, version, seq, kind, label, author_id, length, created_at, text "
+                "FROM versions WHERE doc_id = ? AND version = ?",
+                (doc_id, version),
+            ).fetchone()
+        )
         return _version(row, with_text=True) if row else None

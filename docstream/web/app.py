@@ -1,17 +1,20 @@
 """The Litestar application factory.
 
 ``create_app(settings)`` returns a Litestar app whose lifespan builds the services (``bootstrap``)
-and closes them on shutdown. Two raw ASGI layers wrap Litestar's own handler so that *every* response,
-including unknown routes and wrong methods, carries ``X-Request-Id`` and counts against the rate limit.
+and closes them on shutdown. Two raw ASGI layers wrap Litestar's own handler so that *every*
+response,
+including unknown routes and wrong methods, carries ``X-Request-Id`` and counts against the rate
+limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from litestar import Litestar, get
 from litestar.config.cors import CORSConfig
@@ -20,16 +23,17 @@ from litestar.openapi import OpenAPIConfig
 from docstream import __version__
 from docstream.bootstrap import Services, build
 from docstream.settings import Settings
+from docstream.web import static
 from docstream.web.deps import DEPENDENCIES
 from docstream.web.errors import EXCEPTION_HANDLERS
 from docstream.web.middleware import (
+    ErrorEnvelopeMiddleware,
     FixedWindowCounter,
     RateLimitMiddleware,
     RequestIdFilter,
     RequestIdMiddleware,
     TrustedProxies,
 )
-from docstream.web import static
 from docstream.web.routes import auth, documents, sharing, versions, ws
 from docstream.web.schemas import HealthOut
 
@@ -72,13 +76,15 @@ async def health(services: Services) -> HealthOut:
     checker = services.extras.get("redis_health")
     if checker is not None:
         redis = await checker()
-    status = "ok" if db == "ok" and redis in ("ok", "disabled") else "degraded"
+    status: Literal["ok", "degraded"] = (
+        "ok" if db == "ok" and redis in ("ok", "disabled") else "degraded"
+    )
     details = {k: v() for k, v in services.extras.get("health_details", {}).items()}
     return HealthOut(status=status, db=db, redis=redis, version=__version__, details=details)
 
 
-def create_app(settings: Settings) -> Litestar:
-    """Build the ASGI application for ``settings``."""
+def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Litestar:
+    """Build the ASGI application for ``settings`` (``clock`` drives the rate limiter)."""
     configure_logging(settings.log_level)
     counter = _SwappableCounter()
 
@@ -89,15 +95,25 @@ def create_app(settings: Settings) -> Litestar:
             limiter_counter = services.extras.get("rate_limit_counter")
             if limiter_counter is not None:
                 counter.target = limiter_counter
-            log.info("DocStream %s ready (%s)", __version__,
-                     "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}")
+            log.info(
+                "DocStream %s ready (%s)",
+                __version__,
+                "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}",
+            )
             yield
             log.info("DocStream shutting down")
 
     app = Litestar(
-        route_handlers=[health, auth.router, documents.router, sharing.router,
-                        versions.router, ws.document_socket, static.index_page,
-                        static.ui_files],
+        route_handlers=[
+            health,
+            auth.router,
+            documents.router,
+            sharing.router,
+            versions.router,
+            ws.document_socket,
+            static.index_page,
+            static.ui_files,
+        ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -113,10 +129,11 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.asgi_handler = RequestIdMiddleware(  # type: ignore[assignment]
         RateLimitMiddleware(
-            app.asgi_handler,  # type: ignore[arg-type]
+            ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
             limit=settings.rate_limit_per_minute,
             proxies=TrustedProxies(settings.trusted_proxies),
             counter=counter,
+            clock=clock,
         )
     )
     return app

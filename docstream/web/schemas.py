@@ -89,10 +89,17 @@ class DocumentOut(msgspec.Struct):
 
     @classmethod
     def of(cls, doc: DocumentRecord, role: Role) -> DocumentOut:
-        return cls(id=doc.id, title=doc.title, role=role, owner_id=doc.owner_id, seq=doc.seq,
-                   public_sharing_enabled=doc.public_sharing_enabled,
-                   public_sharing_role=doc.public_sharing_role, created_at=doc.created_at,
-                   updated_at=doc.updated_at)
+        return cls(
+            id=doc.id,
+            title=doc.title,
+            role=role,
+            owner_id=doc.owner_id,
+            seq=doc.seq,
+            public_sharing_enabled=doc.public_sharing_enabled,
+            public_sharing_role=doc.public_sharing_role,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+        )
 
 
 class DocumentDetailOut(DocumentOut):
@@ -102,10 +109,19 @@ class DocumentDetailOut(DocumentOut):
     @classmethod
     def of_text(cls, doc: DocumentRecord, role: Role, text: str, seq: int) -> DocumentDetailOut:
         """The document as of ``seq`` (the text's seq, which may be newer than the record's)."""
-        return cls(id=doc.id, title=doc.title, role=role, owner_id=doc.owner_id,
-                   seq=max(seq, doc.seq), public_sharing_enabled=doc.public_sharing_enabled,
-                   public_sharing_role=doc.public_sharing_role, created_at=doc.created_at,
-                   updated_at=doc.updated_at, text=text, length=len(text))
+        return cls(
+            id=doc.id,
+            title=doc.title,
+            role=role,
+            owner_id=doc.owner_id,
+            seq=max(seq, doc.seq),
+            public_sharing_enabled=doc.public_sharing_enabled,
+            public_sharing_role=doc.public_sharing_role,
+            created_at=doc.created_at,
+            updated_at=doc.updated_at,
+            text=text,
+            length=len(text),
+        )
 
 
 class CollaboratorOut(msgspec.Struct):

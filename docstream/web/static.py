@@ -20,14 +20,18 @@ API_PREFIXES = ("auth/", "documents", "suggest/", "ws/", "schema", "health")
 _MISSING_UI = b"""<!doctype html><meta charset="utf-8"><title>DocStream</title>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
 <h1>DocStream is running</h1><p>The web UI has not been built. From a source checkout run
-<code>make run</code> (it builds the UI), or <code>cd webui &amp;&amp; npm ci &amp;&amp; npm run build</code>.
+<code>make run</code> (it builds the UI), or
+<code>cd webui &amp;&amp; npm ci &amp;&amp; npm run build</code>.
 The API is available; see <a href="/schema">/schema</a>.</p></body>"""
 
 
 def _file(path: Path, cache: str) -> Response[bytes]:
     media, _ = mimetypes.guess_type(path.name)
-    return Response(path.read_bytes(), media_type=media or "application/octet-stream",
-                    headers={"Cache-Control": cache})
+    return Response(
+        path.read_bytes(),
+        media_type=media or "application/octet-stream",
+        headers={"Cache-Control": cache},
+    )
 
 
 def _index(static_dir: Path) -> Response[bytes]:

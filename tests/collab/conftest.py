@@ -41,8 +41,9 @@ def backend(request: pytest.FixtureRequest) -> Iterator[list[str]]:
 def start_server(backend: list[str]) -> ServerFactory:
     """Start a server on this module's backend: ``with start_server(env={...}) as server``."""
 
-    def start(args: list[str] | None = None, env: dict[str, str] | None = None,
-              **kwargs: Any) -> AbstractContextManager[ServerProcess]:
+    def start(
+        args: list[str] | None = None, env: dict[str, str] | None = None, **kwargs: Any
+    ) -> AbstractContextManager[ServerProcess]:
         return run_server([*backend, *(args or [])], {**BASE_ENV, **(env or {})}, **kwargs)
 
     return start

@@ -15,14 +15,21 @@ class RawPeer:
         self.ws = ws
 
     @classmethod
-    async def open(cls, base_url: str, doc_id: str, token: str | None = None,
-                   headers: dict[str, str] | None = None, **kwargs: Any) -> RawPeer:
+    async def open(
+        cls,
+        base_url: str,
+        doc_id: str,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> RawPeer:
         url = base_url.replace("http", "ws", 1) + f"/ws/document/{doc_id}"
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
-        ws = await connect(url, additional_headers=all_headers, max_size=None,
-                           compression=None, **kwargs)
+        ws = await connect(
+            url, additional_headers=all_headers, max_size=None, compression=None, **kwargs
+        )
         return cls(ws)
 
     async def send(self, frame: Any) -> None:

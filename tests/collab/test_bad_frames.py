@@ -52,8 +52,13 @@ async def test_malformed_frames_get_errors_and_the_connection_stays_open(
         await peer.send({"type": "hello", "replica": rid, "since": 0})
         assert (await peer.recv_type("error"))["code"] == "bad_message"  # hello twice
         # Still alive and useful after all of that:
-        await peer.send({"type": "ops", "ref": 9, "ops": [
-            {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "ok"}]})
+        await peer.send(
+            {
+                "type": "ops",
+                "ref": 9,
+                "ops": [{"kind": "ins", "id": f"{rid}:1", "after": None, "text": "ok"}],
+            }
+        )
         assert (await peer.recv_type("ack"))["ref"] == 9
         await watcher.wait_for(lambda d: d.text == "ok")
         await peer.close()
@@ -75,16 +80,23 @@ async def test_ops_naming_unknown_ids_are_refused_without_a_trace(
         [{"kind": "ins", "id": f"{rid}:5", "after": foreign_id, "text": "x"}],  # other doc's id
         [{"kind": "del", "id": foreign_id, "len": 1}],
         # a good op followed by a bad one: the message is refused as a whole
-        [{"kind": "ins", "id": f"{rid}:10", "after": None, "text": "half"},
-         {"kind": "del", "id": "ghostghost:3", "len": 1}],
+        [
+            {"kind": "ins", "id": f"{rid}:10", "after": None, "text": "half"},
+            {"kind": "del", "id": "ghostghost:3", "len": 1},
+        ],
     ]
     for ref, ops in enumerate(cases, start=1):
         await peer.send({"type": "ops", "ref": ref, "ops": ops})
         error = await peer.recv_type("error")
         assert error["code"] == "unknown_id" and error["ref"] == ref
     # The refused half-message left nothing behind: its ids can be used afresh.
-    await peer.send({"type": "ops", "ref": 7, "ops": [
-        {"kind": "ins", "id": f"{rid}:10", "after": None, "text": "clean"}]})
+    await peer.send(
+        {
+            "type": "ops",
+            "ref": 7,
+            "ops": [{"kind": "ins", "id": f"{rid}:10", "after": None, "text": "clean"}],
+        }
+    )
     assert (await peer.recv_type("ack"))["ref"] == 7
     await peer.close()
     assert (await ann.get_document(doc_id))["text"] == "clean"
@@ -98,13 +110,23 @@ async def test_limits_give_too_large(users: Users, server: ServerProcess) -> Non
     long_insert = {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "x" * 65_537}
     await peer.send({"type": "ops", "ref": 1, "ops": [long_insert]})
     assert (await peer.recv_type("error")) == {
-        "type": "error", "code": "too_large", "ref": 1,
-        "message": "an insert of 65537 characters exceeds 65536"}
+        "type": "error",
+        "code": "too_large",
+        "ref": 1,
+        "message": "an insert of 65537 characters exceeds 65536",
+    }
     many = [{"kind": "del", "id": f"{rid}:1", "len": 1}] * 10_001
     await peer.send({"type": "ops", "ref": 2, "ops": many})
     assert (await peer.recv_type("error"))["code"] == "too_large"
-    huge = json.dumps({"type": "ops", "ref": 3, "ops": [
-        {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "y" * (11 * 1024 * 1024)}]})
+    huge = json.dumps(
+        {
+            "type": "ops",
+            "ref": 3,
+            "ops": [
+                {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "y" * (11 * 1024 * 1024)}
+            ],
+        }
+    )
     with contextlib.suppress(OSError, ConnectionClosed):  # the server may close mid-write
         await peer.send(huge)
     code, _ = await peer.closed()

@@ -28,6 +28,7 @@ async def test_random_concurrent_editing_converges(users: Users, seed: int) -> N
     await asyncio.gather(*(live.start() for live in lives))
     typists = [Typist(live, seed * 100 + i) for i, live in enumerate(lives)]
     try:
+
         async def chaos() -> None:
             for _ in range(6):
                 await asyncio.sleep(rng.uniform(0.05, 0.25))

@@ -45,8 +45,10 @@ async def test_sigkill_while_typing_loses_no_acknowledged_edit(
                 for live in lives:
                     await live.wait_for(lambda d, s=seq: d.seq >= s, timeout=30)
                 assert {live.text for live in lives} == {stored.text}
-            print(f"\nSIGKILL durability: {RUNS} kills, {len(acked)} acknowledged messages, "
-                  "0 acknowledged-then-lost")
+            print(
+                f"\nSIGKILL durability: {RUNS} kills, {len(acked)} acknowledged messages, "
+                "0 acknowledged-then-lost"
+            )
             assert len(acked) > 50
         finally:
             for t in typists:

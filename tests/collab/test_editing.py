@@ -85,8 +85,13 @@ async def test_viewer_ops_are_refused_with_read_only(users: Users, server: Serve
     welcome = await peer.hello(replica())
     assert welcome["role"] == "viewer"
     local = Document(replica=replica())
-    await peer.send({"type": "ops", "ref": 7, "ops": [
-        {"kind": "ins", "id": f"{local.replica}:1", "after": None, "text": "nope"}]})
+    await peer.send(
+        {
+            "type": "ops",
+            "ref": 7,
+            "ops": [{"kind": "ins", "id": f"{local.replica}:1", "after": None, "text": "nope"}],
+        }
+    )
     frame = await peer.recv_type("error")
     assert frame["code"] == "read_only" and frame["ref"] == 7
     async with owner.open(doc_id) as o:  # the viewer still receives live edits
@@ -107,8 +112,13 @@ async def test_a_forged_replica_is_refused(users: Users, server: ServerProcess) 
         # Bob writes characters under Ann's replica id.
         peer = await RawPeer.open(server.url, doc_id, bob.access_token)
         await peer.hello(replica())
-        await peer.send({"type": "ops", "ref": 1, "ops": [
-            {"kind": "ins", "id": f"{a.replica}:100", "after": None, "text": "forged"}]})
+        await peer.send(
+            {
+                "type": "ops",
+                "ref": 1,
+                "ops": [{"kind": "ins", "id": f"{a.replica}:100", "after": None, "text": "forged"}],
+            }
+        )
         frame = await peer.recv_type("error")
         assert frame["code"] == "forbidden_replica" and frame["ref"] == 1
         await peer.close()
@@ -122,12 +132,16 @@ async def test_a_forged_replica_is_refused(users: Users, server: ServerProcess) 
     assert (await ann.get_document(doc_id))["text"] == "mine"
 
 
-async def test_resent_ops_are_acked_again_and_stored_once(users: Users,
-                                                          server: ServerProcess) -> None:
+async def test_resent_ops_are_acked_again_and_stored_once(
+    users: Users, server: ServerProcess
+) -> None:
     ann, _, doc_id = await shared_doc(users)
     rid = replica()
-    message = {"type": "ops", "ref": 1, "ops": [
-        {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "once"}]}
+    message = {
+        "type": "ops",
+        "ref": 1,
+        "ops": [{"kind": "ins", "id": f"{rid}:1", "after": None, "text": "once"}],
+    }
     peer = await RawPeer.open(server.url, doc_id, ann.access_token)
     await peer.hello(rid)
     await peer.send(message)
@@ -145,8 +159,13 @@ async def test_resent_ops_are_acked_again_and_stored_once(users: Users,
     await again.send({**delete, "ref": 4})
     assert (await again.recv_type("ack"))["seq"] == deleted["seq"]
     # Same id, different text: a conflict.
-    await again.send({"type": "ops", "ref": 5, "ops": [
-        {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "twice"}]})
+    await again.send(
+        {
+            "type": "ops",
+            "ref": 5,
+            "ops": [{"kind": "ins", "id": f"{rid}:1", "after": None, "text": "twice"}],
+        }
+    )
     assert (await again.recv_type("error"))["code"] == "duplicate_id_conflict"
     await again.close()
     doc = await ann.get_document(doc_id)
@@ -193,22 +212,25 @@ async def test_concurrent_first_opens_share_one_room(users: Users) -> None:
         await asyncio.gather(*(live.close() for live in lives))
 
 
-async def test_guests_join_public_documents_with_the_public_role(users: Users,
-                                                                 server: ServerProcess) -> None:
+async def test_guests_join_public_documents_with_the_public_role(
+    users: Users, server: ServerProcess
+) -> None:
     owner = await users.new("owner")
     doc = await owner.create_document("Public")
     guest = await RawPeer.open(server.url, doc["id"])
     assert (await guest.closed())[0] == 4401  # not public yet
-    await owner.request("POST", f"/documents/{doc['id']}/share/public",
-                        {"enabled": True, "role": "editor"})
+    await owner.request(
+        "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": "editor"}
+    )
     guest = await RawPeer.open(server.url, doc["id"])
     welcome = await guest.hello(replica())
     assert welcome["role"] == "editor" and welcome["user"]["id"].startswith("guest-")
     await guest.close()
 
 
-async def test_connection_errors_use_the_documented_close_codes(users: Users,
-                                                                server: ServerProcess) -> None:
+async def test_connection_errors_use_the_documented_close_codes(
+    users: Users, server: ServerProcess
+) -> None:
     owner = await users.new("owner")
     stranger = await users.new("stranger")
     doc = await owner.create_document("Private")
@@ -216,17 +238,20 @@ async def test_connection_errors_use_the_documented_close_codes(users: Users,
     assert (await bad.closed())[0] == 4401
     nosy = await RawPeer.open(server.url, doc["id"], stranger.access_token)
     assert (await nosy.closed())[0] == 4404
-    missing = await RawPeer.open(server.url, "00000000-0000-4000-8000-000000000000",
-                                 owner.access_token)
+    missing = await RawPeer.open(
+        server.url, "00000000-0000-4000-8000-000000000000", owner.access_token
+    )
     assert (await missing.closed())[0] == 4404
     silent = await RawPeer.open(server.url, doc["id"], owner.access_token)
     assert (await silent.closed(timeout=10))[0] == 4408  # DOCSTREAM_HELLO_TIMEOUT=2
     with pytest.raises(InvalidStatus) as refused:
-        await RawPeer.open(server.url, doc["id"], owner.access_token,
-                           headers={"Origin": "https://evil.example"})
+        await RawPeer.open(
+            server.url, doc["id"], owner.access_token, headers={"Origin": "https://evil.example"}
+        )
     assert refused.value.response.status_code == 403
-    same_origin = await RawPeer.open(server.url, doc["id"], owner.access_token,
-                                     headers={"Origin": server.url})
+    same_origin = await RawPeer.open(
+        server.url, doc["id"], owner.access_token, headers={"Origin": server.url}
+    )
     await same_origin.hello(replica())
     await same_origin.close()
 
@@ -237,6 +262,8 @@ async def test_the_rest_api_reads_the_live_text(users: Users, server: ServerProc
         a.insert(0, "live text")
         await a.synced()
         async with httpx.AsyncClient() as http:
-            r = await http.get(f"{server.url}/documents/{doc_id}",
-                               headers={"Authorization": f"Bearer {ann.access_token}"})
+            r = await http.get(
+                f"{server.url}/documents/{doc_id}",
+                headers={"Authorization": f"Bearer {ann.access_token}"},
+            )
         assert r.json()["text"] == "live text" and r.json()["seq"] == a.seq

@@ -27,8 +27,13 @@ async def test_a_role_change_reaches_the_open_socket(users: Users, server: Serve
     await peer.close()
     peer = await RawPeer.open(server.url, doc["id"], bob.access_token)
     await peer.hello(rid)
-    await peer.send({"type": "ops", "ref": 1, "ops": [
-        {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "now I edit"}]})
+    await peer.send(
+        {
+            "type": "ops",
+            "ref": 1,
+            "ops": [{"kind": "ins", "id": f"{rid}:1", "after": None, "text": "now I edit"}],
+        }
+    )
     assert (await peer.recv_type("ack"))["ref"] == 1
     await peer.close()
 
@@ -46,23 +51,29 @@ async def test_revocation_closes_the_socket_with_4403(users: Users, server: Serv
     assert code == 4403 and time.monotonic() - started < 1.0
 
 
-async def test_turning_public_sharing_off_closes_guests(users: Users, server: ServerProcess) -> None:
+async def test_turning_public_sharing_off_closes_guests(
+    users: Users, server: ServerProcess
+) -> None:
     owner = await users.new("owner")
     doc = await owner.create_document("Public")
-    await owner.request("POST", f"/documents/{doc['id']}/share/public",
-                        {"enabled": True, "role": "viewer"})
+    await owner.request(
+        "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": "viewer"}
+    )
     guest = await RawPeer.open(server.url, doc["id"])
     await guest.hello(replica())
-    await owner.request("POST", f"/documents/{doc['id']}/share/public",
-                        {"enabled": True, "role": "editor"})
+    await owner.request(
+        "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": "editor"}
+    )
     assert (await guest.recv_type("role", timeout=1.0))["role"] == "editor"
-    await owner.request("POST", f"/documents/{doc['id']}/share/public",
-                        {"enabled": False, "role": "editor"})
+    await owner.request(
+        "POST", f"/documents/{doc['id']}/share/public", {"enabled": False, "role": "editor"}
+    )
     assert (await guest.closed(timeout=1.0))[0] == 4403
 
 
-async def test_deleting_a_document_closes_its_sockets_with_4404(users: Users,
-                                                                 server: ServerProcess) -> None:
+async def test_deleting_a_document_closes_its_sockets_with_4404(
+    users: Users, server: ServerProcess
+) -> None:
     owner = await users.new("owner")
     doc = await owner.create_document("Doomed")
     async with owner.open(doc["id"]) as live:

@@ -56,14 +56,16 @@ async def test_named_versions_preview_restore_live_and_undo(vserver: ServerProce
             preview = await bob.request("GET", f"/documents/{doc_id}/versions/{named['version']}")
             assert preview["text"] == "first draft"
             restored = await bob.request(
-                "POST", f"/documents/{doc_id}/versions/{named['version']}/restore")
+                "POST", f"/documents/{doc_id}/versions/{named['version']}/restore"
+            )
             assert restored["undo_version"] is not None
             # Everyone connected sees the restore arrive as ordinary edits.
             await a.wait_for(lambda d: d.text == "first draft")
             await b.wait_for(lambda d: d.text == "first draft")
             # ...and restoring the automatic version taken just before undoes it.
             await ann.request(
-                "POST", f"/documents/{doc_id}/versions/{restored['undo_version']}/restore")
+                "POST", f"/documents/{doc_id}/versions/{restored['undo_version']}/restore"
+            )
             await b.wait_for(lambda d: d.text == "second draft")
             history = await ann.request("GET", f"/documents/{doc_id}/history?limit=2")
             assert history[0]["author"] == ann.user["id"] and history[0]["user_name"] == "Ann"  # type: ignore[index]
@@ -89,8 +91,9 @@ async def test_restore_points_are_taken_when_editing_pauses_and_retention_is_bou
         autos = [v for v in versions if v["kind"] == "auto"]
         assert len(autos) == 3  # DOCSTREAM_MAX_AUTO_VERSIONS
         assert autos[0]["length"] == len("".join(f"burst {i}. " for i in range(5)))
-        assert [v["version"] for v in versions] == sorted((v["version"] for v in versions),
-                                                          reverse=True)
+        assert [v["version"] for v in versions] == sorted(
+            (v["version"] for v in versions), reverse=True
+        )
     finally:
         await users.close()
 
@@ -106,22 +109,25 @@ async def test_export_as_txt_and_md(vserver: ServerProcess) -> None:
         async with httpx.AsyncClient(base_url=vserver.url) as http:
             headers = {"Authorization": f"Bearer {ann.access_token}"}
             for fmt, media in (("txt", "text/plain"), ("md", "text/markdown")):
-                r = await http.get(f"/documents/{doc['id']}/export", params={"format": fmt},
-                                   headers=headers)
+                r = await http.get(
+                    f"/documents/{doc['id']}/export", params={"format": fmt}, headers=headers
+                )
                 assert r.status_code == 200 and r.headers["content-type"].startswith(media)
                 assert r.content.decode() == "# Title\n\nBody — ünïcode 😀\n"
                 disposition = r.headers["content-disposition"]
                 assert disposition.startswith("attachment;") and disposition.endswith(f'.{fmt}"')
                 assert "/" not in disposition.split("filename=")[1]
-            r = await http.get(f"/documents/{doc['id']}/export", params={"format": "pdf"},
-                               headers=headers)
+            r = await http.get(
+                f"/documents/{doc['id']}/export", params={"format": "pdf"}, headers=headers
+            )
             assert r.status_code == 400
     finally:
         await users.close()
 
 
-async def test_snapshot_plus_tail_equals_full_replay(vserver: ServerProcess,
-                                                    backend: list[str]) -> None:
+async def test_snapshot_plus_tail_equals_full_replay(
+    vserver: ServerProcess, backend: list[str]
+) -> None:
     users = Users(vserver.url)
     try:
         ann = await users.new("ann")

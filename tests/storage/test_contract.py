@@ -90,7 +90,9 @@ async def test_permissions_and_collaborators(store: DocumentStore) -> None:
     assert role is not None and role[1] == "editor"
     collaborators = await store.list_collaborators(doc.id)
     assert [(c.email, c.role) for c in collaborators] == [
-        ("ann@example.com", "owner"), ("bob@example.com", "editor")]
+        ("ann@example.com", "owner"),
+        ("bob@example.com", "editor"),
+    ]
     assert await store.accessible_document_ids(bob.id, [doc.id, other_doc.id]) == {doc.id}
     assert [d.id for d, _ in await store.list_documents(bob.id)] == [doc.id]
     assert await store.remove_permission(doc.id, bob.id)
@@ -113,13 +115,17 @@ async def test_the_ops_log_is_gap_free_under_concurrent_appends(store: DocumentS
     doc = await store.create_document(ann.id, "Log")
     last = await store.append_ops(doc.id, [entry(ann.id, payload=b"\x01[1]")])
     assert last == 1
-    last = await store.append_ops(doc.id, [entry(ann.id, payload=b"\x01[2]"),
-                                           entry(ann.id, payload=b"\x01[3]")])
+    last = await store.append_ops(
+        doc.id, [entry(ann.id, payload=b"\x01[2]"), entry(ann.id, payload=b"\x01[3]")]
+    )
     assert last == 3
 
-    results = await asyncio.gather(*(
-        store.append_ops(doc.id, [entry(ann.id, payload=f"\x01[{i}]".encode())] * (1 + i % 3))
-        for i in range(30)))
+    results = await asyncio.gather(
+        *(
+            store.append_ops(doc.id, [entry(ann.id, payload=f"\x01[{i}]".encode())] * (1 + i % 3))
+            for i in range(30)
+        )
+    )
     total = 3 + sum(1 + i % 3 for i in range(30))
     assert max(results) == total
     entries = await store.read_ops(doc.id, 0)
@@ -144,11 +150,14 @@ async def test_appending_to_a_missing_document_is_not_found(store: DocumentStore
 async def test_resent_messages_can_be_found_by_id_or_payload(store: DocumentStore) -> None:
     ann = await make_user(store)
     doc = await store.create_document(ann.id, "Dedupe")
-    await store.append_ops(doc.id, [
-        entry(ann.id, "replicaA1", b"\x01a", counter_lo=1, counter_hi=5),
-        entry(ann.id, "replicaA1", b"\x01b", counter_lo=6, counter_hi=6),
-        entry(ann.id, "replicaA1", b"\x01del"),
-    ])
+    await store.append_ops(
+        doc.id,
+        [
+            entry(ann.id, "replicaA1", b"\x01a", counter_lo=1, counter_hi=5),
+            entry(ann.id, "replicaA1", b"\x01b", counter_lo=6, counter_hi=6),
+            entry(ann.id, "replicaA1", b"\x01del"),
+        ],
+    )
     assert await store.find_seq_of_insert(doc.id, "replicaA1", 3) == 1
     assert await store.find_seq_of_insert(doc.id, "replicaA1", 6) == 2
     assert await store.find_seq_of_insert(doc.id, "replicaA1", 7) is None
@@ -204,7 +213,7 @@ async def test_deleting_a_document_removes_its_log_snapshots_and_versions(
 async def test_unicode_and_sql_metacharacters_are_stored_verbatim(store: DocumentStore) -> None:
     name = "Robert'); DROP TABLE users;-- 😀"
     user = await store.register_user("o'brien@example.com", name, "h")
-    doc = await store.create_document(user.id, "Tïtle \"quoted\" '; DELETE FROM documents;--")
+    doc = await store.create_document(user.id, 'Tïtle "quoted" \'; DELETE FROM documents;--')
     assert (await store.get_user(user.id)).name == name  # type: ignore[union-attr]
     assert (await store.get_document(doc.id)).title == doc.title  # type: ignore[union-attr]
 

@@ -84,11 +84,6 @@ async def test_allowed_origins_follow_the_setting(make_settings: SettingsFactory
         assert "access-control-allow-origin" not in dev.headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Litestar's CORS middleware answers a refused preflight with a text/plain 400; "
-    "app.py (the lead's) needs to route it through the JSON envelope (see the REST report)",
-)
 async def test_refused_preflight_is_the_json_envelope(client: Client) -> None:
     response = await client.options("/documents", headers=preflight("https://evil.example"))
     assert_error(response, 400)

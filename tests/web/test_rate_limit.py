@@ -1,6 +1,6 @@
 """The rate limiter: 100 API requests per minute per client IP, then 429 with ``Retry-After``.
 
-The limiter's clock is injected (no sleeps): ``limiter_of(app).clock`` is replaced by a settable
+The limiter's clock is injected (no sleeps): ``create_app(settings, clock=...)`` gets a settable
 clock. Client addresses are set per request through a test-only outer ASGI layer that copies the
 ``X-Test-Peer`` header into ``scope["client"]`` (the Litestar test client always says
 ``testclient``), so the ``X-Forwarded-For`` rules can be exercised from different peers.
@@ -38,13 +38,6 @@ class FakeClock:
         return self.now
 
 
-def limiter_of(app: Litestar) -> RateLimitMiddleware:
-    layer: Any = app.asgi_handler
-    while not isinstance(layer, RateLimitMiddleware):
-        layer = layer.app
-    return layer
-
-
 class PeerFromHeader:
     """Test-only outermost layer: ``X-Test-Peer: 1.2.3.4`` becomes the TCP peer address."""
 
@@ -62,9 +55,8 @@ class PeerFromHeader:
 async def limited_app(
     make_settings: SettingsFactory, **overrides: Any
 ) -> AsyncIterator[tuple[Client, FakeClock]]:
-    app = create_app(make_settings(**{"rate_limit_per_minute": 100, **overrides}))
     clock = FakeClock()
-    limiter_of(app).clock = clock
+    app = create_app(make_settings(**{"rate_limit_per_minute": 100, **overrides}), clock=clock)
     app.asgi_handler = PeerFromHeader(app.asgi_handler)  # type: ignore[assignment]
     async with AsyncTestClient(app) as client:
         yield client, clock

@@ -11,19 +11,29 @@ from docstream.web.deps import AUTH_COOKIE
 from docstream.web.schemas import AuthOut, LoginBody, RefreshBody, RegisterBody, TokensOut, UserOut
 
 
-def _with_cookie(body: object, tokens: TokenPair, services: Services,
-                 status: int) -> Response[object]:
+def _with_cookie(
+    body: object, tokens: TokenPair, services: Services, status: int
+) -> Response[object]:
     """The access token also goes into an HttpOnly, SameSite=Strict cookie for same-origin use."""
     response: Response[object] = Response(body, status_code=status)
-    response.set_cookie(AUTH_COOKIE, tokens.access_token, httponly=True, samesite="strict",
-                        max_age=services.settings.access_token_ttl, path="/")
+    response.set_cookie(
+        AUTH_COOKIE,
+        tokens.access_token,
+        httponly=True,
+        samesite="strict",
+        max_age=services.settings.access_token_ttl,
+        path="/",
+    )
     return response
 
 
 def _auth_out(user: User, tokens: TokenPair, services: Services) -> AuthOut:
-    return AuthOut(user=UserOut.of(user), access_token=tokens.access_token,
-                   refresh_token=tokens.refresh_token,
-                   expires_in=services.settings.access_token_ttl)
+    return AuthOut(
+        user=UserOut.of(user),
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=services.settings.access_token_ttl,
+    )
 
 
 @post("/register", status_code=201, summary="Create an account")
@@ -41,8 +51,11 @@ async def login(data: LoginBody, services: Services) -> Response[object]:
 @post("/refresh", status_code=200, summary="Exchange a refresh token for new tokens")
 async def refresh(data: RefreshBody, services: Services) -> Response[object]:
     tokens = await services.auth.refresh(data.refresh_token)
-    body = TokensOut(access_token=tokens.access_token, refresh_token=tokens.refresh_token,
-                     expires_in=services.settings.access_token_ttl)
+    body = TokensOut(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=services.settings.access_token_ttl,
+    )
     return _with_cookie(body, tokens, services, 200)
 
 

@@ -44,7 +44,12 @@ async def delete_document(doc_id: str, caller: Identity, services: Services) -> 
 
 router = Router(
     path="/documents",
-    route_handlers=[list_documents, create_document, get_document, rename_document,
-                    delete_document],
+    route_handlers=[
+        list_documents,
+        create_document,
+        get_document,
+        rename_document,
+        delete_document,
+    ],
     tags=["documents"],
 )

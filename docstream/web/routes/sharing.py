@@ -10,22 +10,26 @@ from docstream.web.schemas import CollaboratorOut, DocumentOut, PublicSharingBod
 
 
 @get("/{doc_id:str}/collaborators", summary="Who has access")
-async def collaborators(
-    doc_id: str, caller: Identity, services: Services
-) -> list[CollaboratorOut]:
+async def collaborators(doc_id: str, caller: Identity, services: Services) -> list[CollaboratorOut]:
     return [CollaboratorOut.of(c) for c in await services.documents.collaborators(caller, doc_id)]
 
 
-@post("/{doc_id:str}/share", status_code=200,
-      summary="Invite by email (editors invite viewers; the owner grants editor)")
+@post(
+    "/{doc_id:str}/share",
+    status_code=200,
+    summary="Invite by email (editors invite viewers; the owner grants editor)",
+)
 async def share(
     doc_id: str, data: ShareBody, caller: Identity, services: Services
 ) -> CollaboratorOut:
     return CollaboratorOut.of(await services.documents.share(caller, doc_id, data.email, data.role))
 
 
-@delete("/{doc_id:str}/share/{user_id:str}", status_code=204,
-        summary="Revoke a user's access (owner only); their live sessions are closed")
+@delete(
+    "/{doc_id:str}/share/{user_id:str}",
+    status_code=204,
+    summary="Revoke a user's access (owner only); their live sessions are closed",
+)
 async def revoke(doc_id: str, user_id: str, caller: Identity, services: Services) -> None:
     await services.documents.revoke(caller, doc_id, user_id)
 
@@ -38,5 +42,8 @@ async def public_sharing(
     return DocumentOut.of(access.doc, access.role)
 
 
-router = Router(path="/documents", route_handlers=[collaborators, share, revoke, public_sharing],
-                tags=["sharing"])
+router = Router(
+    path="/documents",
+    route_handlers=[collaborators, share, revoke, public_sharing],
+    tags=["sharing"],
+)

@@ -38,8 +38,15 @@ class VersionOut(msgspec.Struct, omit_defaults=True):
 
     @classmethod
     def of(cls, v: VersionRecord) -> VersionOut:
-        return cls(version=v.version, seq=v.seq, kind=v.kind, length=v.length,
-                   created_at=v.created_at, author=v.author_id, label=v.label)
+        return cls(
+            version=v.version,
+            seq=v.seq,
+            kind=v.kind,
+            length=v.length,
+            created_at=v.created_at,
+            author=v.author_id,
+            label=v.label,
+        )
 
 
 class VersionTextOut(msgspec.Struct):
@@ -66,16 +73,29 @@ def _versions(services: Services) -> VersionService:
 
 @get("/{doc_id:str}/history", summary="Edits, newest first, with their authors")
 async def history(
-    doc_id: str, maybe_caller: Identity | None, services: Services,
-    newest: Annotated[int | None, Parameter(query="from", ge=0,
-                                            description="newest seq to include")] = None,
+    doc_id: str,
+    maybe_caller: Identity | None,
+    services: Services,
+    newest: Annotated[
+        int | None, Parameter(query="from", ge=0, description="newest seq to include")
+    ] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> list[HistoryEntryOut]:
     await services.documents.access(maybe_caller, doc_id, "viewer")
     entries = await _versions(services).history(doc_id, newest, limit)
-    return [HistoryEntryOut(seq=e.seq, author=e.user_id, user_name=e.user_name, kind=e.kind,
-                            text=e.preview, position=e.position, length=e.length,
-                            created_at=e.created_at) for e in entries]
+    return [
+        HistoryEntryOut(
+            seq=e.seq,
+            author=e.user_id,
+            user_name=e.user_name,
+            kind=e.kind,
+            text=e.preview,
+            position=e.position,
+            length=e.length,
+            created_at=e.created_at,
+        )
+        for e in entries
+    ]
 
 
 @get("/{doc_id:str}/versions", summary="Restore points, newest first")
@@ -92,8 +112,9 @@ async def get_version(
 ) -> VersionTextOut:
     await services.documents.access(maybe_caller, doc_id, "viewer")
     found = await _versions(services).get(doc_id, version)
-    return VersionTextOut(version=found.version, seq=found.seq, text=found.text or "",
-                          label=found.label)
+    return VersionTextOut(
+        version=found.version, seq=found.seq, text=found.text or "", label=found.label
+    )
 
 
 @post("/{doc_id:str}/versions", status_code=201, summary="Name the current state")
@@ -105,8 +126,11 @@ async def create_version(
     return VersionOut.of(record)
 
 
-@post("/{doc_id:str}/versions/{version:int}/restore", status_code=200,
-      summary="Restore a version as ordinary edits (everyone connected sees it live)")
+@post(
+    "/{doc_id:str}/versions/{version:int}/restore",
+    status_code=200,
+    summary="Restore a version as ordinary edits (everyone connected sees it live)",
+)
 async def restore_version(
     doc_id: str, version: int, caller: Identity, services: Services
 ) -> RestoreOut:
@@ -120,15 +144,18 @@ _UNSAFE = re.compile(r"[^\w .()-]+", re.UNICODE)
 
 @get("/{doc_id:str}/export", summary="Download the text as .txt or .md")
 async def export(
-    doc_id: str, maybe_caller: Identity | None, services: Services,
-    format: Literal["txt", "md"] = "txt",  # noqa: A002 - the query parameter's name
+    doc_id: str,
+    maybe_caller: Identity | None,
+    services: Services,
+    format: Literal["txt", "md"] = "txt",
 ) -> Response[bytes]:
     access = await services.documents.access(maybe_caller, doc_id, "viewer")
     text, _ = await services.texts.current_text(doc_id)
     name = _UNSAFE.sub("_", access.doc.title).strip(" ._") or "document"
     media = "text/markdown" if format == "md" else "text/plain"
     return Response(
-        text.encode("utf-8"), media_type=f"{media}; charset=utf-8",
+        text.encode("utf-8"),
+        media_type=f"{media}; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name[:100]}.{format}"'},
     )
 

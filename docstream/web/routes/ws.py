@@ -34,6 +34,7 @@ from docstream.errors import (
 from docstream.protocol import codec
 from docstream.protocol.messages import ErrorFrame, Hello, SetCursor, SubmitOps
 from docstream.services.auth import Identity
+from docstream.storage.base import Role
 from docstream.web.deps import bearer_token
 from docstream.web.errors import (
     CLOSE_HELLO_TIMEOUT,
@@ -77,8 +78,9 @@ class _Bucket:
         return False
 
 
-async def _identify(socket: WebSocket[Any, Any, Any], services: Services,
-                    doc_id: str) -> tuple[Identity, str]:
+async def _identify(
+    socket: WebSocket[Any, Any, Any], services: Services, doc_id: str
+) -> tuple[Identity, Role]:
     token = bearer_token(socket.headers, socket.cookies, socket.query_params)
     identity: Identity
     if token is not None:
@@ -120,8 +122,13 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         await socket.close(code=close_code(exc), reason=exc.detail[:120])
         return
     hub: Hub = services.extras["hub"]
-    conn = Connection(user_id=identity.user_id, name=identity.name, role=role,
-                      guest=identity.guest, queue_size=settings.send_queue_size)
+    conn = Connection(
+        user_id=identity.user_id,
+        name=identity.name,
+        role=role,
+        guest=identity.guest,
+        queue_size=settings.send_queue_size,
+    )
     sender = asyncio.get_running_loop().create_task(_sender(socket, conn))
     rooms: list[Room] = []  # the Room joined, if any (set before the session can fail)
     try:
@@ -145,8 +152,9 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         await _drain(socket)
 
 
-async def _discard_until_quiet(socket: WebSocket[Any, Any, Any], quiet: float = 0.2,
-                               limit: float = 2.0) -> None:
+async def _discard_until_quiet(
+    socket: WebSocket[Any, Any, Any], quiet: float = 0.2, limit: float = 2.0
+) -> None:
     """Read and drop frames until the client pauses, so the close frame that follows is not lost
     to a TCP reset (a socket closed with unread data resets the connection)."""
     loop = asyncio.get_running_loop()
@@ -164,6 +172,7 @@ async def _drain(socket: WebSocket[Any, Any, Any], timeout: float = 2.0) -> None
     Returning while the client is still sending would make the kernel reset the connection, and
     the client would lose our close frame (and its code) with it.
     """
+
     async def until_disconnect() -> None:
         while (await socket.receive())["type"] != "websocket.disconnect":
             pass
@@ -172,14 +181,13 @@ async def _drain(socket: WebSocket[Any, Any, Any], timeout: float = 2.0) -> None
         await asyncio.wait_for(until_disconnect(), timeout)
 
 
-async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection,
-                   max_bytes: int) -> Any:
+async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection, max_bytes: int) -> Any:
     """The next decoded client frame, or None for a frame that got an error reply."""
     message = await socket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(detail="client disconnected", code=message.get("code", 1000))
     text = message.get("text")
-    if text is None:
+    if not isinstance(text, str):
         _error(conn, ProtocolError("frames must be JSON text, not binary"))
         return None
     if len(text) > max_bytes:
@@ -191,8 +199,14 @@ async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection,
         return None
 
 
-async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hub,
-                   conn: Connection, doc_id: str, rooms: list[Room]) -> None:
+async def _session(
+    socket: WebSocket[Any, Any, Any],
+    services: Services,
+    hub: Hub,
+    conn: Connection,
+    doc_id: str,
+    rooms: list[Room],
+) -> None:
     settings = services.settings
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.hello_timeout
@@ -203,8 +217,9 @@ async def _session(socket: WebSocket[Any, Any, Any], services: Services, hub: Hu
             conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
             return
         try:
-            frame = await asyncio.wait_for(_receive(socket, conn, settings.max_frame_bytes),
-                                           remaining)
+            frame = await asyncio.wait_for(
+                _receive(socket, conn, settings.max_frame_bytes), remaining
+            )
         except TimeoutError:
             conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
             return
