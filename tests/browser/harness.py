@@ -140,7 +140,8 @@ class Account:
 
 def new_account(server: Server, name: str) -> Account:
     """Register an account over REST (fast setup for tests that are not about signing up)."""
-    acc = Account(f"{name.lower()}-{secrets.token_hex(4)}@example.com", "correct horse battery", name)
+    slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum()) or "user"
+    acc = Account(f"{slug}-{secrets.token_hex(4)}@example.com", "correct horse battery", name)
     body = httpx.post(f"{server.url}/auth/register",
                       json={"email": acc.email, "password": acc.password, "name": name},
                       timeout=10).raise_for_status().json()

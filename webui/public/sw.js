@@ -5,7 +5,16 @@ const CACHE = "docstream-shell-v1";
 const API = /^\/(auth|documents|suggest|ws|schema|health)(\/|$)/;
 
 self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((c) => c.add("/")).then(() => self.skipWaiting()));
+  // The shell and every asset it names, so the first offline reload already works.
+  event.waitUntil(
+    caches.open(CACHE).then(async (cache) => {
+      const res = await fetch("/", { cache: "no-store" });
+      const html = await res.clone().text();
+      await cache.put("/", res);
+      const assets = [...new Set(html.match(/\/assets\/[^"' )]+/g) || [])];
+      await cache.addAll(assets);
+    }).then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener("activate", (event) => {

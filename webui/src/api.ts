@@ -113,6 +113,8 @@ export class Api {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.access) headers["Authorization"] = `Bearer ${this.access}`;
+    // Offline: fail fast without a request (and without the browser's console noise).
+    if (typeof navigator !== "undefined" && navigator.onLine === false) throw new NetworkError();
     let res: Response;
     try {
       res = await fetch(this.base + path, {

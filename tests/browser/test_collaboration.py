@@ -1,0 +1,133 @@
+"""Live co-editing in real Chromium: concurrent typing converges, carets, viewers, sharing."""
+
+from __future__ import annotations
+
+from tests.browser.harness import (
+    editor_text,
+    new_account,
+    open_document,
+    replica_text,
+    rest,
+    screenshot,
+    sign_in,
+    wait_saved,
+)
+
+
+def _shared_doc(server, owner, other, role="editor", title="Together"):
+    doc = rest(server, owner, "POST", "/documents", {"title": title})
+    rest(server, owner, "POST", f"/documents/{doc['id']}/share", {"email": other.email, "role": role})
+    return doc
+
+
+def test_two_people_typing_at_the_same_time_end_with_identical_text(open_page, server):
+    ada, bob = new_account(server, "Ada"), new_account(server, "Bob")
+    doc = _shared_doc(server, ada, bob)
+    a, b = open_page(), open_page()
+    sign_in(a.page, server, ada)
+    sign_in(b.page, server, bob)
+    open_document(a.page, server, doc["id"])
+    open_document(b.page, server, doc["id"])
+    a.page.locator(".cm-content").click()
+    a.page.keyboard.type("middle")
+    wait_saved(a.page)
+    b.page.wait_for_function("() => window.__docstream.editor().debug.view.state.doc.length === 6")
+    b.page.locator(".cm-content").click()
+    b.page.keyboard.press("Control+Home")
+    a.page.keyboard.press("Control+End")
+    for i in range(25):  # interleaved keystrokes: neither waits for the other's acks
+        a.page.keyboard.type(f"a{i % 10}")
+        b.page.keyboard.type(f"b{i % 10}é😀"[:3])
+        if i % 5 == 0:
+            a.page.keyboard.press("Backspace")
+            b.page.keyboard.type("🎉")
+    wait_saved(a.page)
+    wait_saved(b.page)
+    server_text = rest(server, ada, "GET", f"/documents/{doc['id']}")["text"]
+    a.page.wait_for_function("t => window.__docstream.editor().debug.view.state.doc.toString() === t",
+                             arg=server_text)
+    b.page.wait_for_function("t => window.__docstream.editor().debug.view.state.doc.toString() === t",
+                             arg=server_text)
+    assert editor_text(a.page) == editor_text(b.page) == replica_text(a.page) == replica_text(b.page)
+    assert "middle" in server_text
+    assert server_text.count("🎉") == 5
+    assert server_text.count("a") == 25 - 5 + 0 or server_text.count("a") >= 20
+
+
+def test_a_remote_caret_is_visible_with_the_name_of_its_author(open_page, server):
+    ada, bob = new_account(server, "Ada"), new_account(server, "Bob Builder")
+    doc = _shared_doc(server, ada, bob)
+    a, b = open_page(), open_page()
+    sign_in(a.page, server, ada)
+    sign_in(b.page, server, bob)
+    open_document(a.page, server, doc["id"])
+    a.page.locator(".cm-content").click()
+    a.page.keyboard.type("Hello world, this is a shared text.")
+    wait_saved(a.page)
+    open_document(b.page, server, doc["id"])
+    b.page.locator(".cm-content").click()
+    b.page.keyboard.press("Control+Home")
+    b.page.keyboard.press("Shift+End")  # a selection, too
+    label = a.page.locator(".cm-remote-caret .cm-remote-label", has_text="Bob Builder")
+    label.wait_for(timeout=10_000)
+    assert a.page.locator(".cm-remote-selection").count() >= 1
+    # presence avatars: both people
+    assert a.page.locator(".avatars .avatar").count() == 2
+    screenshot(a.page, "editor-remote-caret")
+
+
+def test_a_viewer_cannot_type_but_sees_edits_arrive(open_page, server):
+    ada, vic = new_account(server, "Ada"), new_account(server, "Vic")
+    doc = _shared_doc(server, ada, vic, role="viewer")
+    a, v = open_page(), open_page()
+    sign_in(a.page, server, ada)
+    sign_in(v.page, server, vic)
+    open_document(a.page, server, doc["id"])
+    open_document(v.page, server, doc["id"])
+    assert v.page.locator(".cm-content").get_attribute("aria-readonly") == "true"
+    assert v.page.get_by_text("View only").is_visible()
+    v.page.locator(".cm-content").click()
+    v.page.keyboard.type("I should not be able to type")
+    a.page.locator(".cm-content").click()
+    a.page.keyboard.type("Edits arrive live")
+    wait_saved(a.page)
+    v.page.wait_for_function(
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'Edits arrive live'")
+    assert rest(server, ada, "GET", f"/documents/{doc['id']}")["text"] == "Edits arrive live"
+
+
+def test_sharing_between_two_accounts_in_the_share_dialog(open_page, server):
+    ada, bob = new_account(server, "Ada"), new_account(server, "Bob")
+    doc = rest(server, ada, "POST", "/documents", {"title": "Plans"})
+    a = open_page()
+    sign_in(a.page, server, ada)
+    open_document(a.page, server, doc["id"])
+    a.page.get_by_role("button", name="Share").click()
+    dialog = a.page.get_by_role("dialog")
+    dialog.get_by_label("Email address").fill(bob.email)
+    dialog.get_by_label("Role", exact=True).select_option("editor")
+    dialog.get_by_role("button", name="Invite").click()
+    dialog.locator(f'li[data-email="{bob.email}"]').wait_for()
+    dialog.get_by_role("checkbox", name="Anyone with the link").check()
+    a.page.get_by_text("Anyone with the link can open this document.").wait_for()
+    screenshot(a.page, "share-dialog")
+    a.page.keyboard.press("Escape")
+    assert rest(server, ada, "GET", f"/documents/{doc['id']}")["public_sharing_enabled"] is True
+
+    b = open_page()
+    sign_in(b.page, server, bob)
+    b.page.get_by_role("link", name="Plans").click()
+    b.page.locator(".cm-content").wait_for()
+    wait_saved(b.page)
+    b.page.locator(".cm-content").click()
+    b.page.keyboard.type("Bob was here")
+    wait_saved(b.page)
+    a.page.wait_for_function(
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'Bob was here'")
+
+    # The owner takes the editor role back: Bob's editor turns read-only, live.
+    a.page.get_by_role("button", name="Share").click()
+    dialog = a.page.get_by_role("dialog")
+    dialog.get_by_label(f"Role of {bob.name}").select_option("viewer")
+    a.page.get_by_text("can now only view").wait_for()
+    b.page.wait_for_selector('.cm-content[aria-readonly="true"]', timeout=10_000)

@@ -1,0 +1,45 @@
+"""Offline editing: edits made while disconnected survive a reload and reach the server."""
+
+from __future__ import annotations
+
+from tests.browser.harness import editor_text, new_account, open_document, rest, sign_in, wait_saved
+
+
+def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, server):
+    ada = new_account(server, "Ada")
+    doc = rest(server, ada, "POST", "/documents", {"title": "Offline"})
+    w = open_page()
+    page = w.page
+    sign_in(page, server, ada)
+    open_document(page, server, doc["id"])
+    # The service worker keeps the app shell so that the page reloads while offline.
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                           timeout=15_000)
+    page.locator(".cm-content").click()
+    page.keyboard.type("typed online.")
+    wait_saved(page)
+
+    w.context.set_offline(True)
+    page.wait_for_selector('.conn-status[data-state="offline"]')
+    page.keyboard.type(" Typed offline 😀.")
+    page.wait_for_function("() => window.__docstream.editor().debug.live().session.pending.size > 0")
+    page.evaluate("() => window.__docstream.editor().debug.live().persisted()")
+    page.reload()
+    page.locator(".cm-content").wait_for()
+    page.wait_for_function(
+        "() => window.__docstream.editor()?.debug.view.state.doc.toString() === "
+        "'typed online. Typed offline 😀.'", timeout=15_000)
+    assert page.locator(".conn-status").get_attribute("data-state") == "offline"
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" And after the reload.")
+    assert rest(server, ada, "GET", f"/documents/{doc['id']}")["text"] == "typed online."
+
+    w.context.set_offline(False)
+    wait_saved(page, timeout=30_000)
+    expected = "typed online. Typed offline 😀. And after the reload."
+    assert editor_text(page) == expected
+    assert rest(server, ada, "GET", f"/documents/{doc['id']}")["text"] == expected
+    # Once synced, nothing is left in the offline queue.
+    page.wait_for_function(
+        "async () => (await window.__docstream.store.countPending(window.__docstream.api.user.id)) === 0")
