@@ -7,6 +7,7 @@ them in reverse order on the way out (stores, brokers, the hub, typeahead servic
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -85,6 +86,12 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             "versions": versions,
             "broker": broker,
             "cluster": cluster,
+        }
+        extras["health_details"] = {
+            "node": lambda: broker.instance_id,
+            "pid": os.getpid,
+            "open_documents": lambda: len(hub.rooms),
+            "publish_failures": lambda: cluster.publish_failures,
         }
         if isinstance(broker, RedisBroker):
             extras["redis_health"] = broker.health

@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from docstream.protocol import codec
-from docstream.protocol.messages import Peer, SubmitOps
+from docstream.protocol.messages import Peer
 from docstream.protocol.session import ClientSession, Desynced, Event, Refused, Welcomed
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,6 @@ class LiveDocument:
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self._stopping = False
-        self._timers: set[asyncio.Task[None]] = set()
         self.connects = 0
 
     async def __aenter__(self) -> Self:
@@ -319,26 +318,12 @@ class LiveDocument:
                         event.code,
                         event.message,
                     )
-                elif (
-                    isinstance(event, Refused)
-                    and event.ref is not None
-                    and (event.ref in self.session.pending)
-                ):
-                    self._resend_later(outbox, event.ref)
             await self._notify()
-
-    def _resend_later(self, outbox: asyncio.Queue[str], ref: int) -> None:
-        """A transient refusal (storage down, rate limit): re-send that message after a pause."""
-
-        async def later() -> None:
-            await asyncio.sleep(0.5)
-            ops = self.session.pending.get(ref)
-            if ops is not None and self._outbox is outbox and self.session.live:
-                outbox.put_nowait(codec.encode(SubmitOps(ref=ref, ops=ops)).decode())
-
-        task = asyncio.get_running_loop().create_task(later())
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
+            if self.session.resync:
+                log.info("document %s: edits refused for now; resynchronising", self.doc_id)
+                await asyncio.sleep(0.5)  # give the server (its database) a moment
+                await ws.close(code=4000, reason="resync")
+                return
 
 
-__all__ = ["ApiError", "DocStreamClient", "LiveDocument", "SubmitOps"]
+__all__ = ["ApiError", "DocStreamClient", "LiveDocument"]

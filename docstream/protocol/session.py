@@ -13,7 +13,10 @@ Message sequence (PROTOCOL.md §2)::
                                ◄──      presence / cursor / role / error
 
 Invariants: every local edit is integrated at once and kept in ``pending`` until its ack, so it
-survives any number of reconnects; ``since`` is the last server seq applied (frames on one
+survives any number of reconnects; a transient refusal (``storage_unavailable``, ``rate_limited``,
+``internal``) sets ``resync``: the transport reconnects and re-sends everything pending in order,
+because later messages may depend on the refused one (their ``unknown_id`` is then not final);
+``since`` is the last server seq applied (frames on one
 connection arrive in seq order, acks included); a ``state`` in ``welcome`` replaces the replica and
 the pending edits are re-applied on top of it.
 """
@@ -154,6 +157,8 @@ class ClientSession:
         self.pending: OrderedDict[int, list[Op]] = OrderedDict()
         self.next_ref = 1
         self.live = False
+        #: Set by a transient refusal: reconnect (hello + re-send everything pending, in order).
+        self.resync = False
         self.role: RoleName | None = None
         self.peers: dict[str, Peer] = {}
 
@@ -161,6 +166,7 @@ class ClientSession:
 
     def hello(self) -> Hello:
         self.live = False
+        self.resync = False
         return Hello(replica=self.replica, since=self.since)
 
     def _submit(self, ops: list[Op]) -> SubmitOps | None:
@@ -234,8 +240,14 @@ class ClientSession:
             return [RoleUpdated(frame.role)]
         assert isinstance(frame, ErrorFrame)
         dropped = None
-        if frame.ref is not None and frame.code in PERMANENT_ERRORS:
-            dropped = self.pending.pop(frame.ref, None)
+        if frame.ref is not None and frame.ref in self.pending:
+            if frame.code in PERMANENT_ERRORS and not self.resync:
+                dropped = self.pending.pop(frame.ref)
+            else:
+                # A transient refusal (the database is down, rate limited...). Later messages
+                # may build on the refused one, so their refusals on this connection say
+                # nothing final: keep everything and resynchronise on a new connection.
+                self.resync = True
         return [Refused(frame.code, frame.message, frame.ref, dropped)]
 
     def _welcome(self, frame: Welcome) -> Welcomed:
