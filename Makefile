@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean coverage-crdt
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "DocStream needs Python 3.11 or newer")'
@@ -31,6 +31,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix docstream tests benchmarks
 	$(BIN)/ruff format docstream tests benchmarks
+
+## 100% branch coverage of the pure CRDT package (docstream/crdt) by its own tests
+coverage-crdt: install
+	$(BIN)/python -m pytest tests/crdt --cov=docstream.crdt --cov-branch --cov-fail-under=100 -q
 
 ## Benchmarks: medians of repeated runs with the peers measured in the same run
 bench: install

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from docstream.crdt import Document, Op
@@ -41,13 +42,24 @@ def flush(docs: list[Document], messages: list[tuple[int, list[Op]]], rnd: rando
             pending = waiting
 
 
-@settings(max_examples=200, deadline=None)
+@pytest.fixture(params=["real", "tiny"])
+def limits(request: pytest.FixtureRequest) -> str:
+    if request.param == "tiny":
+        request.getfixturevalue("tiny_limits")
+    return str(request.param)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     n=st.integers(2, 5),
     steps=st.lists(step, max_size=60),
     rnd=st.randoms(use_true_random=False),
 )
-def test_replicas_converge_whatever_the_delivery(n: int, steps: list, rnd: random.Random) -> None:
+def test_replicas_converge_whatever_the_delivery(
+    limits: str, n: int, steps: list, rnd: random.Random
+) -> None:
     docs = [Document(NAMES[i]) for i in range(n)]
     messages: list[tuple[int, list[Op]]] = []
     for s in steps:
