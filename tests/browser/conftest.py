@@ -89,6 +89,6 @@ def open_page(browser: Any, server: Server, missing_routes: set[str]) -> Iterato
     errors = []
     for w in pages:
         errors += [e for e in w.errors
-                   if not (missing_routes and is_expected_resource_error(e, allowed))]
+                   if not is_expected_resource_error(e, (*allowed, *w.allowed))]
         w.context.close()
     assert not errors, "console errors:\n" + "\n".join(errors)

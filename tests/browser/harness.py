@@ -163,6 +163,11 @@ class Watched:
     page: Any
     context: Any
     errors: list[str] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+
+    def allow_http_errors(self, *paths: str) -> None:
+        """HTTP error statuses from these paths are part of the test (wrong password...)."""
+        self.allowed.extend(paths)
 
 
 #: Console errors Chromium prints for HTTP error statuses of fetch() calls the UI handles itself
