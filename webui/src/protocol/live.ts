@@ -73,7 +73,7 @@ export class LiveDocument {
   private backoff: number;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private snapshotTimer: ReturnType<typeof setTimeout> | null = null;
-  private resendTimers = new Set<ReturnType<typeof setTimeout>>();
+  private resyncTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCursor: ClientFrame | null = null;
   private everConnected = false;
   private readonly opts: LiveOptions;
@@ -83,6 +83,8 @@ export class LiveDocument {
     this.opts = opts;
     this.session = opts.session;
     this.backoff = opts.minBackoff ?? 250;
+    // The replica record goes first, so pending messages written later are never orphaned.
+    if (opts.store) void this.flushSnapshot();
   }
 
   get saved(): boolean {
@@ -152,8 +154,8 @@ export class LiveDocument {
   private clearTimers(): void {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    for (const t of this.resendTimers) clearTimeout(t);
-    this.resendTimers.clear();
+    if (this.resyncTimer !== null) clearTimeout(this.resyncTimer);
+    this.resyncTimer = null;
   }
 
   private setState(state: ConnectionState): void {
@@ -306,15 +308,13 @@ export class LiveDocument {
       this.reconnect();
       return;
     }
-    if (ev.ref !== null && this.session.pending.has(ev.ref)) {
-      // Transient (storage_unavailable, rate_limited, internal): send the same message again.
-      const ref = ev.ref;
-      const timer = setTimeout(() => {
-        this.resendTimers.delete(timer);
-        const ops = this.session.pending.get(ref);
-        if (ops && this.session.live) this.send({ type: "ops", ref, ops });
-      }, 1000);
-      this.resendTimers.add(timer);
+    if (this.session.resync && !this.resyncTimer) {
+      // Transient (storage_unavailable, rate_limited, internal): give the server a moment, then
+      // reconnect and re-send every pending message in order (as the Python client does).
+      this.resyncTimer = setTimeout(() => {
+        this.resyncTimer = null;
+        if (!this.stopped && this.session.resync) this.reconnect();
+      }, 500);
     }
   }
 

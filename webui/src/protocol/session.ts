@@ -13,7 +13,8 @@
  *                              ◄──      presence / cursor / role / error
  *
  * Invariants: every local edit is integrated at once and kept in `pending` until its ack, so it
- * survives any number of reconnects (and, with a store, reloads); `since` is the last server seq
+ * survives any number of reconnects (and, with a store, reloads); a transient refusal sets
+ * `resync` (reconnect, re-send everything pending in order); `since` is the last server seq
  * applied; a `state` in `welcome` replaces the replica and the pending edits are re-applied on top.
  *
  * Two additions to the Python session, both for a long-lived UI: a local edit that produces more
@@ -122,6 +123,12 @@ export class ClientSession {
   readonly pending = new Map<number, Op[]>();
   nextRef = 1;
   live = false;
+  /**
+   * Set by a transient refusal (`storage_unavailable`, `rate_limited`, `internal`): later
+   * messages may build on the refused one, so their refusals on this connection say nothing
+   * final. The transport reconnects and re-sends everything pending, in order.
+   */
+  resync = false;
   role: Role | null = null;
   readonly peers = new Map<string, Peer>();
 
@@ -134,6 +141,7 @@ export class ClientSession {
 
   hello(): Hello {
     this.live = false;
+    this.resync = false;
     return { type: "hello", replica: this.replica, since: this.since };
   }
 
@@ -242,9 +250,13 @@ export class ClientSession {
   private error(frame: ErrorFrame): SessionEvent[] {
     const ref = frame.ref ?? null;
     let dropped: Op[] | null = null;
-    if (ref !== null && PERMANENT_ERRORS.has(frame.code)) {
-      dropped = this.pending.get(ref) ?? null;
-      this.pending.delete(ref);
+    if (ref !== null && this.pending.has(ref)) {
+      if (PERMANENT_ERRORS.has(frame.code) && !this.resync) {
+        dropped = this.pending.get(ref)!;
+        this.pending.delete(ref);
+      } else {
+        this.resync = true;
+      }
     }
     return [{ kind: "refused", code: frame.code, message: frame.message, ref, dropped }];
   }

@@ -1,0 +1,12 @@
+import { describe, expect, it } from "vitest";
+import { parseRoute } from "../../src/ui/router";
+
+describe("routes", () => {
+  it("never use the server's API prefixes", () => {
+    expect(parseRoute("/")).toEqual({ name: "list" });
+    expect(parseRoute("/signin", "?next=%2Fd%2Fabc")).toEqual({ name: "signin", next: "/d/abc" });
+    expect(parseRoute("/signup")).toEqual({ name: "signup", next: null });
+    expect(parseRoute("/d/a%20b")).toEqual({ name: "editor", id: "a b" });
+    expect(parseRoute("/unknown/path")).toEqual({ name: "list" });
+  });
+});
