@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Document, StateFormatError, decodeRuns, decodeState, encodeRuns, encodeState } from "../../src/engine";
+import { Document, StateFormatError, decodeRuns, decodeState, encodeRuns, encodeState, toBase64 } from "../../src/engine";
 
 describe("state encoding", () => {
   it("round-trips documents with tombstones, astral text and counters above 2**32", () => {
@@ -24,6 +24,29 @@ describe("state encoding", () => {
       ["replicaA", 3, 1, "c"],
     ]);
     expect([...blob]).toEqual([1, 1, 8, ...new TextEncoder().encode("replicaA"), 2, 97, 99, 3, 3, 0, 1, 4, 0]);
+  });
+
+  it("gives the worked example of docs/state-format.md byte for byte", () => {
+    const a = new Document("Ab3xQ9kZ");
+    a.insert(0, "hello");
+    a.delete(2, 2);
+    const z = new Document("Zz81mmQa");
+    z.apply([{ kind: "ins", id: "Ab3xQ9kZ:1", after: null, text: "hello" }, { kind: "del", id: "Ab3xQ9kZ:3", len: 2 }]);
+    const ops = z.insert(3, "é!");
+    expect(ops).toEqual([{ kind: "ins", id: "Zz81mmQa:6", after: "Ab3xQ9kZ:5", text: "é!" }]);
+    a.apply(ops);
+    expect(a.text).toBe("heoé!");
+    expect(toBase64(encodeState(a))).toBe("AQIIQWIzeFE5a1oIWno4MW1tUWEGaGVvw6khBAsAAQwACwEG");
+    expect(toBase64(encodeState(z))).toBe("AQIIQWIzeFE5a1oIWno4MW1tUWEGaGVvw6khBAsAAQwACwEG");
+    expect(toBase64(encodeState(new Document("emptyrep")))).toBe("AQAAAA==");
+    // non-canonical input (explicit counter equal to the expected one) is accepted and re-encoded canonically
+    const loose = decodeState(new Uint8Array([1, 1, 8, ...new TextEncoder().encode("Ab3xQ9kZ"), 1, 104, 1, 3, 0, 1]), "readerrr");
+    expect(toBase64(encodeState(loose))).toBe(toBase64(encodeRuns([["Ab3xQ9kZ", 1, 1, "h"]])));
+  });
+
+  it("refuses varints that are too long or too large", () => {
+    expect(() => decodeRuns(new Uint8Array([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(/too long/);
+    expect(() => decodeRuns(new Uint8Array([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toThrow(/out of range/);
   });
 
   it("refuses malformed states", () => {
