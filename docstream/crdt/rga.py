@@ -100,7 +100,7 @@ class Document(LocalEditing):
         InvalidInputError: if ``replica`` is not a valid replica id.
     """
 
-    __slots__ = ("_tail_c", "_tail_r", "_tail_wire")
+    __slots__ = ("_next_wire", "_tail_c", "_tail_r", "_tail_wire")
 
     def __init__(self, replica: str) -> None:
         super().__init__(check_replica(replica))
@@ -108,6 +108,7 @@ class Document(LocalEditing):
         self._tail_wire = ""
         self._tail_r = ""
         self._tail_c = 0
+        self._next_wire = ""  # f"{_tail_r}:{_tail_c + 1}", the id remote typing sends next
 
     # ------------------------------------------------------------------ read API
 
@@ -224,23 +225,29 @@ class Document(LocalEditing):
         wire = op.id
         after = op.after
         reps = self._reps
-        # Parse the id inline for a known replica; anything unusual takes the careful parser.
-        if type(wire) is str:
-            r, _, cs = wire.rpartition(":")
-            rep = reps.get(r)
+        if wire == self._next_wire:
+            # Remote typing: this is the id right after the last one-char insert.
+            r = self._tail_r
+            c = self._tail_c + 1
+            rep: RunIndex[Run] | None = reps[r]
         else:
-            rep = None
-        if (
-            rep is not None
-            and cs.isdigit()
-            and cs.isascii()
-            and len(cs) < 16
-            and (cs[0] != "0" or len(cs) == 1)
-        ):
-            c = int(cs)
-        else:
-            r, c = self._parse(wire)
-            rep = reps.get(r)
+            # Parse the id inline for a known replica; anything unusual takes the careful parser.
+            if type(wire) is str:
+                r, _, cs = wire.rpartition(":")
+                rep = reps.get(r)
+            else:
+                rep = None
+            if (
+                rep is not None
+                and cs.isdigit()
+                and cs.isascii()
+                and len(cs) < 16
+                and (cs[0] != "0" or len(cs) == 1)
+            ):
+                c = int(cs)
+            else:
+                r, c = self._parse(wire)
+                rep = reps.get(r)
         if type(text) is not str:
             raise CrdtError(f"ins {wire!r}: text must be a string")
         n = len(text)
@@ -274,6 +281,7 @@ class Document(LocalEditing):
             self._tail_wire = wire
             self._tail_r = r
             self._tail_c = c
+            self._next_wire = f"{r}:{c + 1}"
         blocks = self._blocks
         if parent is None:
             blk = blocks[0]
@@ -403,22 +411,28 @@ class Document(LocalEditing):
     def _apply_delete(self, op: Delete, changes: list[Change] | None) -> None:
         n = op.length
         wire = op.id
-        if type(wire) is str:
-            r, _, cs = wire.rpartition(":")
-            rep = self._reps.get(r)
+        if wire == self._tail_wire:
+            # Deleting the char just typed (a backspace after remote typing).
+            r = self._tail_r
+            c = self._tail_c
+            rep: RunIndex[Run] | None = self._reps[r]
         else:
-            rep = None
-        if (
-            rep is not None
-            and cs.isdigit()
-            and cs.isascii()
-            and len(cs) < 16
-            and (cs[0] != "0" or len(cs) == 1)
-        ):
-            c = int(cs)
-        else:
-            r, c = self._parse(wire)
-            rep = self._reps.get(r)
+            if type(wire) is str:
+                r, _, cs = wire.rpartition(":")
+                rep = self._reps.get(r)
+            else:
+                rep = None
+            if (
+                rep is not None
+                and cs.isdigit()
+                and cs.isascii()
+                and len(cs) < 16
+                and (cs[0] != "0" or len(cs) == 1)
+            ):
+                c = int(cs)
+            else:
+                r, c = self._parse(wire)
+                rep = self._reps.get(r)
         if type(n) is not int:
             raise CrdtError(f"del {wire!r}: len must be an integer")
         if n < 1:
