@@ -389,7 +389,11 @@ export class LiveDocument {
     }
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = null;
-      void this.flushSnapshot();
+      // Encoding a long document takes milliseconds: do it when the page is idle.
+      const idle = (globalThis as { requestIdleCallback?: (fn: () => void, opts: { timeout: number }) => number })
+        .requestIdleCallback;
+      if (delay > 0 && idle) idle(() => void this.flushSnapshot(), { timeout: 2000 });
+      else void this.flushSnapshot();
     }, delay);
   }
 

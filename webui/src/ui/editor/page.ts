@@ -11,7 +11,7 @@
  */
 import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
 import { EditorState, Prec, Transaction, type TransactionSpec } from "@codemirror/state";
-import { EditorView, drawSelection, highlightActiveLine, keymap, placeholder, type ViewUpdate } from "@codemirror/view";
+import { EditorView, highlightActiveLine, keymap, placeholder, type ViewUpdate } from "@codemirror/view";
 import { ApiError, type Api, type DocumentInfo } from "../../api";
 import type { Change } from "../../engine";
 import { LiveDocument, type ConnectionState } from "../../protocol/live";
@@ -112,6 +112,7 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
   let ghostPausedUntil = 0;
   let cursorTimer: ReturnType<typeof setTimeout> | null = null;
   let cursorsFrame = 0;
+  let lastCursors = "";
   let mentions: MentionPopup | null = null;
 
   const onUpdate = (u: ViewUpdate): void => {
@@ -144,7 +145,6 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       doc: "",
       extensions: [
         history(),
-        drawSelection(),
         highlightActiveLine(),
         EditorView.lineWrapping,
         placeholder("Start typing…"),
@@ -222,6 +222,10 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
         const head = s.doc.toUtf16(s.indexOfAnchor(c.head));
         list.push({ replica, name: c.peer.name, color: c.peer.color, anchor, head });
       }
+      // Positions only move with edits CodeMirror already mapped; dispatch only real changes.
+      const key = JSON.stringify(list);
+      if (key === lastCursors) return;
+      lastCursors = key;
       view.dispatch({ effects: setRemoteCursors.of(list) });
     });
   };
@@ -263,8 +267,8 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
         text = "Disconnected";
         break;
     }
-    status.dataset["state"] = key;
-    statusText.textContent = text;
+    if (status.dataset["state"] !== key) status.dataset["state"] = key;
+    if (statusText.textContent !== text) statusText.textContent = text;
   };
 
   // --- ghost text ----------------------------------------------------------------------------
