@@ -85,6 +85,8 @@ class Settings:
 
     # --- collaboration -----------------------------------------------------------------------
     snapshot_every: int = 100
+    #: ...but at most one snapshot per this many seconds (the rest waits for a quiet moment).
+    snapshot_min_interval: float = 1.0
     max_frame_bytes: int = 1024 * 1024
     max_ops_per_message: int = 10_000
     max_insert_length: int = 65_536

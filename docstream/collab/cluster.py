@@ -138,6 +138,7 @@ class Cluster:
 
     async def __aenter__(self) -> Cluster:
         self.hub.publish_ops = self.publish_ops
+        self.hub.fanout = lambda: self.broker.has_peers
         self.hub.publish_presence = self.publish_presence
         self.hub.on_room_opened = self._room_opened
         self.hub.on_room_closed = self._room_closed

@@ -49,6 +49,8 @@ class Hub:
         self.publish_presence: Callable[[str, str, Any], Awaitable[None]] | None = None
         self.on_room_opened: Callable[[str], Awaitable[None]] | None = None
         self.on_room_closed: Callable[[str], Awaitable[None]] | None = None
+        #: Set by the cluster layer: whether any other node may be listening.
+        self.fanout: Callable[[], bool] = lambda: False
 
     async def __aenter__(self) -> Hub:
         return self
@@ -103,6 +105,7 @@ class Hub:
             publish_ops=self._publish_ops,
             publish_presence=self._publish_presence,
             bind_replica=self._bind_replica,
+            fanout=self.fanout,
         )
         return Room(doc_id, doc, seq, self.store, self.settings, hooks)
 

@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,8 @@ class RoomHooks:
     publish_ops: Callable[[str, list[LogEntry]], Awaitable[None]]
     publish_presence: Callable[[str, str, Any], Awaitable[None]]
     bind_replica: Callable[[str, str], Awaitable[str]]
+    #: Whether other nodes may be listening (skip building cluster messages when alone).
+    fanout: Callable[[], bool] = lambda: True
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -117,6 +120,7 @@ class Room:
         self._recent: dict[str, list[tuple[int, int, int]]] = {}  # replica -> (lo, hi, seq)
         self._background: set[asyncio.Task[None]] = set()
         self._idle_timer: asyncio.TimerHandle | None = None
+        self._snapshot_at = 0.0
         self.dirty_words = True
         self.needs_rebuild = False
 
@@ -332,18 +336,19 @@ class Room:
 
     # --- ops -------------------------------------------------------------------------------------
 
-    def _check(self, conn: Connection, msg: SubmitOps) -> None:
-        """Role, replica and limits; raises the DocStream error to send back."""
+    def _check(self, conn: Connection, msg: SubmitOps) -> list[CharId]:
+        """Role, replica and limits; return the parsed id of every op, or raise the error."""
         if conn.role == "viewer":
             raise ReadOnlyError("viewers cannot edit this document")
-        if not msg.ops:
+        ops = msg.ops
+        if not ops:
             raise InvalidInputError("an ops message needs at least one op")
-        if len(msg.ops) > self.settings.max_ops_per_message:
+        if len(ops) > self.settings.max_ops_per_message:
             raise TooLargeError(
-                f"{len(msg.ops)} ops in one message; "
-                f"the limit is {self.settings.max_ops_per_message}"
+                f"{len(ops)} ops in one message; the limit is {self.settings.max_ops_per_message}"
             )
-        for op in msg.ops:
+        ids = []
+        for op in ops:
             cid = CharId.parse(op.id)
             if cid.counter > MAX_COUNTER:
                 raise InvalidInputError(f"counter of {op.id} is too large")
@@ -357,8 +362,8 @@ class Room:
                         f"an insert of {len(op.text)} characters exceeds "
                         f"{self.settings.max_insert_length}"
                     )
-                if op.after is not None:
-                    CharId.parse(op.after)
+            ids.append(cid)
+        return ids
 
     def _apply(self, ops: list[Op]) -> None:
         """Apply one message atomically: op by op, and report whether a later op failed."""
@@ -379,15 +384,12 @@ class Room:
         self.doc, self.seq = doc, seq
         self._state_cache = None
 
-    def _summary(self, ops: list[Op]) -> tuple[str, int, int, str]:
+    def _summary(self, ops: list[Op], first: CharId) -> tuple[str, int, int, str]:
+        """History columns: kind, position of the first change, length, inserted text preview."""
         inserted = "".join(op.text for op in ops if isinstance(op, Insert))
         deleted = sum(op.length for op in ops if isinstance(op, Delete))
         kind = "insert" if not deleted else "delete" if not inserted else "edit"
-        try:
-            position = self.doc.index_of(CharId.parse(ops[0].id))
-        except DocStreamError:
-            position = 0
-        return kind, position, len(inserted) or deleted, inserted[:100]
+        return kind, self.doc.index_of(first), len(inserted) or deleted, inserted[:100]
 
     def _recent_seq(self, replica: str, counter: int) -> int | None:
         for lo, hi, seq in reversed(self._recent.get(replica, ())):
@@ -425,10 +427,16 @@ class Room:
         for item in batch:
             conn, msg = item.conn, item.msg
             try:
-                self._check(conn, msg)
-                first_insert = next((op for op in msg.ops if isinstance(op, Insert)), None)
-                first_id = CharId.parse(first_insert.id) if first_insert else None
-                resent = first_id is not None and self.doc.has(first_id)
+                ids = self._check(conn, msg)
+                lo = hi = None
+                for op, cid in zip(msg.ops, ids, strict=True):
+                    if isinstance(op, Insert):
+                        end = cid.counter + len(op.text) - 1
+                        if lo is None:
+                            lo, hi, first_insert = cid.counter, end, cid
+                        else:
+                            lo, hi = min(lo, cid.counter), max(hi or end, end)
+                resent = lo is not None and self.doc.has(first_insert)
                 before = len(self.doc)
                 self._apply(msg.ops)
             except DocStreamError as exc:
@@ -438,18 +446,7 @@ class Room:
                 continue
             assert conn.replica is not None
             payload = encode_payload(msg.ops)
-            counters = [CharId.parse(op.id).counter for op in msg.ops if isinstance(op, Insert)]
-            lo = min(counters) if counters else None
-            hi = (
-                max(
-                    CharId.parse(op.id).counter + len(op.text) - 1
-                    for op in msg.ops
-                    if isinstance(op, Insert)
-                )
-                if counters
-                else None
-            )
-            kind, position, length, preview = self._summary(msg.ops)
+            kind, position, length, preview = self._summary(msg.ops, ids[0])
             entry = NewLogEntry(
                 user_id=conn.user_id,
                 replica=conn.replica,
@@ -462,8 +459,10 @@ class Room:
                 preview=preview,
             )
             acc = _Accepted(conn, msg, entry, payload=payload)
-            if resent and first_id is not None:
-                acc.duplicate_of = self._recent_seq(first_id.replica, first_id.counter) or -1
+            if resent:
+                acc.duplicate_of = (
+                    self._recent_seq(first_insert.replica, first_insert.counter) or -1
+                )
             elif lo is None and len(self.doc) == before:
                 acc.duplicate_of = -2  # a delete-only message that changed nothing: maybe a re-send
             accepted.append(acc)
@@ -504,7 +503,7 @@ class Room:
             for offset, acc in enumerate(fresh):
                 acc.seq = first_seq + offset
             self.seq = last
-        entries = []
+        entries: list[Any] = []
         for acc in accepted:
             if acc.duplicate_of is not None:
                 acc.conn.send(_text(Ack(acc.msg.ref, acc.duplicate_of)))
@@ -524,10 +523,12 @@ class Room:
                 recent = self._recent.setdefault(acc.entry.replica, [])
                 recent.append((acc.entry.counter_lo, acc.entry.counter_hi, acc.seq))
                 del recent[:-64]
-            entries.append(self._as_log_entry(acc))
+            entries.append(acc)
+        entries = [self._as_log_entry(acc) for acc in entries] if self.hooks.fanout() else entries
         if entries:
             self._after_change()
-            self._spawn(self.hooks.publish_ops(self.doc_id, entries))
+            if self.hooks.fanout():
+                self._spawn(self.hooks.publish_ops(self.doc_id, entries))
 
     def _as_log_entry(self, acc: _Accepted) -> LogEntry:
         from docstream.storage.base import utcnow
@@ -588,7 +589,12 @@ class Room:
     def _after_change(self) -> None:
         self.dirty_words = True
         if self.seq - self.snapshot_seq >= self.settings.snapshot_every:
-            self._snapshot()
+            now = time.monotonic()
+            # At most one snapshot per snapshot_min_interval: encoding a long document takes
+            # milliseconds. A burst that outpaces it is covered by the idle-time snapshot.
+            if now - self._snapshot_at >= self.settings.snapshot_min_interval:
+                self._snapshot_at = now
+                self._snapshot()
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         self._idle_timer = asyncio.get_running_loop().call_later(
@@ -608,6 +614,8 @@ class Room:
                 self.inbox.put_nowait(m.AutoVersionItem())
 
     async def _auto_version(self) -> None:
+        if self.seq > self.snapshot_seq:
+            self._snapshot()
         if self.seq > self.version_seq:
             text, seq = self.doc.text, self.seq
             await self.store.create_version(

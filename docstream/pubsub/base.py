@@ -70,6 +70,11 @@ class Broker(abc.ABC):
     @abc.abstractmethod
     async def unsubscribe(self, topic: str) -> None: ...
 
+    @property
+    def has_peers(self) -> bool:
+        """Whether other nodes may receive what this one publishes."""
+        return True
+
     @abc.abstractmethod
     async def health(self) -> str:
         """``"ok"``, ``"disabled"`` or ``"unavailable"``."""

@@ -66,5 +66,9 @@ class MemoryBroker(Broker):
     async def unsubscribe(self, topic: str) -> None:
         self._handlers.pop(topic, None)
 
+    @property
+    def has_peers(self) -> bool:
+        return len(self.bus.brokers) > 1
+
     async def health(self) -> str:
         return "disabled"

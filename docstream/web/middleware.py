@@ -59,7 +59,11 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] in ("http.response.start", "websocket.accept"):
+            kind = message["type"]
+            if kind == "websocket.send":  # the hot path of a live socket
+                await send(message)
+                return
+            if kind in ("http.response.start", "websocket.accept"):
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
                 headers.append((b"x-request-id", rid.encode()))
                 message["headers"] = headers

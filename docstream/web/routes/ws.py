@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
+from litestar.types import WebSocketSendEvent
 
 from docstream.bootstrap import Services
 from docstream.collab import messages as m
@@ -100,7 +101,7 @@ async def _sender(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
             with contextlib.suppress(Exception):
                 await socket.close(code=item.code, reason=item.reason[:120])
             return
-        await socket.send_text(item)
+        await socket.send(WebSocketSendEvent(type="websocket.send", text=item, bytes=None))
 
 
 def _error(conn: Connection, exc: DocStreamError, ref: int | None = None) -> None:
