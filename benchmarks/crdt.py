@@ -189,7 +189,7 @@ def main_trace(quick: bool) -> list[Row]:
         peer_remote, peer_remote_s = timed(lambda: pycrdt_integrate(updates), runs)
         blob = final.encode_state()
         decode, decode_s = timed(lambda: Document.decode_state(blob, replica="bench-other"), runs)
-        peer_decode, peer_decode_s = timed(lambda: pycrdt_decode(peer_state), runs)
+        peer_decode, _ = timed(lambda: pycrdt_decode(peer_state), runs)
         encode, encode_s = timed(final.encode_state, runs)
     finally:
         gc.unfreeze()

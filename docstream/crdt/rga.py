@@ -51,17 +51,12 @@ into the middle) and extended in place when a replica keeps typing (the new elem
 run's next id and it lands right after the run). How runs are cut is invisible: the state
 encoder writes maximal runs, so equal documents encode to equal bytes.
 
-Data structures
----------------
-* Runs live in blocks of at most ``_BLOCK_MAX`` runs; ``_bvis`` holds each block's visible length
-  (order statistics: index <-> position in O(#blocks) integer steps, usually O(1) from the cursor)
-  and ``_bmin`` each block's smallest run start, so the skip loop jumps over whole blocks of larger
-  ids at C speed and never walks more than one block of runs in Python.
-* A cursor caches the last located position (block, visible chars before it, run in block).
-* Per replica, a :class:`~docstream.crdt.runindex.RunIndex` maps counters to runs; a last-hit
-  cache serves runs of typing.
-* A run holds at most ``_RUN_MAX`` code points, so string copies on extension and split stay small
-  whatever clients send.
+Modules
+-------
+:mod:`~docstream.crdt.sequence` stores the runs (blocks with visible counts for index <-> position,
+per-block smallest ids so the skip loop jumps over whole blocks of larger ids at C speed, a cursor,
+per-replica id indexes); :mod:`~docstream.crdt.local` turns index-based edits into ops; this module
+validates and integrates ops by id.
 
 Errors
 ------
