@@ -70,7 +70,9 @@ def missing_routes(server: Server) -> set[str]:
 
 
 @pytest.fixture
-def open_page(browser: Any, server: Server, missing_routes: set[str]) -> Iterator[Callable[[], Watched]]:
+def open_page(
+    browser: Any, server: Server, missing_routes: set[str]
+) -> Iterator[Callable[[], Watched]]:
     """Open pages in fresh browser contexts; fail the test on any console error or page error.
 
     Chromium logs a console error for every HTTP error status of a fetch; the only ones allowed
@@ -88,7 +90,6 @@ def open_page(browser: Any, server: Server, missing_routes: set[str]) -> Iterato
     yield make
     errors = []
     for w in pages:
-        errors += [e for e in w.errors
-                   if not is_expected_resource_error(e, (*allowed, *w.allowed))]
+        errors += [e for e in w.errors if not is_expected_resource_error(e, (*allowed, *w.allowed))]
         w.context.close()
     assert not errors, "console errors:\n" + "\n".join(errors)

@@ -100,7 +100,10 @@ def run_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [*cmd, "serve", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -142,16 +145,27 @@ def new_account(server: Server, name: str) -> Account:
     """Register an account over REST (fast setup for tests that are not about signing up)."""
     slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum()) or "user"
     acc = Account(f"{slug}-{secrets.token_hex(4)}@example.com", "correct horse battery", name)
-    body = httpx.post(f"{server.url}/auth/register",
-                      json={"email": acc.email, "password": acc.password, "name": name},
-                      timeout=10).raise_for_status().json()
+    body = (
+        httpx.post(
+            f"{server.url}/auth/register",
+            json={"email": acc.email, "password": acc.password, "name": name},
+            timeout=10,
+        )
+        .raise_for_status()
+        .json()
+    )
     acc.id, acc.token = body["user"]["id"], body["access_token"]
     return acc
 
 
 def rest(server: Server, acc: Account, method: str, path: str, body: Any = None) -> Any:
-    r = httpx.request(method, f"{server.url}{path}", json=body, timeout=10,
-                      headers={"Authorization": f"Bearer {acc.token}"})
+    r = httpx.request(
+        method,
+        f"{server.url}{path}",
+        json=body,
+        timeout=10,
+        headers={"Authorization": f"Bearer {acc.token}"},
+    )
     r.raise_for_status()
     return r.json() if r.content else None
 
@@ -179,8 +193,14 @@ def is_expected_resource_error(text: str, allowed: tuple[str, ...]) -> bool:
 def watch(context: Any) -> Watched:
     page = context.new_page()
     w = Watched(page, context)
-    page.on("console", lambda msg: w.errors.append(f"console: {msg.text} @ {msg.location}")
-            if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: (
+            w.errors.append(f"console: {msg.text} @ {msg.location}")
+            if msg.type == "error"
+            else None
+        ),
+    )
     page.on("pageerror", lambda exc: w.errors.append(f"pageerror: {exc}"))
     return w
 

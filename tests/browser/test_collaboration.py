@@ -16,7 +16,9 @@ from tests.browser.harness import (
 
 def _shared_doc(server, owner, other, role="editor", title="Together"):
     doc = rest(server, owner, "POST", "/documents", {"title": title})
-    rest(server, owner, "POST", f"/documents/{doc['id']}/share", {"email": other.email, "role": role})
+    rest(
+        server, owner, "POST", f"/documents/{doc['id']}/share", {"email": other.email, "role": role}
+    )
     return doc
 
 
@@ -44,11 +46,15 @@ def test_two_people_typing_at_the_same_time_end_with_identical_text(open_page, s
     wait_saved(a.page)
     wait_saved(b.page)
     server_text = rest(server, ada, "GET", f"/documents/{doc['id']}")["text"]
-    a.page.wait_for_function("t => window.__docstream.editor().debug.view.state.doc.toString() === t",
-                             arg=server_text)
-    b.page.wait_for_function("t => window.__docstream.editor().debug.view.state.doc.toString() === t",
-                             arg=server_text)
-    assert editor_text(a.page) == editor_text(b.page) == replica_text(a.page) == replica_text(b.page)
+    a.page.wait_for_function(
+        "t => window.__docstream.editor().debug.view.state.doc.toString() === t", arg=server_text
+    )
+    b.page.wait_for_function(
+        "t => window.__docstream.editor().debug.view.state.doc.toString() === t", arg=server_text
+    )
+    assert (
+        editor_text(a.page) == editor_text(b.page) == replica_text(a.page) == replica_text(b.page)
+    )
     assert "middle" in server_text
     assert server_text.count("🎉") == 5
     assert server_text.count("a") == 25 - 5 + 0 or server_text.count("a") >= 20
@@ -92,7 +98,8 @@ def test_a_viewer_cannot_type_but_sees_edits_arrive(open_page, server):
     a.page.keyboard.type("Edits arrive live")
     wait_saved(a.page)
     v.page.wait_for_function(
-        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'Edits arrive live'")
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'Edits arrive live'"
+    )
     assert rest(server, ada, "GET", f"/documents/{doc['id']}")["text"] == "Edits arrive live"
 
 
@@ -123,7 +130,8 @@ def test_sharing_between_two_accounts_in_the_share_dialog(open_page, server):
     b.page.keyboard.type("Bob was here")
     wait_saved(b.page)
     a.page.wait_for_function(
-        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'Bob was here'")
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'Bob was here'"
+    )
 
     # The owner takes the editor role back: Bob's editor turns read-only, live.
     a.page.get_by_role("button", name="Share").click()

@@ -126,7 +126,9 @@ def test_keyboard_only_sign_in_create_and_type(open_page, server):
 def test_restoring_a_named_version_brings_the_text_back_live(open_page, server):
     ada, bob = new_account(server, "Ada"), new_account(server, "Bob")
     doc = rest(server, ada, "POST", "/documents", {"title": "Versions"})
-    rest(server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "viewer"})
+    rest(
+        server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "viewer"}
+    )
     a, b = open_page(), open_page()
     sign_in(a.page, server, ada)
     sign_in(b.page, server, bob)
@@ -151,13 +153,16 @@ def test_restoring_a_named_version_brings_the_text_back_live(open_page, server):
     panel.get_by_role("button", name="Restore this version").click()
     page.get_by_role("dialog").get_by_role("button", name="Restore").click()
     page.wait_for_function(
-        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'First draft.'")
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'First draft.'"
+    )
     b.page.wait_for_function(
-        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'First draft.'")
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'First draft.'"
+    )
     assert rest(server, ada, "GET", f"/documents/{doc['id']}")["text"] == "First draft."
 
     with page.expect_download() as info:
         panel.get_by_role("button", name="Export .md").click()
     download = info.value
     assert download.suggested_filename.endswith(".md")
-    assert "First draft." in open(download.path(), encoding="utf-8").read()
+    with open(download.path(), encoding="utf-8") as exported:
+        assert "First draft." in exported.read()

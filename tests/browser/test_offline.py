@@ -13,8 +13,10 @@ def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, ser
     sign_in(page, server, ada)
     open_document(page, server, doc["id"])
     # The service worker keeps the app shell so that the page reloads while offline.
-    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=15_000)
+    page.wait_for_function(
+        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+        timeout=15_000,
+    )
     page.locator(".cm-content").click()
     page.keyboard.type("typed online.")
     wait_saved(page)
@@ -22,13 +24,17 @@ def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, ser
     w.context.set_offline(True)
     page.wait_for_selector('.conn-status[data-state="offline"]')
     page.keyboard.type(" Typed offline 😀.")
-    page.wait_for_function("() => window.__docstream.editor().debug.live().session.pending.size > 0")
+    page.wait_for_function(
+        "() => window.__docstream.editor().debug.live().session.pending.size > 0"
+    )
     page.evaluate("() => window.__docstream.editor().debug.live().persisted()")
     page.reload()
     page.locator(".cm-content").wait_for()
     page.wait_for_function(
         "() => window.__docstream.editor()?.debug.view.state.doc.toString() === "
-        "'typed online. Typed offline 😀.'", timeout=15_000)
+        "'typed online. Typed offline 😀.'",
+        timeout=15_000,
+    )
     assert page.locator(".conn-status").get_attribute("data-state") == "offline"
     page.locator(".cm-content").click()
     page.keyboard.press("Control+End")
@@ -42,4 +48,6 @@ def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, ser
     assert rest(server, ada, "GET", f"/documents/{doc['id']}")["text"] == expected
     # Once synced, nothing is left in the offline queue.
     page.wait_for_function(
-        "async () => (await window.__docstream.store.countPending(window.__docstream.api.user.id)) === 0")
+        "async () => (await window.__docstream.store.countPending("
+        "window.__docstream.api.user.id)) === 0"
+    )

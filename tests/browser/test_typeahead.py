@@ -26,7 +26,9 @@ def test_tab_accepts_ghost_text_as_an_ordinary_edit(open_page, server, missing_r
     _xfail_without(missing_routes, SUGGEST)
     ada, bob = new_account(server, "Ada"), new_account(server, "Bob")
     doc = rest(server, ada, "POST", "/documents", {"title": "Ghost"})
-    rest(server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "editor"})
+    rest(
+        server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "editor"}
+    )
     a, b = open_page(), open_page()
     sign_in(a.page, server, ada)
     sign_in(b.page, server, bob)
@@ -57,14 +59,17 @@ def test_tab_accepts_ghost_text_as_an_ordinary_edit(open_page, server, missing_r
     assert editor_text(page) == "collaboration matters. collaboration"
     b.page.wait_for_function(
         "() => window.__docstream.editor().debug.view.state.doc.toString()"
-        " === 'collaboration matters. collaboration'")
+        " === 'collaboration matters. collaboration'"
+    )
 
 
 def test_an_at_mention_inserts_the_name_and_records_the_choice(open_page, server, missing_routes):
     _xfail_without(missing_routes, MENTIONS, SELECT)
     ada, bob = new_account(server, "Ada"), new_account(server, "Bobby")
     doc = rest(server, ada, "POST", "/documents", {"title": "Mentions"})
-    rest(server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "editor"})
+    rest(
+        server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "editor"}
+    )
     page = open_page().page
     sign_in(page, server, ada)
     open_document(page, server, doc["id"])
@@ -77,13 +82,16 @@ def test_an_at_mention_inserts_the_name_and_records_the_choice(open_page, server
     assert editor_text(page) == "Ask @Bobby "
 
 
-def test_mentions_fall_back_to_collaborators_while_the_route_is_missing(open_page, server,
-                                                                       missing_routes):
+def test_mentions_fall_back_to_collaborators_while_the_route_is_missing(
+    open_page, server, missing_routes
+):
     if MENTIONS not in missing_routes:
         pytest.skip(f"{MENTIONS} is served: the fallback is not used")
     ada, bob = new_account(server, "Ada"), new_account(server, "Bobby")
     doc = rest(server, ada, "POST", "/documents", {"title": "Mentions"})
-    rest(server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "editor"})
+    rest(
+        server, ada, "POST", f"/documents/{doc['id']}/share", {"email": bob.email, "role": "editor"}
+    )
     page = open_page().page
     sign_in(page, server, ada)
     open_document(page, server, doc["id"])
@@ -105,8 +113,11 @@ def test_ghost_text_ui_with_the_suggest_route_stubbed_in_the_browser(open_page, 
 
     def suggest(route, request):
         calls.append(request.url)
-        route.fulfill(status=200, content_type="application/json",
-                      body='[{"word": "collaboration", "frequency": 3}, {"word": "co", "frequency": 1}]')
+        route.fulfill(
+            status=200,
+            content_type="application/json",
+            body='[{"word": "collaboration", "frequency": 3}, {"word": "co", "frequency": 1}]',
+        )
 
     page.route(f"**/documents/{doc['id']}/suggest?*", suggest)
     sign_in(page, server, ada)
