@@ -75,8 +75,7 @@ class Settings:
     max_concurrent_hashes: int = 4
 
     # --- HTTP middleware ---------------------------------------------------------------------
-    #: Allowed browser origins (CORS and WebSocket ``Origin``); the serving origin is always
-    # allowed.
+    #: Allowed browser origins (CORS, WebSocket ``Origin``); the serving origin always is.
     allowed_origins: tuple[str, ...] = ("http://localhost:5173",)
     rate_limit_per_minute: int = 100
     #: Peers whose ``X-Forwarded-For`` is trusted (IP addresses or CIDR networks).
