@@ -119,11 +119,12 @@ def _varint(data: bytes, pos: int, what: str) -> tuple[int, int]:
     return value, pos
 
 
-def decode_runs(blob: bytes) -> list[_Run]:
+def decode_runs(blob: bytes, max_length: int = MAX_RUN_LENGTH) -> list[_Run]:
     """Decode a state blob into runs ``(replica, counter, length, text or None)``.
 
-    Checks everything about the layout; the caller checks that no id appears twice
-    (it sorts the runs of each replica anyway).
+    Runs longer than ``max_length`` come out as several runs of at most ``max_length`` (the
+    document keeps runs short). Checks everything about the layout; the caller checks that no
+    id appears twice (it sorts the runs of each replica anyway).
 
     Raises:
         StateFormatError: unknown version, truncated or malformed input, or a text section that
@@ -182,7 +183,21 @@ def decode_runs(blob: bytes) -> list[_Run]:
         elif replica < 0:
             raise StateFormatError("the first run of a state must name its replica")
         if head & 2:
-            counter, pos = _varint(data, pos, "counter")
+            # Inline the common 1- to 3-byte forms (minimal: a last byte of 0 is left to _varint).
+            low = data[pos] if pos < size else 0x80
+            if low < 0x80:
+                counter = low
+                pos += 1
+            else:
+                mid = data[pos + 1] if pos + 1 < size else 0
+                if 0 < mid < 0x80:
+                    counter = (low & 0x7F) | mid << 7
+                    pos += 2
+                elif mid >= 0x80 and pos + 2 < size and 0 < data[pos + 2] < 0x80:
+                    counter = (low & 0x7F) | (mid & 0x7F) << 7 | data[pos + 2] << 14
+                    pos += 3
+                else:
+                    counter, pos = _varint(data, pos, "counter")
         else:
             counter = last_end[replica]
         length = (head >> 3) + 1
@@ -190,7 +205,13 @@ def decode_runs(blob: bytes) -> list[_Run]:
         if end > _ID_LIMIT:
             raise StateFormatError("counter out of range in state")
         last_end[replica] = end
-        if head & 4:
+        if length > max_length:
+            for i in range(0, length, max_length):
+                piece = min(max_length, length - i)
+                append((name, counter + i, piece, None if head & 4 else text[at : at + piece]))
+                if not head & 4:
+                    at += piece
+        elif head & 4:
             append((name, counter, length, None))
         else:
             append((name, counter, length, text[at : at + length]))

@@ -505,7 +505,7 @@ class Document(LocalEditing):
         from docstream.crdt.encoding import decode_runs
 
         doc = cls(replica)
-        doc._load(decode_runs(blob))
+        doc._load(decode_runs(blob, RUN_MAX))
         return doc
 
 

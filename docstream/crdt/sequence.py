@@ -21,7 +21,7 @@ the CRDT rules on top of :class:`RunSequence`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import islice
 from operator import attrgetter
 
@@ -403,7 +403,7 @@ class RunSequence:
         by_replica: dict[str, list[Run]] = {}
         blk = Block([], 0)
         put = blk.runs.append
-        for r, c, n, t in _short_runs(runs):
+        for r, c, n, t in runs:
             if len(blk.runs) >= half:
                 blocks.append(blk)
                 blk = Block([], len(blocks))
@@ -441,20 +441,6 @@ NOWHERE = Run(-1, "", 0, None, _NOWHERE_BLOCK)
 
 
 _BY_COUNTER = attrgetter("counter")
-
-
-def _short_runs(
-    runs: Iterable[tuple[str, int, int, str | None]],
-) -> Iterator[tuple[str, int, int, str | None]]:
-    """``runs`` with every run longer than ``RUN_MAX`` cut into pieces."""
-    for run in runs:
-        r, c, n, t = run
-        if n <= RUN_MAX:
-            yield run
-            continue
-        for i in range(0, n, RUN_MAX):
-            m = min(RUN_MAX, n - i)
-            yield r, c + i, m, None if t is None else t[i : i + m]
 
 
 def _visible(runs: list[Run]) -> int:
