@@ -1,44 +1,77 @@
 # DocStream developer commands. CI (.ci/run) calls these same targets.
 PYTHON ?= python3
+NPM ?= npm
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
+UI_INDEX := docstream/web/static/index.html
+UI_DEPS := webui/node_modules/.installed
+UI_SOURCES := $(shell find webui/src webui/public webui/index.html -type f 2>/dev/null) \
+	webui/package.json webui/package-lock.json webui/vite.config.ts webui/tsconfig.json
 
-.PHONY: install run test lint format bench clean coverage-crdt
+.PHONY: install install-dev ui run test test-ui test-py lint format bench clean coverage-crdt
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "DocStream needs Python 3.11 or newer")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e .
 	@touch $@
 
-install: $(STAMP)
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	@touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+$(UI_DEPS): webui/package.json webui/package-lock.json
+	cd webui && $(NPM) ci --no-audit --no-fund
+	@touch $@
+
+$(UI_INDEX): $(UI_DEPS) $(UI_SOURCES)
+	cd webui && $(NPM) run build
+
+## Build the web UI into docstream/web/static/ (when missing or stale)
+ui: $(UI_INDEX)
 
 ## Run DocStream on the embedded default (SQLite in the user data dir) at http://127.0.0.1:8000/
 run: install
+	@if command -v $(NPM) >/dev/null 2>&1; then $(MAKE) --no-print-directory ui; \
+	else echo "make run: npm not found - serving the API without the web UI (install Node.js 20+)"; fi
 	$(BIN)/docstream serve
 
-## Run the whole test suite (starts its own PostgreSQL and Redis)
-test: install
+## Run the whole test suite: the UI's unit tests, then pytest (starts its own PostgreSQL, Redis,
+## Chromium and DocStream servers)
+test: test-ui test-py
+
+test-ui: $(UI_DEPS)
+	cd webui && $(NPM) test
+
+test-py: install-dev ui
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check docstream tests benchmarks
 	$(BIN)/ruff format --check docstream tests benchmarks
 	$(BIN)/mypy
+	cd webui && $(NPM) run typecheck
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix docstream tests benchmarks
 	$(BIN)/ruff format docstream tests benchmarks
 
 ## 100% branch coverage of the pure CRDT package (docstream/crdt) by its own tests
-coverage-crdt: install
+coverage-crdt: install-dev
 	$(BIN)/python -m pytest tests/crdt --cov=docstream.crdt --cov-branch --cov-fail-under=100 -q
 
 ## Benchmarks: medians of repeated runs with the peers measured in the same run
-bench: install
+bench: install-dev
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build webui/node_modules \
+		docstream/web/static
