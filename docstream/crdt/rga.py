@@ -156,6 +156,10 @@ class Document(LocalEditing):
     def apply(self, ops: Iterable[Op]) -> None:
         """Integrate ops (local or remote) by id. Idempotent: re-applying an op changes nothing.
 
+        An ``ins`` whose ids are all known with the same visible text is a no-op (a re-send);
+        tombstoned chars match any text, as their content is gone. Parents are not stored, so a
+        re-send is not checked for naming the same parent. Deleting tombstones again is a no-op.
+
         Atomic per op: for ops ``[o0, o1, o2, ...]`` where ``o2`` is refused, ``o0`` and ``o1``
         stay applied, ``o2`` and everything after it are not, and the error's ``detail`` starts
         with ``"op 2: "``.
