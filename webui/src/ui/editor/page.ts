@@ -112,7 +112,8 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
   let ghostPausedUntil = 0;
   let cursorTimer: ReturnType<typeof setTimeout> | null = null;
   let cursorsFrame = 0;
-  let lastCursors = "";
+  /** The remote carets as shown (kept mapped through every change, like the decorations). */
+  let shown: RemoteCursor[] = [];
   let mentions: MentionPopup | null = null;
 
   const onUpdate = (u: ViewUpdate): void => {
@@ -136,7 +137,10 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       mentions?.update();
       scheduleGhost(u);
     }
-    if (u.docChanged) scheduleCursors();
+    if (u.docChanged) {
+      shown = shown.map((c) => ({ ...c, anchor: u.changes.mapPos(c.anchor, 1), head: u.changes.mapPos(c.head, 1) }));
+      scheduleCursors();
+    }
   };
 
   const view = new EditorView({
@@ -193,8 +197,13 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       sequential: true,
       ...(i === 0 ? { annotations: [remoteEdit.of(true), Transaction.addToHistory.of(false)] } : {}),
     }));
+    // The carets move in the same transaction (positions from the replica, which already has
+    // these changes): one editor update per remote message, not two.
+    const list = remoteCursors();
+    specs[specs.length - 1] = { ...specs[specs.length - 1], effects: setRemoteCursors.of(list) };
     try {
       view.dispatch(...specs);
+      shown = list;
     } catch {
       resetToReplica();
     }
@@ -210,22 +219,27 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
     }, 50);
   };
 
+  const remoteCursors = (): RemoteCursor[] => {
+    const list: RemoteCursor[] = [];
+    if (!live) return list;
+    const s = live.session;
+    for (const [replica, c] of cursors) {
+      const anchor = s.doc.toUtf16(s.indexOfAnchor(c.anchor));
+      const head = s.doc.toUtf16(s.indexOfAnchor(c.head));
+      list.push({ replica, name: c.peer.name, color: c.peer.color, anchor, head });
+    }
+    return list;
+  };
+
   const scheduleCursors = (): void => {
     if (cursorsFrame) return;
     cursorsFrame = requestAnimationFrame(() => {
       cursorsFrame = 0;
       if (!live || destroyed) return;
-      const s = live.session;
-      const list: RemoteCursor[] = [];
-      for (const [replica, c] of cursors) {
-        const anchor = s.doc.toUtf16(s.indexOfAnchor(c.anchor));
-        const head = s.doc.toUtf16(s.indexOfAnchor(c.head));
-        list.push({ replica, name: c.peer.name, color: c.peer.color, anchor, head });
-      }
-      // Positions only move with edits CodeMirror already mapped; dispatch only real changes.
-      const key = JSON.stringify(list);
-      if (key === lastCursors) return;
-      lastCursors = key;
+      const list = remoteCursors();
+      // Mapping through edits usually keeps the carets right: dispatch only real moves.
+      if (JSON.stringify(list) === JSON.stringify(shown)) return;
+      shown = list;
       view.dispatch({ effects: setRemoteCursors.of(list) });
     });
   };
@@ -328,10 +342,7 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`,
       refreshAuth: () => api.refresh(),
       callbacks: {
-        changes: (changes) => {
-          applyRemote(changes);
-          scheduleCursors();
-        },
+        changes: (changes) => applyRemote(changes),
         status: (state) => {
           renderStatus(state);
           if (state === "closed") setEditable();
