@@ -24,6 +24,9 @@ from docstream.services.documents import DocumentService, TextSource
 from docstream.services.versions import VersionService
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore
+from docstream.typeahead.mentions import MentionService
+from docstream.typeahead.titles import TitleService
+from docstream.typeahead.words import WordService
 
 log = logging.getLogger("docstream")
 
@@ -81,17 +84,30 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         )
         documents.listeners += [hub, cluster]
         versions = VersionService(store, hub, settings)
+        titles = TitleService(store, documents, settings, publish=cluster.publish_custom)
+        mentions = MentionService(store, settings, publish=cluster.publish_custom)
+        cluster.custom_handlers["titles"] = titles.on_cluster_event
+        cluster.custom_handlers["mentions"] = mentions.on_cluster_event
+        broker.on_reconnect.append(titles.resync)
+        await stack.enter_async_context(titles)
+        await stack.enter_async_context(mentions)
+        words = await stack.enter_async_context(WordService(hub, settings))
+        documents.listeners += [titles, mentions]
         extras: dict[str, Any] = {
             "hub": hub,
             "versions": versions,
             "broker": broker,
             "cluster": cluster,
+            "titles": titles,
+            "mentions": mentions,
+            "words": words,
         }
         extras["health_details"] = {
             "node": lambda: broker.instance_id,
             "pid": os.getpid,
             "open_documents": lambda: len(hub.rooms),
             "publish_failures": lambda: cluster.publish_failures,
+            "typeahead": titles.health,
         }
         if isinstance(broker, RedisBroker):
             extras["redis_health"] = broker.health

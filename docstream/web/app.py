@@ -34,7 +34,7 @@ from docstream.web.middleware import (
     RequestIdMiddleware,
     TrustedProxies,
 )
-from docstream.web.routes import auth, documents, sharing, versions, ws
+from docstream.web.routes import auth, documents, sharing, suggest, versions, ws
 from docstream.web.schemas import HealthOut
 
 log = logging.getLogger("docstream")
@@ -110,6 +110,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
             documents.router,
             sharing.router,
             versions.router,
+            suggest.router,
             ws.document_socket,
             static.index_page,
             static.ui_files,

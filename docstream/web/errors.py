@@ -23,6 +23,7 @@ from docstream.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    PersistenceError,
     RateLimitedError,
     StorageError,
     TooLargeError,
@@ -42,6 +43,8 @@ _MAPPING: list[tuple[type[DocStreamError], int, str]] = [
     (RateLimitedError, 429, "RATE_LIMIT_EXCEEDED"),
     (StorageError, 503, "SERVICE_UNAVAILABLE"),
     (BrokerError, 503, "SERVICE_UNAVAILABLE"),
+    # The typeahead's local files (UnsupportedFormatError included): logged, never described.
+    (PersistenceError, 500, "INTERNAL_ERROR"),
 ]
 
 _BY_STATUS: dict[int, str] = {

@@ -1,0 +1,474 @@
+"""Document titles for ``GET /suggest/titles``: one global trie, kept in step with the database.
+
+Entries are ``"<title>|<doc id>"`` (a title may contain ``|``; the id after the last one is a UUID),
+so equal titles of different documents are distinct entries and a result names its document.
+
+**Writes** come from the :class:`~docstream.services.documents.DocumentListener` hooks of this node
+and from the ``titles`` cluster events of the others. They are queued and applied by one background
+task, in batches (one WAL sync per batch, off the event loop), each with 3 attempts and exponential
+backoff; a failed attempt is logged as a warning, a batch that fails all three as an error and
+counted in :attr:`TitleService.failed_writes` (shown under ``/health`` ``details``). A failure also
+marks the index stale, and the next housekeeping round reconciles it.
+
+**Reconciliation** with the database (the truth) adds missing titles and removes stale ones: before
+the node serves, after a broker reconnection (events may have been lost meanwhile) and after a
+failed write. So titles never go missing, whatever happened to the files or the process: a ``kill
+-9`` loses at most the queued changes, which the next start re-adds. With more documents than
+``titles_max_words``, the most recently created ones are indexed.
+
+**Reads** run the adaptive permission loop: rank ``3 * limit`` candidates, ask the database which
+of them the caller can open (one query), keep those, and double the pool (up to
+:data:`MAX_POOL`) while too few are left and the trie has more. When even :data:`MAX_POOL`
+candidates leave too few (a prefix shared by many documents of other people), the caller's own
+documents complete the answer (one more query), so nothing the caller can open is hidden behind
+other people's titles. Nothing about a document the caller cannot open is returned: no title, no
+id, no count (the response has at most ``limit`` entries, all of them accessible).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import msgspec
+
+from docstream.errors import DocStreamError
+from docstream.services.auth import Identity
+from docstream.services.documents import DocumentService, is_uuid
+from docstream.settings import Settings
+from docstream.storage.base import DocumentRecord, DocumentStore
+from docstream.typeahead.durable import DurableTrie, Mutation
+from docstream.typeahead.stores import (
+    Slot,
+    StoreOpener,
+    claim_slot,
+    open_store,
+    typeahead_directory,
+)
+from docstream.typeahead.trie import Suggestion, fold
+from docstream.typeahead.wal import Op
+
+log = logging.getLogger(__name__)
+
+#: The largest candidate pool the permission loop ranks.
+MAX_POOL = 1000
+#: The most queued changes applied with one WAL sync.
+MAX_BATCH = 1000
+#: Attempts per write before it counts as failed.
+ATTEMPTS = 3
+
+Publish = Callable[[str, bytes], Awaitable[None]]
+
+
+class TitleSuggestion(msgspec.Struct, frozen=True):
+    """One suggested document: its title (``word``), the entry's frequency and its id."""
+
+    word: str
+    frequency: int
+    doc_id: str
+
+
+class SetTitle(msgspec.Struct, tag="set", frozen=True):
+    """A document was created or renamed (also the ``titles`` cluster event)."""
+
+    doc_id: str
+    title: str
+
+
+class DropTitle(msgspec.Struct, tag="drop", frozen=True):
+    """A document was deleted."""
+
+    doc_id: str
+
+
+TitleEvent = SetTitle | DropTitle
+_event_decoder = msgspec.json.Decoder(TitleEvent)
+
+
+class _Control:
+    """A queue item that is not a change: it ends a batch and is handled on its own."""
+
+    def __init__(self) -> None:
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finish(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+class _Reconcile(_Control):
+    pass
+
+
+class _Barrier(_Control):
+    """Done once everything queued before it is written (or has failed)."""
+
+
+class _Stop(_Control):
+    pass
+
+
+_Item = SetTitle | DropTitle | _Control
+
+
+def entry_for(doc_id: str, title: str) -> str:
+    return f"{title}|{doc_id}"
+
+
+def parse_entry(word: str) -> tuple[str, str] | None:
+    """``(title, doc_id)`` of an entry, or None for anything that is not one."""
+    title, sep, doc_id = word.rpartition("|")
+    if not sep or not title or not is_uuid(doc_id):
+        return None
+    return title, doc_id
+
+
+def clean_query(query: str) -> str:
+    """What a title query searches for: no ``|`` (it separates the id), no leading blanks."""
+    return query.replace("|", "").lstrip()
+
+
+class TitleService:
+    """The title index of this node. An async context manager (see the module docstring).
+
+    Args:
+        store: the database, read to reconcile.
+        documents: answers which documents a caller can open.
+        settings: ``data_dir`` and the ``titles_*`` budget and snapshot thresholds.
+        publish: ``Cluster.publish_custom``; None on a single node without a cluster.
+        opener: how the store is opened (tests inject failures).
+        backoff: seconds before the second attempt of a write (doubled before the third).
+        housekeeping: seconds between snapshot checks and retries of a failed reconciliation.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        documents: DocumentService,
+        settings: Settings,
+        *,
+        publish: Publish | None = None,
+        opener: StoreOpener = DurableTrie.open,
+        backoff: float = 0.2,
+        housekeeping: float = 30.0,
+    ) -> None:
+        self._store = store
+        self._documents = documents
+        self._settings = settings
+        self._publish = publish
+        self._opener = opener
+        self._backoff = backoff
+        self._housekeeping = housekeeping
+        self._queue: asyncio.Queue[_Item] = asyncio.Queue()
+        self._trie: DurableTrie | None = None
+        self._slot: Slot | None = None
+        self._task: asyncio.Task[None] | None = None
+        #: doc id -> its entry, as last written (the trie itself may have evicted some).
+        self._entries: dict[str, str] = {}
+        self.failed_writes = 0
+        self.stale = False
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self) -> TitleService:
+        settings = self._settings
+        self._slot = await asyncio.to_thread(claim_slot, typeahead_directory(settings), "titles")
+        try:
+            self._trie = await asyncio.to_thread(
+                open_store,
+                self._opener,
+                self._slot.directory,
+                "titles",
+                max_words=settings.titles_max_words,
+                snapshot_writes=settings.titles_snapshot_writes,
+                snapshot_interval=settings.titles_snapshot_interval,
+            )
+        except BaseException:
+            self._slot.release()
+            raise
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="titles-writer")
+        await self.reconcile()  # before the node serves: titles never go missing
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._queue.put_nowait(_Stop())
+            try:
+                await asyncio.wait_for(self._task, self._settings.shutdown_timeout)
+            except TimeoutError:
+                log.warning("title index: %d changes not written at shutdown", self.pending)
+            finally:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        try:
+            if self._trie is not None:
+                await asyncio.to_thread(self._trie.close)
+        except DocStreamError as exc:
+            log.warning("title index: final snapshot failed (%s); the WAL has every write", exc)
+        finally:
+            if self._slot is not None:
+                self._slot.release()
+
+    @property
+    def trie(self) -> DurableTrie:
+        assert self._trie is not None, "use the TitleService as an async context manager"
+        return self._trie
+
+    @property
+    def pending(self) -> int:
+        """Changes queued and not written yet."""
+        return self._queue.qsize()
+
+    def health(self) -> dict[str, Any]:
+        """For ``/health``: counters only (a word count would tell anyone how many documents
+        exist)."""
+        stats = self._trie.stats() if self._trie is not None else None
+        return {
+            "failed_writes": self.failed_writes,
+            "pending_writes": self.pending,
+            "stale": self.stale,
+            "snapshot_failures": stats.snapshot_failures if stats else 0,
+        }
+
+    async def reconcile(self) -> None:
+        """Bring the index in line with the database, after the changes queued before it."""
+        item = _Reconcile()
+        self._queue.put_nowait(item)
+        await asyncio.shield(item.done)
+
+    async def flush(self) -> None:
+        """Wait until every change queued so far is written (or has failed)."""
+        item = _Barrier()
+        self._queue.put_nowait(item)
+        await asyncio.shield(item.done)
+
+    async def resync(self) -> None:
+        """Queue a reconciliation without waiting (a broker reconnection hook)."""
+        self._queue.put_nowait(_Reconcile())
+
+    # --- DocumentListener and cluster events -------------------------------------------------
+
+    async def document_created(self, doc: DocumentRecord) -> None:
+        await self._change(SetTitle(doc.id, doc.title))
+
+    async def document_renamed(self, doc: DocumentRecord) -> None:
+        await self._change(SetTitle(doc.id, doc.title))
+
+    async def document_deleted(self, doc_id: str) -> None:
+        await self._change(DropTitle(doc_id))
+
+    async def access_changed(self, doc_id: str, user_id: str | None) -> None:
+        return None  # access is checked at query time
+
+    async def on_cluster_event(self, body: bytes) -> None:
+        """A ``titles`` event from another node: apply it here too (never re-published)."""
+        try:
+            event = _event_decoder.decode(body)
+        except msgspec.DecodeError:
+            log.warning("title index: ignored an unreadable cluster event")
+            return
+        self._queue.put_nowait(event)
+
+    async def _change(self, event: SetTitle | DropTitle) -> None:
+        self._queue.put_nowait(event)
+        if self._publish is not None:
+            await self._publish("titles", msgspec.json.encode(event))
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def suggest(self, caller: Identity, query: str, limit: int) -> list[TitleSuggestion]:
+        """Titles matching ``query`` (prefix, then one typo) among documents the caller can open.
+
+        Ranked by frequency, then title; at most ``limit``. A blank query suggests nothing.
+        """
+        text = clean_query(query)
+        if not text.strip() or limit < 1:
+            return []
+        found: dict[str, TitleSuggestion] = {}  # doc id -> suggestion, in rank order
+        checked: set[str] = set()
+        pool = min(3 * limit, MAX_POOL)
+        while True:
+            candidates = self.trie.fuzzy_suggest(text, pool)
+            fresh = _fresh_candidates(candidates, checked)
+            allowed = await self._documents.accessible(caller, list(fresh)) if fresh else set()
+            for doc_id, (title, frequency) in fresh.items():
+                if doc_id in allowed and doc_id not in found:
+                    found[doc_id] = TitleSuggestion(title, frequency, doc_id)
+            if len(found) >= limit or len(candidates) < pool:
+                return list(found.values())[:limit]
+            if pool >= MAX_POOL:
+                break
+            pool = min(2 * pool, MAX_POOL)
+        # MAX_POOL candidates and still too few: complete with the caller's own documents.
+        return await self._with_own_documents(caller, text, limit, found)
+
+    async def _with_own_documents(
+        self, caller: Identity, text: str, limit: int, found: dict[str, TitleSuggestion]
+    ) -> list[TitleSuggestion]:
+        key = fold(text)
+        for doc, _role in await self._documents.list_for(caller):
+            if doc.id not in found and fold(doc.title).startswith(key):
+                frequency = max(1, self.trie.frequency(entry_for(doc.id, doc.title)))
+                found[doc.id] = TitleSuggestion(doc.title, frequency, doc.id)
+
+        def rank(s: TitleSuggestion) -> tuple[bool, int, str]:
+            entry_key = fold(entry_for(s.doc_id, s.word))
+            return (not entry_key.startswith(key), -s.frequency, entry_key)
+
+        return sorted(found.values(), key=rank)[:limit]
+
+    # --- the writer --------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        """Apply queued changes in order, in batches; reconcile when asked; stop on _Stop."""
+        while True:
+            try:
+                item = await asyncio.wait_for(self._queue.get(), self._housekeeping)
+            except TimeoutError:
+                await self._housekeep()
+                continue
+            control: _Control | None = None
+            try:
+                if isinstance(item, _Control):
+                    control = item
+                else:
+                    batch, control = self._take_batch(item)
+                    await self._write(batch)
+                if isinstance(control, _Reconcile):
+                    await self._reconcile()
+            except Exception:  # the writer must outlive any one bad change
+                log.exception("title index: unexpected error in the writer")
+                self.stale = True
+            finally:
+                if control is not None:
+                    control.finish()
+            if isinstance(control, _Stop):
+                return
+
+    def _take_batch(
+        self, first: SetTitle | DropTitle
+    ) -> tuple[list[SetTitle | DropTitle], _Control | None]:
+        batch: list[SetTitle | DropTitle] = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if isinstance(item, _Control):
+                return batch, item
+            batch.append(item)
+        return batch, None
+
+    async def _write(self, batch: list[SetTitle | DropTitle]) -> None:
+        after: dict[str, str | None] = {}
+        mutations: list[Mutation] = []
+        for change in batch:
+            doc_id = change.doc_id
+            current = after[doc_id] if doc_id in after else self._entries.get(doc_id)
+            new = entry_for(doc_id, change.title) if isinstance(change, SetTitle) else None
+            if new == current:
+                continue
+            if current is not None:
+                mutations.append(Mutation(Op.REMOVE, current))
+            if new is not None:
+                mutations.append(Mutation(Op.INSERT, new))
+            after[doc_id] = new
+        if not mutations:
+            return
+        if not await self._apply(mutations, f"{len(batch)} title change(s)"):
+            self.failed_writes += len(batch)
+            self.stale = True
+            return
+        for doc_id, entry in after.items():
+            if entry is None:
+                self._entries.pop(doc_id, None)
+            else:
+                self._entries[doc_id] = entry
+
+    async def _reconcile(self) -> None:
+        try:
+            rows = await self._store.all_document_titles()
+        except DocStreamError as exc:
+            log.warning("title index: cannot read the titles to reconcile (%s); will retry", exc)
+            self.stale = True
+            return
+        desired = {doc_id: entry_for(doc_id, title) for doc_id, title in rows}
+        if len(desired) > self.trie.max_words:
+            log.warning(
+                "title index: %d documents exceed titles_max_words=%d; the oldest are not indexed",
+                len(desired),
+                self.trie.max_words,
+            )
+            desired = dict(list(desired.items())[-self.trie.max_words :])  # newest last
+        mutations = _reconcile_mutations(self.trie, desired)
+        if mutations and not await self._apply(mutations, "reconciliation"):
+            self.failed_writes += 1
+            self.stale = True
+        else:
+            self._entries = desired
+            self.stale = False
+            if mutations:
+                log.info("title index: reconciled with the database (%d changes)", len(mutations))
+
+    async def _apply(self, mutations: list[Mutation], what: str) -> bool:
+        """Write ``mutations`` with up to ATTEMPTS tries; False (logged) if all fail."""
+        delay = self._backoff
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                await asyncio.to_thread(self.trie.apply, mutations)
+                return True
+            except Exception as exc:  # PersistenceError mostly; anything else is as fatal
+                if attempt == ATTEMPTS:
+                    log.error("title index: %s failed %d times, giving up: %s", what, attempt, exc)
+                    return False
+                log.warning(
+                    "title index: %s failed (attempt %d of %d): %s; retrying in %.2f s",
+                    what,
+                    attempt,
+                    ATTEMPTS,
+                    exc,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+        return False  # pragma: no cover - the loop always returns
+
+    async def _housekeep(self) -> None:
+        try:
+            await asyncio.to_thread(self.trie.maybe_snapshot)
+        except Exception:
+            log.exception("title index: snapshot check failed")
+        if self.stale and self._queue.empty():
+            self._queue.put_nowait(_Reconcile())
+
+
+def _fresh_candidates(
+    candidates: Iterable[Suggestion], checked: set[str]
+) -> dict[str, tuple[str, int]]:
+    """doc id -> (title, frequency) of candidates not checked yet, in rank order."""
+    fresh: dict[str, tuple[str, int]] = {}
+    for suggestion in candidates:
+        parsed = parse_entry(suggestion.word)
+        if parsed is None or parsed[1] in checked:
+            continue
+        checked.add(parsed[1])
+        fresh[parsed[1]] = (parsed[0], suggestion.frequency)
+    return fresh
+
+
+def _reconcile_mutations(trie: DurableTrie, desired: dict[str, str]) -> list[Mutation]:
+    """REMOVE what the trie holds but the database does not say; INSERT what is missing."""
+    wanted = set(desired.values())
+    present: set[str] = set()
+    mutations: list[Mutation] = []
+    for word, _frequency in trie.items_lru():
+        if word in wanted:  # exact: a title whose case changed is replaced too
+            present.add(word)
+        else:
+            mutations.append(Mutation(Op.REMOVE, word))
+    mutations += [Mutation(Op.INSERT, e) for e in desired.values() if e not in present]
+    return mutations

@@ -1,0 +1,100 @@
+"""Typeahead: ``/suggest/titles``, ``/documents/{id}/mentions/...`` and ``/documents/{id}/suggest``.
+
+Queries are capped at :data:`MAX_QUERY` characters and ``limit`` at 1..:data:`MAX_LIMIT`; a blank
+title or word query suggests nothing, while a blank mention query (just ``@``) lists the
+collaborators. Titles are filtered by what the caller can open (see
+:mod:`docstream.typeahead.titles`); the per-document routes first check the caller's role.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Router, get, post
+from litestar.params import Parameter
+
+from docstream.bootstrap import Services
+from docstream.services.auth import Identity
+from docstream.typeahead.mentions import MentionService
+from docstream.typeahead.titles import TitleService, TitleSuggestion
+from docstream.typeahead.words import WordService
+
+MAX_QUERY = 100
+MAX_LIMIT = 50
+
+Query = Annotated[str, Parameter(max_length=MAX_QUERY, description="what the user typed")]
+Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="the most suggestions")]
+
+
+class WordOut(msgspec.Struct):
+    word: str
+    frequency: int
+
+
+class SelectBody(msgspec.Struct):
+    word: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_QUERY)]
+
+
+def _titles(services: Services) -> TitleService:
+    titles: TitleService = services.extras["titles"]
+    return titles
+
+
+def _mentions(services: Services) -> MentionService:
+    mentions: MentionService = services.extras["mentions"]
+    return mentions
+
+
+def _words(services: Services) -> WordService:
+    words: WordService = services.extras["words"]
+    return words
+
+
+@get("/suggest/titles", summary="Titles of documents you can open, by prefix")
+async def suggest_titles(
+    caller: Identity, services: Services, q: Query = "", limit: Limit = 10
+) -> list[TitleSuggestion]:
+    return await _titles(services).suggest(caller, q, limit)
+
+
+@get("/documents/{doc_id:str}/mentions/suggest", summary="Collaborators to @mention")
+async def suggest_mentions(
+    doc_id: str, caller: Identity, services: Services, q: Query = "", limit: Limit = 10
+) -> list[WordOut]:
+    await services.documents.access(caller, doc_id, "viewer")
+    found = await _mentions(services).suggest(doc_id, q, limit)
+    return [WordOut(s.word, s.frequency) for s in found]
+
+
+@post(
+    "/documents/{doc_id:str}/mentions/select",
+    status_code=200,
+    summary="Count an @mention pick (ranks that collaborator higher)",
+)
+async def select_mention(
+    doc_id: str, data: SelectBody, caller: Identity, services: Services
+) -> WordOut:
+    await services.documents.access(caller, doc_id, "viewer")
+    selected = await _mentions(services).select(doc_id, data.word)
+    return WordOut(selected.word, selected.frequency)
+
+
+@get("/documents/{doc_id:str}/suggest", summary="Complete a word from the document's own words")
+async def suggest_words(
+    doc_id: str,
+    maybe_caller: Identity | None,
+    services: Services,
+    q: Query = "",
+    limit: Limit = 5,
+) -> list[WordOut]:
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
+    found = await _words(services).suggest(doc_id, q, limit, seq=access.doc.seq)
+    return [WordOut(s.word, s.frequency) for s in found]
+
+
+router = Router(
+    path="/",
+    route_handlers=[suggest_titles, suggest_mentions, select_mention, suggest_words],
+    tags=["typeahead"],
+)
