@@ -340,7 +340,8 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       session: claimed.session,
       store,
       url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`,
-      refreshAuth: () => api.refresh(),
+      // A network failure is not the end of the session: keep reconnecting while signed in.
+      refreshAuth: async () => (await api.refresh()) || api.user !== null,
       callbacks: {
         changes: (changes) => applyRemote(changes),
         status: (state) => {
@@ -396,7 +397,8 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
         session: restoreSession(o.record, o.pending),
         store,
         url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`,
-        refreshAuth: () => api.refresh(),
+        // A network failure is not the end of the session: keep reconnecting while signed in.
+      refreshAuth: async () => (await api.refresh()) || api.user !== null,
         callbacks: {
           status: async (_state, saved) => {
             if (saved) {
