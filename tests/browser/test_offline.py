@@ -51,3 +51,28 @@ def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, ser
         "async () => (await window.__docstream.store.countPending("
         "window.__docstream.api.user.id)) === 0"
     )
+
+
+def test_two_tabs_of_one_person_are_two_replicas(open_page, server):
+    ada = new_account(server, "Ada")
+    doc = rest(server, ada, "POST", "/documents", {"title": "Tabs"})
+    w = open_page()
+    first = w.page
+    sign_in(first, server, ada)
+    open_document(first, server, doc["id"])
+    second = w.context.new_page()  # same browser profile: same IndexedDB and Web Locks
+    open_document(second, server, doc["id"])
+    replica = "() => window.__docstream.editor().debug.live().session.replica"
+    assert first.evaluate(replica) != second.evaluate(replica)
+    first.locator(".cm-content").click()
+    first.keyboard.type("one ")
+    second.locator(".cm-content").click()
+    second.keyboard.type("two ")
+    wait_saved(first)
+    wait_saved(second)
+    text = rest(server, ada, "GET", f"/documents/{doc['id']}")["text"]
+    assert sorted(text.split()) == ["one", "two"]
+    for page in (first, second):
+        page.wait_for_function(
+            "t => window.__docstream.editor().debug.view.state.doc.toString() === t", arg=text
+        )
