@@ -78,7 +78,7 @@ class LocalEditing(RunSequence):
                     if ok:
                         run.text += text
                         run.length += n
-                        self._reps[me].end = c + n
+                        self._reps[me].learn(c, c + n)
                         self._bvis[b] += n
                         self._len += n
                         self._max = c + n - 1
@@ -117,7 +117,7 @@ class LocalEditing(RunSequence):
             ):
                 prev.text += text
                 prev.length += n
-                self._reps[me].end = c + n
+                self._reps[me].learn(c, c + n)
                 self._bvis[b] += n
                 self._len += n
                 self._max = c + n - 1

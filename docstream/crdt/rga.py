@@ -323,8 +323,7 @@ class Document(LocalEditing):
                         _add_change(changes, at, 0, text)
                     parent.text += text
                     parent.length += n
-                    if c + n > rep.end:  # type: ignore[union-attr]
-                        rep.end = c + n  # type: ignore[union-attr]
+                    rep.learn(c, c + n)  # type: ignore[union-attr]
                     b = blk.idx
                     self._bvis[b] += n
                     self._len += n
@@ -384,28 +383,21 @@ class Document(LocalEditing):
         self._put(blk, q, rep, c, text)
 
     def _known_insert(self, rep: RunIndex[Run], c: int, text: str, wire: str) -> bool:
-        """True if ``[c, c+len(text))`` is known with the same content; raise on a conflict."""
+        """True if ``[c, c+len(text))`` is known with the same content; raise on a conflict.
+
+        Costs O(log n) plus the visible runs in the range (tombstones match any text).
+        """
         end = c + len(text)
-        run = rep.find(c)
-        if run is None:
-            nxt = rep.ceiling(c)
-            if nxt is None or nxt.counter >= end:
-                return False
+        if not rep.touches(c, end):
+            return False
+        if not rep.covers(c, end):
             raise DuplicateIdError(f"ins {wire!r}: overlaps known ids only partly")
-        pos = c
-        while True:
+        for run in rep.visible_in(c, end):
+            lo = max(c, run.counter)
             hi = min(end, run.counter + run.length)
-            if run.text is not None:
-                lo = pos - run.counter
-                if run.text[lo : hi - run.counter] != text[pos - c : hi - c]:
-                    raise DuplicateIdError(f"ins {wire!r}: ids already used for other text")
-            pos = hi
-            if pos == end:
-                return True
-            nxt_run = rep.find(pos)
-            if nxt_run is None:
-                raise DuplicateIdError(f"ins {wire!r}: overlaps known ids only partly")
-            run = nxt_run
+            if run.text[lo - run.counter : hi - run.counter] != text[lo - c : hi - c]:  # type: ignore[index]
+                raise DuplicateIdError(f"ins {wire!r}: ids already used for other text")
+        return True
 
     def _apply_delete(self, op: Delete, changes: list[Change] | None) -> None:
         n = op.length
@@ -459,19 +451,11 @@ class Document(LocalEditing):
             if len(runs) > BLOCK_MAX:
                 self._split_block(blk)
             return
-        if end > rep.end:  # type: ignore[union-attr]
+        if not rep.covers(c, end):  # type: ignore[union-attr]
             raise UnknownIdError(f"del {wire!r} len {n}: names ids this replica does not know")
-        targets = [run]
-        pos = run.counter + run.length
-        while pos < end:
-            nxt = rep.find(pos)  # type: ignore[union-attr]
-            if nxt is None:
-                raise UnknownIdError(f"del {op.id!r} len {n}: names ids this replica does not know")
-            targets.append(nxt)
-            pos = nxt.counter + nxt.length
-        for run in targets:
-            if run.text is None:
-                continue
+        # Only the visible runs in the range need work: O(log n + chunks + visible runs).
+        for run in rep.visible_in(c, end):  # type: ignore[union-attr]
+            # Earlier runs of the loop only merge tombstones: this run is still visible.
             lo = c - run.counter
             if lo < 0:
                 lo = 0

@@ -1,13 +1,22 @@
 """Id -> run lookups for one replica: a chunked sorted list of run starts.
 
-Every stored run (:class:`~docstream.crdt.rga.Document` keeps the sequence as runs of consecutive
-ids) is registered here under its first counter. The runs of one replica never overlap, so the run
+Every stored run (:mod:`~docstream.crdt.sequence` keeps the sequence as runs of consecutive ids)
+is registered here under its first counter. The runs of one replica never overlap, so the run
 holding counter ``c`` is the one with the largest start ``<= c``: two bisects, one over the chunks'
 first keys and one inside a chunk.
 
 Why chunks: a split of a run inserts a new start in the middle of the replica's keys. One flat
 sorted list would make every split an O(n) ``memmove``; chunks of at most ``2 * _CHUNK`` keys keep
 that bounded, and appending a start beyond the last one (a replica that keeps typing) is O(1).
+
+Two summaries keep ops over long id ranges cheap whatever their history:
+
+* ``known``: the replica's known ids as sorted disjoint intervals ``[start, end)`` (flattened
+  ``[s0, e0, s1, e1, ...]``), so "are all of ``[lo, hi)`` known?" is one bisect, not a walk over
+  every run in the range;
+* ``vis``: how many visible runs each chunk holds, so :meth:`RunIndex.visible_in` skips chunks of
+  tombstones without looking at their runs. Re-deleting a long range that was cut into thousands
+  of tombstone runs therefore costs O(log n + chunks), not O(runs).
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from typing import Generic, Protocol, TypeVar
 class _Run(Protocol):
     counter: int
     length: int
+    text: str | None
 
 
 R = TypeVar("R", bound=_Run)
@@ -28,16 +38,54 @@ _CHUNK = 256
 
 
 class RunIndex(Generic[R]):
-    """The runs of one replica by first counter, with ``end`` = one past the largest known id."""
+    """The runs of one replica by first counter, with ``end`` = one past the largest known id.
 
-    __slots__ = ("end", "keys", "mins", "name", "vals")
+    The owner calls :meth:`add` / :meth:`remove` / :meth:`rekey` when runs appear, disappear or
+    move their start, :meth:`hide` when a registered run becomes a tombstone, and :meth:`learn`
+    when ids become known (new runs and runs extended in place).
+    """
+
+    __slots__ = ("end", "keys", "known", "mins", "name", "vals", "vis")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.keys: list[list[int]] = []
         self.vals: list[list[R]] = []
         self.mins: list[int] = []
+        self.vis: list[int] = []
+        self.known: list[int] = []
         self.end = 0
+
+    # ------------------------------------------------------------------ known ids
+
+    def learn(self, lo: int, hi: int) -> None:
+        """Ids ``lo .. hi-1`` are now known."""
+        known = self.known
+        if hi > self.end:
+            self.end = hi
+        if known and lo == known[-1]:
+            known[-1] = hi  # the common case: a replica's next ids
+            return
+        if not known or lo > known[-1]:
+            known += (lo, hi)
+            return
+        i = bisect_left(known, lo)
+        j = bisect_right(known, hi)
+        # Keep the bounds of [lo, hi) that fall outside every interval, merge the rest.
+        new = ([lo] if i % 2 == 0 else []) + ([hi] if j % 2 == 0 else [])
+        known[i:j] = new
+
+    def covers(self, lo: int, hi: int) -> bool:
+        """Whether every id ``lo .. hi-1`` is known."""
+        i = bisect_right(self.known, lo)
+        return i % 2 == 1 and hi <= self.known[i]
+
+    def touches(self, lo: int, hi: int) -> bool:
+        """Whether any id ``lo .. hi-1`` is known."""
+        i = bisect_right(self.known, lo)
+        return i % 2 == 1 or (i < len(self.known) and self.known[i] < hi)
+
+    # ------------------------------------------------------------------ runs
 
     def find(self, counter: int) -> R | None:
         """The run holding ``counter``, or ``None``."""
@@ -48,30 +96,41 @@ class RunIndex(Generic[R]):
         run = self.vals[ci][bisect_right(keys, counter) - 1]
         return run if counter < run.counter + run.length else None
 
-    def ceiling(self, counter: int) -> R | None:
-        """The run with the smallest start ``>= counter``, or ``None``."""
-        ci = bisect_right(self.mins, counter) - 1
-        if ci < 0:
-            ci = 0
-        while ci < len(self.keys):
-            keys = self.keys[ci]
-            j = bisect_left(keys, counter)
-            if j < len(keys):
-                return self.vals[ci][j]
+    def visible_in(self, lo: int, hi: int) -> list[R]:
+        """The visible runs holding any id ``lo .. hi-1``, by counter (all of it must be known)."""
+        out: list[R] = []
+        ci = bisect_right(self.mins, lo) - 1
+        j = bisect_right(self.keys[ci], lo) - 1
+        keys_list, vals_list, vis, mins = self.keys, self.vals, self.vis, self.mins
+        while True:
+            if vis[ci]:
+                keys = keys_list[ci]
+                vals = vals_list[ci]
+                for k in range(j, len(keys)):
+                    if keys[k] >= hi:
+                        return out
+                    run = vals[k]
+                    if run.text is not None:
+                        out.append(run)
             ci += 1
-        return None
+            if ci == len(mins) or mins[ci] >= hi:
+                return out
+            j = 0
+
+    def _slot(self, key: int) -> tuple[int, int]:
+        ci = bisect_right(self.mins, key) - 1
+        return ci, bisect_left(self.keys[ci], key)
 
     def add(self, run: R) -> None:
         """Register ``run`` under ``run.counter`` (which must not be registered yet)."""
         key = run.counter
-        end = key + run.length
-        if end > self.end:
-            self.end = end
+        shown = run.text is not None
         keys_list = self.keys
         if not keys_list:
             keys_list.append([key])
             self.vals.append([run])
             self.mins.append(key)
+            self.vis.append(1 if shown else 0)
             return
         ci = bisect_right(self.mins, key) - 1
         if ci < 0:
@@ -87,16 +146,18 @@ class RunIndex(Generic[R]):
             vals.insert(j, run)
             if j == 0:
                 self.mins[ci] = key
+        if shown:
+            self.vis[ci] += 1
         if len(keys) > 2 * _CHUNK:
+            tail = vals[_CHUNK:]
             keys_list.insert(ci + 1, keys[_CHUNK:])
-            self.vals.insert(ci + 1, vals[_CHUNK:])
+            self.vals.insert(ci + 1, tail)
             self.mins.insert(ci + 1, keys[_CHUNK])
+            moved = sum([1 for r in tail if r.text is not None])
+            self.vis.insert(ci + 1, moved)
+            self.vis[ci] -= moved
             del keys[_CHUNK:]
             del vals[_CHUNK:]
-
-    def _slot(self, key: int) -> tuple[int, int]:
-        ci = bisect_right(self.mins, key) - 1
-        return ci, bisect_left(self.keys[ci], key)
 
     def remove(self, run: R) -> None:
         """Forget ``run`` (registered under its current ``run.counter``)."""
@@ -104,12 +165,19 @@ class RunIndex(Generic[R]):
         keys = self.keys[ci]
         del keys[j]
         del self.vals[ci][j]
+        if run.text is not None:
+            self.vis[ci] -= 1
         if not keys:
             del self.keys[ci]
             del self.vals[ci]
             del self.mins[ci]
+            del self.vis[ci]
         elif j == 0:
             self.mins[ci] = keys[0]
+
+    def hide(self, run: R) -> None:
+        """The registered, visible ``run`` has just become a tombstone."""
+        self.vis[bisect_right(self.mins, run.counter) - 1] -= 1
 
     def rekey(self, old: int, run: R) -> None:
         """``run`` was registered under ``old`` and now starts at ``run.counter``.
@@ -122,12 +190,13 @@ class RunIndex(Generic[R]):
             self.mins[ci] = run.counter
 
     def bulk_load(self, runs: list[R]) -> None:
-        """Fill an empty index from non-empty ``runs`` sorted by counter (for the state decoder)."""
+        """Fill an empty index from non-empty, disjoint ``runs`` sorted by counter."""
         for i in range(0, len(runs), _CHUNK):
             chunk = runs[i : i + _CHUNK]
             keys = [r.counter for r in chunk]
             self.keys.append(keys)
             self.vals.append(chunk)
             self.mins.append(keys[0])
-        last = runs[-1]
-        self.end = last.counter + last.length
+            self.vis.append(sum([1 for r in chunk if r.text is not None]))
+        for run in runs:
+            self.learn(run.counter, run.counter + run.length)

@@ -272,6 +272,7 @@ class RunSequence:
             for run in new:
                 rep.add(run)
             self._hitpos = q + len(new) - 1
+        rep.learn(c, c + n)
         self._hit = run
         b = blk.idx
         self._bvis[b] += n
@@ -340,17 +341,18 @@ class RunSequence:
                     self._reps[r].rekey(c0 + length, nxt)
                     return p + 2
                 run.text = None
+                self._reps[r].hide(run)
                 run.length += nxt.length
                 del runs[p + 1]
                 self._forget(nxt)
                 return p + 1
         if not lo:
+            run.text = None
+            self._reps[r].hide(run)
             if hi == length:
-                run.text = None
                 return p + 1
             right = Run(c0 + hi, r, length - hi, text[hi:], blk)
             run.length = hi
-            run.text = None
             runs.insert(p + 1, right)
             self._reps[r].add(right)
             return p + 1
