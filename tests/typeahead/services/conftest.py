@@ -1,0 +1,60 @@
+"""A real store (SQLite and PostgreSQL), a DocumentService and users, for the typeahead services.
+
+``world`` runs each test once per backend. The services themselves are opened by the tests, so
+each test controls their settings, clocks and injected store openers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from docstream.services.auth import Identity
+from docstream.services.documents import DocumentService
+from docstream.settings import Settings
+from docstream.storage.base import DocumentRecord, DocumentStore
+from docstream.storage.postgres import PostgresDocumentStore
+from docstream.storage.sqlite import SqliteDocumentStore
+
+_ids = itertools.count(1)
+
+
+class World:
+    """The database side of a node: a store, the document service and helpers."""
+
+    def __init__(self, store: DocumentStore, data_dir: Path) -> None:
+        self.store = store
+        self.documents = DocumentService(store)
+        self.data_dir = data_dir
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings(data_dir=self.data_dir, log_level="warning", **overrides)
+
+    async def user(self, name: str = "User") -> Identity:
+        email = f"{name.lower().replace(' ', '.')}{next(_ids)}@example.com"
+        user = await self.store.register_user(email, name, "not-a-real-hash")
+        return Identity(user_id=user.id, name=user.name)
+
+    async def doc(self, owner: Identity, title: str = "Notes") -> DocumentRecord:
+        return await self.documents.create(owner, title)
+
+    async def email_of(self, who: Identity) -> str:
+        user = await self.store.get_user(who.user_id)
+        assert user is not None
+        return user.email
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
+    store: DocumentStore
+    if request.param == "sqlite":
+        store = SqliteDocumentStore(tmp_path / "db.sqlite3")
+    else:
+        store = PostgresDocumentStore(request.getfixturevalue("pg_dsn"))
+    async with store:
+        await store.migrate()
+        yield World(store, tmp_path / "data")
