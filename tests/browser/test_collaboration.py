@@ -139,3 +139,34 @@ def test_sharing_between_two_accounts_in_the_share_dialog(open_page, server):
     dialog.get_by_label(f"Role of {bob.name}").select_option("viewer")
     a.page.get_by_text("can now only view").wait_for()
     b.page.wait_for_selector('.cm-content[aria-readonly="true"]', timeout=10_000)
+
+
+def test_a_guest_edits_through_a_public_link_and_survives_a_reconnect(open_page, server):
+    ada = new_account(server, "Ada")
+    doc = rest(server, ada, "POST", "/documents", {"title": "Public"})
+    rest(
+        server,
+        ada,
+        "POST",
+        f"/documents/{doc['id']}/share/public",
+        {"enabled": True, "role": "editor"},
+    )
+    a, g = open_page(), open_page()
+    sign_in(a.page, server, ada)
+    open_document(a.page, server, doc["id"])
+    open_document(g.page, server, doc["id"])  # not signed in
+    assert g.page.locator(".user-box").inner_text().startswith("Guest")
+    g.page.locator(".cm-content").click()
+    g.page.keyboard.type("guest was here")
+    wait_saved(g.page)
+    a.page.wait_for_function(
+        "() => window.__docstream.editor().debug.view.state.doc.toString() === 'guest was here'"
+    )
+    # A guest is a new replica on every connection; unsaved edits are carried over.
+    g.page.keyboard.type(" and back")
+    g.page.evaluate("() => window.__docstream.editor().debug.live().reconnect()")
+    wait_saved(g.page)
+    a.page.wait_for_function(
+        "() => window.__docstream.editor().debug.view.state.doc.toString()"
+        " === 'guest was here and back'"
+    )

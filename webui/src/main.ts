@@ -48,6 +48,16 @@ async function boot(): Promise<void> {
   };
   api.onUser(renderUser);
 
+  /** Whether a public link opens this document without signing in. */
+  const publicDocument = async (id: string): Promise<boolean> => {
+    try {
+      await api.getDocument(id);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
   const show = async (route: Route): Promise<void> => {
     if (editor) {
       const old = editor;
@@ -55,6 +65,16 @@ async function boot(): Promise<void> {
       await old.destroy();
     }
     renderUser();
+    if (!api.user && route.name === "editor" && (await publicDocument(route.id))) {
+      document.title = "DocStream";
+      editor = editorPage(api, null, route.id);
+      userBox.replaceChildren(
+        h("span", { class: "muted" }, "Guest"),
+        h("a", { href: `/signin?next=${encodeURIComponent(location.pathname)}`, "data-link": true }, "Sign in"),
+      );
+      outlet.replaceChildren(editor.element);
+      return;
+    }
     if (!api.user && route.name !== "signin" && route.name !== "signup") {
       const here = location.pathname + location.search;
       navigate(here === "/" ? "/signin" : `/signin?next=${encodeURIComponent(here)}`, true);

@@ -16,7 +16,7 @@
 import type { Change } from "../engine";
 import { parseServerFrame, type ClientFrame, type Peer, type Role, type SubmitOps, type UserInfo } from "./messages";
 import { ClientSession, type SessionEvent } from "./session";
-import { encodeState } from "../engine";
+import { encodeState, newReplicaId } from "../engine";
 import type { OfflineStore } from "./store";
 
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "offline" | "closed";
@@ -57,6 +57,8 @@ export interface LiveOptions {
   makeSocket?: (url: string) => SocketLike;
   /** Debounce of snapshot writes (ms). */
   snapshotDelay?: number;
+  /** A guest (public link, not signed in): every connection is a new replica (see ClientSession.carry). */
+  guest?: boolean;
   minBackoff?: number;
   maxBackoff?: number;
 }
@@ -65,7 +67,7 @@ const FINAL_CODES = new Set([4400, 4403, 4404]);
 const OPEN = 1;
 
 export class LiveDocument {
-  readonly session: ClientSession;
+  session: ClientSession;
   state: ConnectionState = "connecting";
   closeReason: { code: number; reason: string } | null = null;
   private ws: SocketLike | null = null;
@@ -165,6 +167,7 @@ export class LiveDocument {
 
   private connect(): void {
     if (this.stopped) return;
+    if (this.opts.guest && this.everConnected) this.session = this.session.reincarnate(newReplicaId());
     this.setState(this.everConnected ? "reconnecting" : "connecting");
     let ws: SocketLike;
     try {

@@ -22,7 +22,7 @@
  * a pending message that can no longer be re-applied on top of a fresh state (its parents are
  * gone: the server refused an earlier message for good) is dropped and reported as `refused`.
  */
-import { CrdtError, Document, decodeState, fromBase64, parseId, type Change, type Op } from "../engine";
+import { CrdtError, Document, decodeState, encodeState, fromBase64, parseId, type Change, type Op } from "../engine";
 import {
   PERMANENT_ERRORS,
   type Ack,
@@ -131,6 +131,12 @@ export class ClientSession {
   resync = false;
   role: Role | null = null;
   readonly peers = new Map<string, Peer>();
+  /**
+   * Guests only: unacknowledged ops of the previous connection's replica. The server binds a
+   * replica id to one connection's guest identity, so a guest reconnects as a new replica and
+   * its unsaved edits are carried over (see `reincarnate`).
+   */
+  carry: Op[][] | null = null;
 
   constructor(replica: string, doc?: Document) {
     this.replica = replica;
@@ -193,6 +199,18 @@ export class ClientSession {
   /** Every unacknowledged message, in order (after `welcome`). */
   resend(): SubmitOps[] {
     return [...this.pending].map(([ref, ops]) => ({ type: "ops", ref, ops }));
+  }
+
+  /**
+   * A new session as `replica` that carries this one's unsaved edits (guests, see `carry`).
+   * It starts from a full state (`since = 0`); at `welcome` the carried ops are applied on top of
+   * the server's state and the difference is re-made as new local edits of the new replica.
+   */
+  reincarnate(replica: string): ClientSession {
+    const next = new ClientSession(replica, decodeState(encodeState(this.doc), replica));
+    next.carry = [...(this.carry ?? []), ...this.pending.values()];
+    next.role = this.role;
+    return next;
   }
 
   /** Forget `since` so that the next `welcome` carries the whole state (a full resync). */
@@ -265,7 +283,28 @@ export class ClientSession {
     const events: SessionEvent[] = [];
     const before = this.doc.text;
     let changes: Change[];
-    if (frame.state !== undefined && frame.state !== null) {
+    if (this.carry !== null && frame.state !== undefined && frame.state !== null) {
+      const blob = fromBase64(frame.state);
+      const merged = decodeState(blob, this.replica);
+      for (const ops of this.carry) {
+        try {
+          merged.apply(ops);
+        } catch {
+          /* its parents are gone from the server's state: nothing to carry */
+        }
+      }
+      const doc = decodeState(blob, this.replica);
+      const ops: Op[] = [];
+      for (const c of textDiff(doc.text, merged.text)) {
+        if (c.deleted) ops.push(...doc.delete(c.index, c.deleted));
+        if (c.inserted) ops.push(...doc.insert(c.index, c.inserted));
+      }
+      this.carry = null;
+      this.pending.clear();
+      this.doc = doc;
+      if (ops.length) this.submit(ops);
+      changes = textDiff(before, doc.text);
+    } else if (frame.state !== undefined && frame.state !== null) {
       const doc = decodeState(fromBase64(frame.state), this.replica);
       for (const [ref, ops] of [...this.pending]) {
         try {

@@ -120,4 +120,26 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     expect(colorFor("00000000-0000-0000-0000-000000000000")).toBe("#3F83F8");
     expect(colorFor("é😀")).toBe("#E02424");
   });
+
+  it("carries a guest's unsaved edits to its next replica as new ops, keeping others' edits", () => {
+    const server = new Document("serverrep");
+    const guest = new ClientSession("guestone");
+    guest.hello();
+    guest.receive(welcome(0, { state: toBase64(encodeState(server)) }));
+    guest.insert(0, "Hello");
+    guest.receive({ type: "ack", ref: 1, seq: 1 });
+    server.apply([{ kind: "ins", id: "guestone:1", after: null, text: "Hello" }]); // stored at seq 1
+    guest.insert(5, " world"); // never acked: the connection dropped
+    server.insert(0, ">> "); // someone else, meanwhile
+    const next = guest.reincarnate("guesttwo");
+    expect(next.hello()).toEqual({ type: "hello", replica: "guesttwo", since: 0 });
+    const ev = next.receive(welcome(2, { state: toBase64(encodeState(server)) }));
+    expect(next.doc.text).toBe(">> Hello world");
+    const frames = next.resend();
+    expect(frames).toHaveLength(1);
+    expect(frames[0]!.ops.every((op) => op.id.startsWith("guesttwo:"))).toBe(true);
+    expect(ev[0]!.kind === "welcomed" && ev[0]!.changes.length).toBe(1);
+    server.apply(frames[0]!.ops);
+    expect(server.text).toBe(">> Hello world");
+  });
 });

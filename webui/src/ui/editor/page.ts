@@ -59,10 +59,13 @@ export interface EditorHandle {
   debug: { live: () => LiveDocument | null; view: EditorView };
 }
 
-export function editorPage(api: Api, store: OfflineStore | null, docId: string): EditorHandle {
-  const user = api.user!;
+export function editorPage(api: Api, storeIn: OfflineStore | null, docId: string): EditorHandle {
+  // Not signed in: a guest through a public link (no offline queue: see ClientSession.carry).
+  const guest = api.user === null;
+  const user = api.user ?? { id: "guest", name: "Guest", email: "" };
+  const store = guest ? null : storeIn;
   let info: DocumentInfo | null = null;
-  let role: Role | null = cachedDoc(docId)?.role ?? null;
+  let role: Role | null = guest ? null : cachedDoc(docId)?.role ?? null;
   let live: LiveDocument | null = null;
   let release: () => void = () => undefined;
   let destroyed = false;
@@ -172,7 +175,7 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
   mentions = new MentionPopup(view, api, docId);
 
   const setEditable = (): void => {
-    const ro = !live || !canEdit() || live.state === "closed";
+    const ro = !live || !canEdit() || live.state === "closed" || (guest && live.state !== "live");
     view.dispatch({ effects: editability.reconfigure(readOnly(ro)) });
     roleBadge.hidden = role === null;
     roleBadge.textContent = role === "viewer" ? "View only" : role ?? "";
@@ -339,6 +342,7 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       userId: user.id,
       session: claimed.session,
       store,
+      guest,
       url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`,
       // A network failure is not the end of the session: keep reconnecting while signed in.
       refreshAuth: async () => (await api.refresh()) || api.user !== null,
@@ -346,7 +350,7 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
         changes: (changes) => applyRemote(changes),
         status: (state) => {
           renderStatus(state);
-          if (state === "closed") setEditable();
+          if (state === "closed" || guest) setEditable();
         },
         welcome: ({ role: r, peers }) => {
           role = r;
@@ -420,8 +424,8 @@ export function editorPage(api: Api, store: OfflineStore | null, docId: string):
       role = info.role;
       titleEl.textContent = info.title;
       document.title = `${info.title} — DocStream`;
-      localStorage.setItem(`docstream.doc.${docId}`, JSON.stringify({ title: info.title, role: info.role }));
-      shareBtn.disabled = false;
+      if (!guest) localStorage.setItem(`docstream.doc.${docId}`, JSON.stringify({ title: info.title, role: info.role }));
+      shareBtn.disabled = guest;
       historyBtn.disabled = false;
       exportTxt.disabled = false;
       setEditable();
