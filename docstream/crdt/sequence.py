@@ -12,8 +12,10 @@ the CRDT rules on top of :class:`RunSequence`.
   scan jump over whole blocks of larger ids at C speed.
 * The cursor caches the last located position: block ``_cb``, the visible chars before it
   ``_cvb``, a run position ``_cp`` in it (``-1``: unknown) and the visible chars before that run
-  within the block ``_cvr``. Every mutation keeps it valid: a change at position *p* of a block
-  leaves the runs before *p* untouched, so the cursor survives when ``_cp <= p``.
+  within the block ``_cvr``. Nearby indexes are found by walking from it; a jump of more than
+  ``_NEAR`` blocks uses prefix sums of ``_bvis`` at C speed. Every mutation keeps it valid: a
+  change at position *p* of a block leaves the runs before *p* untouched, so the cursor survives
+  when ``_cp <= p``.
 * Per replica, a :class:`~docstream.crdt.runindex.RunIndex` maps counters to runs; ``_hit`` (the
   last run found) and ``_hitpos`` (a guess of a run's position in its block, checked by identity)
   make runs of typing O(1).
@@ -21,8 +23,9 @@ the CRDT rules on top of :class:`RunSequence`.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from itertools import islice
+from itertools import accumulate, islice
 from operator import attrgetter
 
 from docstream.crdt.ids import MAX_COUNTER
@@ -173,11 +176,17 @@ class RunSequence:
             while index < vb:
                 b -= 1
                 vb -= bvis[b]
+                if b < self._cb - _NEAR:
+                    b, vb = _far_block(bvis, index)
+                    break
             cp = -1
         else:
             while index >= vb + bvis[b]:
                 vb += bvis[b]
                 b += 1
+                if b > self._cb + _NEAR:
+                    b, vb = _far_block(bvis, index)
+                    break
             if b != self._cb:
                 cp = -1
         runs = self._blocks[b].runs
@@ -443,6 +452,16 @@ NOWHERE = Run(-1, "", 0, None, _NOWHERE_BLOCK)
 
 
 _BY_COUNTER = attrgetter("counter")
+
+#: Blocks the cursor walks in Python before a far jump is found by prefix sums at C speed.
+_NEAR = 8
+
+
+def _far_block(bvis: list[int], index: int) -> tuple[int, int]:
+    """The block holding visible ``index``, and the visible chars before it."""
+    ends = list(accumulate(bvis))
+    b = bisect_right(ends, index)
+    return b, ends[b] - bvis[b]
 
 
 def _visible(runs: list[Run]) -> int:

@@ -227,6 +227,24 @@ def test_re_deleting_a_fragmented_range_costs_no_walk_over_its_tombstones() -> N
     doc.apply([Delete(f"{A}:1", 20000)])
     assert doc.text == "b" * 20000
     again = elapsed(lambda: [doc.apply([Delete(f"{A}:1", 20000)]) for _ in range(1000)])
-    resend = elapsed(lambda: [doc.apply([Insert(f"{A}:1", None, "?" * 20000)]) for _ in range(1000)])
+    resend = elapsed(
+        lambda: [doc.apply([Insert(f"{A}:1", None, "?" * 20000)]) for _ in range(1000)]
+    )
     assert doc.text == "b" * 20000
     assert again < 5 and resend < 5, (again, resend)
+
+
+def test_far_jumps_of_the_cursor_land_on_the_right_char() -> None:
+    doc = Document(A)
+    for i in range(3000):
+        doc.insert(0 if i % 2 else len(doc), "ab"[i % 2])  # runs at both ends: many blocks
+    text = doc.text
+    assert len(doc._blocks) > 40
+    for index in (len(doc) - 1, 0, len(doc) // 2, 5, len(doc) - 3, len(doc) // 3):
+        cid = doc.id_at(index)
+        assert doc.index_of(cid) == index
+        assert text[index] == ("a" if cid.counter % 2 else "b")
+    doc.insert(0, "<")
+    doc.insert(len(doc), ">")
+    doc.insert(1, "[")
+    assert doc.text == "<[" + text + ">"
