@@ -41,7 +41,9 @@ async def test_random_concurrent_editing_converges(users: Users, seed: int) -> N
         for live in lives:
             await live.wait_for(lambda d, s=seq: d.seq >= s, timeout=30)
         texts = {live.text for live in lives}
-        assert len(texts) == 1, f"seed {seed}: {len(texts)} different texts"
+        refused = [r for t in typists for r in t.refused]
+        desynced = [d for t in typists for d in t.desynced]
+        assert len(texts) == 1, f"seed {seed}: {len(texts)} different texts; {refused} {desynced}"
         stored = await owner.get_document(doc["id"])
         assert stored["text"] in texts and stored["seq"] == seq
         async with owner.open(doc["id"]) as reader:

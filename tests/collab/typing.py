@@ -7,7 +7,7 @@ import random
 
 from docstream.client import LiveDocument
 from docstream.crdt import CharId, Delete, Document, Insert, Op
-from docstream.protocol.session import Acked
+from docstream.protocol.session import Acked, Desynced, Refused
 
 
 class Typist:
@@ -18,6 +18,8 @@ class Typist:
         self.rng = random.Random(seed)
         self.sent: dict[int, list[Op]] = {}
         self.acked: list[list[Op]] = []
+        self.refused: list[Refused] = []
+        self.desynced: list[Desynced] = []
         self._watch = asyncio.get_running_loop().create_task(self._collect())
 
     async def _collect(self) -> None:
@@ -25,6 +27,10 @@ class Typist:
             event = await self.live.events.get()
             if isinstance(event, Acked) and event.ref in self.sent:
                 self.acked.append(self.sent.pop(event.ref))
+            elif isinstance(event, Refused):
+                self.refused.append(event)
+            elif isinstance(event, Desynced):
+                self.desynced.append(event)
 
     def edit(self) -> None:
         session = self.live.session
