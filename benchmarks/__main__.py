@@ -12,7 +12,7 @@ import sys
 
 from benchmarks.report import Row, print_table
 
-SUITES = ["crdt", "typeahead"]
+SUITES = ["crdt", "typeahead", "suggest_http", "collab", "cluster", "ui"]
 
 
 def main() -> int:
