@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from docstream import __version__
-from docstream.errors import ConfigurationError
+from docstream.errors import ConfigurationError, DocStreamError
 from docstream.settings import Settings
 
 
@@ -26,6 +26,23 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="postgresql://... (default: SQLite in the data dir)")
     serve.add_argument("--redis-url", help="redis://... for fan-out between processes")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+    migrate = sub.add_parser("migrate", help="apply the database migrations and exit")
+    migrate.add_argument("--data-dir", type=Path, help="where SQLite and local state live")
+    migrate.add_argument(
+        "--database-url", help="postgresql://... (default: SQLite in the data dir)"
+    )
+    migrate.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+    desktop = sub.add_parser("desktop", help="open the desktop editor (a window, server inside)")
+    desktop.add_argument("--data-dir", type=Path, help="where SQLite and local state live")
+    desktop.add_argument("--server", help="open a remote DocStream (https://...) instead")
+    desktop.add_argument(
+        "--gui",
+        choices=["qt", "gtk", "cocoa", "edgechromium"],
+        help=("web view toolkit (default: qt on Linux, the native one on macOS and Windows)"),
+    )
+    desktop.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     return parser
 
 
@@ -39,6 +56,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         database_url=getattr(args, "database_url", None),
         redis_url=getattr(args, "redis_url", None),
         log_level=getattr(args, "log_level", None),
+        desktop_gui=getattr(args, "gui", None),
     )
 
 
@@ -74,6 +92,30 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
+def _migrate(settings: Settings) -> int:
+    import asyncio
+
+    from docstream.bootstrap import make_store
+
+    async def apply() -> list[str]:
+        async with make_store(settings) as store:
+            return await store.migrate()
+
+    applied = asyncio.run(apply())
+    where = "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}"
+    if applied:
+        print(f"docstream: applied {', '.join(applied)} to {where}")
+    else:
+        print(f"docstream: {where} is up to date")
+    return 0
+
+
+def _desktop(settings: Settings, server: str | None) -> int:
+    from docstream.desktop.shell import run
+
+    return run(settings, server)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -83,4 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return _serve(settings)
+    try:
+        if args.command == "migrate":
+            return _migrate(settings)
+        if args.command == "desktop":
+            return _desktop(settings, args.server)
+    except DocStreamError as exc:
+        print(f"docstream: {exc.detail}", file=sys.stderr)
+        return 1
     raise AssertionError(f"unhandled command {args.command}")

@@ -134,3 +134,9 @@ class UnsupportedFormatError(PersistenceError):
     """A stored file in a format or version this build does not read (written by a newer build?)."""
 
     code = "unsupported_format"
+
+
+class DesktopError(DocStreamError):
+    """The desktop shell cannot start: no window toolkit, no local server, a broken profile..."""
+
+    code = "desktop"

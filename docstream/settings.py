@@ -109,6 +109,13 @@ class Settings:
     mentions_idle_timeout: float = 1800.0
     words_max_words: int = 10_000
 
+    # --- desktop (``docstream desktop``) -------------------------------------------------------
+    #: pywebview backend: ``qt`` (Qt WebEngine, the Linux default), ``gtk`` (WebKitGTK), or empty
+    #: for the platform's native web view (macOS, Windows).
+    desktop_gui: str | None = None
+    #: Seconds a closing window waits for edits the server has not acknowledged yet.
+    desktop_flush_timeout: float = 5.0
+
     @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url) and str(self.database_url).startswith(
