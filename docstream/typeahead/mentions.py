@@ -120,6 +120,9 @@ class MentionService:
         self._loading: dict[str, asyncio.Future[MentionIndex]] = {}
         self._slot: Slot | None = None
         self._janitor: asyncio.Task[None] | None = None
+        #: Other nodes' events, applied in order by one task (never in the broker's reader).
+        self._events: asyncio.Queue[MentionEvent] = asyncio.Queue()
+        self._applier: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -127,16 +130,17 @@ class MentionService:
         self._slot = await asyncio.to_thread(
             claim_slot, typeahead_directory(self._settings), "mentions"
         )
-        self._janitor = asyncio.get_running_loop().create_task(
-            self._run_janitor(), name="mentions-janitor"
-        )
+        loop = asyncio.get_running_loop()
+        self._janitor = loop.create_task(self._run_janitor(), name="mentions-janitor")
+        self._applier = loop.create_task(self._apply_events(), name="mentions-events")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        if self._janitor is not None:
-            self._janitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._janitor
+        for task in (self._janitor, self._applier):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         try:
             for index in list(self.loaded.values()):
                 await self.unload(index)
@@ -359,18 +363,30 @@ class MentionService:
             await self._publish("mentions", msgspec.json.encode(event))
 
     async def on_cluster_event(self, body: bytes) -> None:
-        """A ``mentions`` event from another node: apply it here too (never re-published)."""
+        """A ``mentions`` event from another node: queued, then applied here too (never
+        re-published)."""
         try:
-            event = _event_decoder.decode(body)
+            self._events.put_nowait(_event_decoder.decode(body))
         except msgspec.DecodeError:
             log.warning("mentions: ignored an unreadable cluster event")
-            return
-        try:
-            if isinstance(event, MentionSelected):
-                await self.select(event.doc_id, event.word, publish=False)
-            elif isinstance(event, MentionsRefresh):
-                await self.refresh(event.doc_id)
-            else:
-                await self._drop(event.doc_id)
-        except (NotFoundError, InvalidInputError) as exc:
-            log.debug("mentions: cluster event for %s not applied: %s", event.doc_id, exc)
+
+    async def events_applied(self) -> None:
+        """Wait until every cluster event received so far is applied."""
+        await self._events.join()
+
+    async def _apply_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                if isinstance(event, MentionSelected):
+                    await self.select(event.doc_id, event.word, publish=False)
+                elif isinstance(event, MentionsRefresh):
+                    await self.refresh(event.doc_id)
+                else:
+                    await self._drop(event.doc_id)
+            except (NotFoundError, InvalidInputError) as exc:
+                log.debug("mentions: cluster event for %s not applied: %s", event.doc_id, exc)
+            except Exception:
+                log.exception("mentions: cluster event for %s failed", event.doc_id)
+            finally:
+                self._events.task_done()

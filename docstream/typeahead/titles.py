@@ -18,11 +18,17 @@ failed write. So titles never go missing, whatever happened to the files or the 
 
 **Reads** run the adaptive permission loop: rank ``3 * limit`` candidates, ask the database which
 of them the caller can open (one query), keep those, and double the pool (up to
-:data:`MAX_POOL`) while too few are left and the trie has more. When even :data:`MAX_POOL`
-candidates leave too few (a prefix shared by many documents of other people), the caller's own
-documents complete the answer (one more query), so nothing the caller can open is hidden behind
-other people's titles. Nothing about a document the caller cannot open is returned: no title, no
-id, no count (the response has at most ``limit`` entries, all of them accessible).
+:data:`MAX_POOL`) while too few are left and the trie has more; each round checks only the
+candidates it has not checked yet. Past :data:`MAX_POOL`, one last look at :data:`LAST_POOL`
+candidates settles a prefix shared by up to that many titles (1,000 inaccessible documents
+cannot hide 3 accessible ones ranked after them). Only a prefix shared by more titles than that
+falls back to the caller's own documents (one more query, costing O(their documents)), so
+nothing the caller can open is ever hidden behind other people's titles.
+
+Nothing about a document the caller cannot open is returned: no title, no id, no count (the
+response has at most ``limit`` entries, all accessible). The response time does grow with the
+number of inaccessible titles ranked first under a prefix (more rounds): a timing signal about
+how popular a prefix is, not about any one document.
 """
 
 from __future__ import annotations
@@ -53,8 +59,10 @@ from docstream.typeahead.wal import Op
 
 log = logging.getLogger(__name__)
 
-#: The largest candidate pool the permission loop ranks.
+#: The pool the permission loop doubles up to.
 MAX_POOL = 1000
+#: One last, larger look before falling back to the caller's own documents.
+LAST_POOL = 2 * MAX_POOL
 #: The most queued changes applied with one WAL sync.
 MAX_BATCH = 1000
 #: Attempts per write before it counts as failed.
@@ -300,10 +308,10 @@ class TitleService:
                     found[doc_id] = TitleSuggestion(title, frequency, doc_id)
             if len(found) >= limit or len(candidates) < pool:
                 return list(found.values())[:limit]
-            if pool >= MAX_POOL:
+            if pool >= LAST_POOL:
                 break
-            pool = min(2 * pool, MAX_POOL)
-        # MAX_POOL candidates and still too few: complete with the caller's own documents.
+            pool = min(2 * pool, MAX_POOL) if pool < MAX_POOL else LAST_POOL
+        # More than LAST_POOL candidates and still too few: the caller's own documents.
         return await self._with_own_documents(caller, text, limit, found)
 
     async def _with_own_documents(

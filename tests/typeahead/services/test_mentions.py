@@ -291,6 +291,7 @@ async def test_cluster_events_keep_two_nodes_in_step(world: World) -> None:
         for body in sent:
             await node_b.on_cluster_event(body)
         await node_b.on_cluster_event(b"{}")  # unreadable: ignored
+        await node_b.events_applied()
         for node in (node_a, node_b):
             assert words(await node.suggest(doc.id, "", 5)) == [
                 ("Olga", 3),
@@ -300,5 +301,6 @@ async def test_cluster_events_keep_two_nodes_in_step(world: World) -> None:
         await world.documents.delete(owner, doc.id)
         for body in sent[len(sent) - 1 :]:
             await node_b.on_cluster_event(body)
+        await node_b.events_applied()
         assert doc.id not in node_b.loaded
         assert list(node_b.directory.glob(f"{doc.id}.*")) == []

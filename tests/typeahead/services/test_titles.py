@@ -172,18 +172,38 @@ async def test_the_pool_starts_at_three_times_the_limit_and_doubles_one_query_ea
         assert spy.sizes == [3]  # the trie had fewer than the pool: one round
 
 
-async def test_own_documents_hidden_behind_the_largest_pool_are_still_found(
-    world: World, monkeypatch: pytest.MonkeyPatch
+class ListSpy:
+    def __init__(self, world: World) -> None:
+        self.calls = 0
+        self._real = world.documents.list_for
+
+    async def __call__(self, caller: Identity) -> Any:
+        self.calls += 1
+        return await self._real(caller)
+
+
+@pytest.mark.parametrize(
+    ("others", "checks", "fallback"), [(30, [20, 13], False), (60, [20, 20], True)]
+)
+async def test_documents_ranked_after_the_largest_pool_are_still_found(
+    world: World, monkeypatch: pytest.MonkeyPatch, others: int, checks: list[int], fallback: bool
 ) -> None:
-    monkeypatch.setattr(titles_module, "MAX_POOL", 40)
+    monkeypatch.setattr(titles_module, "MAX_POOL", 20)
+    monkeypatch.setattr(titles_module, "LAST_POOL", 40)
     ann, bob = await world.user("Ann"), await world.user("Bob")
     async with title_service(world) as titles:
-        others = {(await world.doc(bob, f"Plan {i:02d}")).id for i in range(60)}
+        hidden = {(await world.doc(bob, f"Plan {i:02d}")).id for i in range(others)}
         mine = [await world.doc(ann, f"Plan zz {i}") for i in range(3)]
         await titles.flush()
+        access, listing = AccessSpy(world), ListSpy(world)
+        monkeypatch.setattr(world.documents, "accessible", access)
+        monkeypatch.setattr(world.documents, "list_for", listing)
         found = await titles.suggest(ann, "plan", 10)
         assert [s.doc_id for s in found] == [d.id for d in mine]
-        assert not others & {s.doc_id for s in found}
+        assert not hidden & {s.doc_id for s in found}
+        # 20 = the doubled pool's cap, then the last look at 40; only past that the listing.
+        assert access.sizes == checks
+        assert listing.calls == (1 if fallback else 0)
 
 
 async def test_reconcile_on_start_adds_missing_and_removes_stale_titles(world: World) -> None:
