@@ -10,7 +10,9 @@ from typing import Any
 
 from docstream.client import DocStreamClient
 from tests.cluster.conftest import NodeFactory
+from tests.cluster.proxy import TcpProxy
 from tests.collab.conftest import unique_email
+from tests.services import RedisServer
 
 AGREE_WITHIN = 1.0
 
@@ -117,3 +119,30 @@ async def test_a_node_that_starts_late_reconciles_its_titles(start_node: NodeFac
                         "GET", "/suggest/titles", params={"q": "late", "limit": 50}
                     )
                     assert {t["doc_id"] for t in all_found} == made
+
+
+async def test_titles_missed_while_cut_off_from_redis_arrive_after_the_reconnection(
+    start_node: NodeFactory, redis_server: RedisServer
+) -> None:
+    assert redis_server.port is not None
+    cable = await TcpProxy([("127.0.0.1", redis_server.port)]).start()
+    try:
+        with start_node() as a, start_node(redis=f"redis://127.0.0.1:{cable.port}/0") as b:
+            async with DocStreamClient(a.url) as ann_a:
+                await ann_a.register(unique_email("ann"), "password123", "Ann")
+                async with on_node(ann_a, b.url) as ann_b:
+                    cable.cut()  # node b hears nothing from Redis now
+                    doc = await ann_a.create_document("Missed while offline")
+                    await asyncio.sleep(1.0)
+                    assert await titles(ann_b, "missed") == []  # the event was lost
+                    cable.restore()
+
+                    async def arrived() -> bool:
+                        return await titles(ann_b, "missed") == [
+                            ("Missed while offline", doc["id"])
+                        ]
+
+                    # The broker notices, reconnects and runs its hooks: a reconciliation.
+                    await within(20.0, arrived)
+    finally:
+        await cable.close()
