@@ -167,3 +167,20 @@ async def test_health_reports_typeahead_counters_but_no_counts_of_documents(
         "stale": False,
         "snapshot_failures": 0,
     }
+
+
+async def test_the_longest_name_can_be_picked_with_its_at_sign(client: Client) -> None:
+    name = "N" * 100
+    owner = await register(client, name=name)
+    doc = await create_document(client, owner, "Long names")
+    response = await client.post(
+        f"/documents/{doc['id']}/mentions/select", json={"word": f"@{name}"}, headers=owner.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"word": name, "frequency": 2}
+    response = await client.post(
+        f"/documents/{doc['id']}/mentions/select",
+        json={"word": "@" + "N" * 101},
+        headers=owner.headers,
+    )
+    assert_error(response, 400, "VALIDATION_ERROR")

@@ -15,7 +15,7 @@ from litestar import Router, get, post
 from litestar.params import Parameter
 
 from docstream.bootstrap import Services
-from docstream.services.auth import Identity
+from docstream.services.auth import MAX_NAME, Identity
 from docstream.typeahead.mentions import MentionService
 from docstream.typeahead.titles import TitleService, TitleSuggestion
 from docstream.typeahead.words import WordService
@@ -33,7 +33,8 @@ class WordOut(msgspec.Struct):
 
 
 class SelectBody(msgspec.Struct):
-    word: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_QUERY)]
+    #: A collaborator's name, as suggested (an ``@`` before it is ignored).
+    word: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME + 1)]
 
 
 def _titles(services: Services) -> TitleService:
