@@ -48,7 +48,7 @@ run: install
 ## Chromium and DocStream servers)
 test: test-ui test-py
 
-test-ui: $(UI_DEPS)
+test-ui: install-dev $(UI_DEPS)
 	cd webui && $(NPM) test
 
 test-py: install-dev ui
