@@ -148,6 +148,19 @@ def group_stats(pgid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def group_switches(pgid: int) -> int:
+    """Context switches (voluntary + involuntary) of every thread of a process group so far."""
+    total = 0
+    for pid in group_pids(pgid):
+        with contextlib.suppress(OSError):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{tid}/status") as f:
+                    for line in f:
+                        if "ctxt_switches:" in line:
+                            total += int(line.split()[-1])
+    return total
+
+
 def busiest_pid(pgid: int) -> int:
     """The process of a group that used the most CPU (granian's worker, not its supervisor)."""
     return max(group_pids(pgid), key=lambda pid: proc_stats(pid)[0])
@@ -195,7 +208,9 @@ class PeerServer:
 
 
 @contextlib.contextmanager
-def granian_app(target: str, env: dict[str, str] | None = None) -> Iterator[PeerServer]:
+def granian_app(
+    target: str, env: dict[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[PeerServer]:
     """``granian --interface asgi <target>`` on a free port (``docstream serve``'s defaults)."""
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="docstream-bench-peer-"))
@@ -215,6 +230,7 @@ def granian_app(target: str, env: dict[str, str] | None = None) -> Iterator[Peer
                 str(port),
                 "--log-level",
                 "warning",
+                *args,
                 target,
             ],
             cwd=root,
@@ -505,6 +521,7 @@ class Throughput:
     first_error: str = ""
     send_seconds: float = 0.0
     load: str = ""
+    switches: int = 0
 
     @property
     def rate(self) -> float:
@@ -544,6 +561,7 @@ def replay(
                 "--output",
                 str(profile),
                 "--nonblocking",
+                "--gil",
                 "--rate",
                 "200",
             ],
@@ -552,11 +570,13 @@ def replay(
         )
         time.sleep(1.0)
     cpu0 = group_stats(server_pgid)[0] if server_pgid else 0.0
+    switches0 = group_switches(server_pgid) if server_pgid else 0
     load = load_avg()
     w_parent.send("go")
     wres = w_parent.recv()
     rres = r_parent.recv()
     cpu1 = group_stats(server_pgid)[0] if server_pgid else 0.0
+    switches = group_switches(server_pgid) - switches0 if server_pgid else 0
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -579,6 +599,7 @@ def replay(
         first_error=wres["first_error"],
         send_seconds=wres["sent"] - wres["t0"],
         load=load,
+        switches=switches,
     )
 
 
@@ -599,7 +620,8 @@ def summarize(results: list[Throughput]) -> tuple[float, str]:
     note = (
         f"samples {[round(r) for r in rates]} ops/s; median run: server CPU "
         f"{mid.server_cpu:.1f} s = {per_msg:.0f} us/message ({mid.server_cpu / mid.seconds:.0%} "
-        f"of a core), writer CPU {mid.writer_cpu:.1f} s, reader CPU {mid.reader_cpu:.1f} s, "
+        f"of a core, {mid.switches / mid.n:.1f} context switches/message), writer CPU "
+        f"{mid.writer_cpu:.1f} s, reader CPU {mid.reader_cpu:.1f} s, "
         f"send loop {mid.send_seconds:.1f} s of {mid.seconds:.1f} s; errors "
         f"{sum(t.errors for t in results)}; load {mid.load}"
     )
@@ -963,9 +985,12 @@ def open_docstream(
     ]
 
 
-def throughput_floor(setup: Setup) -> tuple[float, str]:
+def throughput_floor(
+    setup: Setup, queued: bool = False, args: Sequence[str] = ()
+) -> tuple[float, str]:
     results = []
-    with granian_app("benchmarks.peers.floor_app:app") as peer:
+    env = {"FLOOR_QUEUED": "1" if queued else "0"}
+    with granian_app("benchmarks.peers.floor_app:app", env, args) as peer:
         for i in range(setup.runs):
             room = secrets.token_hex(4)
             writer = Endpoint("floor", f"{peer.ws_url}/w/{room}")
@@ -1025,8 +1050,9 @@ def pycrdt_peer(setup: Setup) -> tuple[float, str, list[float], list[float]]:
     workdir = Path(tempfile.mkdtemp(prefix="docstream-bench-ystore-"))
     results = []
     lags = []
+    runs = setup.runs if setup.quick else 1  # ~5 minutes per full-trace run
     try:
-        for i in range(setup.runs):
+        for i in range(runs):
             db = workdir / f"run{i}.db"
             with granian_app("benchmarks.peers.pycrdt_app:app", {"PEER_YSTORE": str(db)}) as peer:
                 room = f"room{secrets.token_hex(4)}"
@@ -1085,6 +1111,8 @@ def throughput_rows(setup: Setup) -> list[Row]:
     rows: list[Row] = []
     log(f"throughput: transport floor ({setup.label}, {setup.runs} runs)")
     floor, floor_note = throughput_floor(setup)
+    log("throughput: transport floor with a sender task per socket")
+    floor_q, floor_q_note = throughput_floor(setup, queued=True)
     pycrdt: tuple[float, str, list[float], list[float]] | None = None
     pycrdt_error = ""
     try:
@@ -1100,6 +1128,15 @@ def throughput_rows(setup: Setup) -> list[Row]:
             floor,
             "ops/s",
             note=floor_note,
+        )
+    )
+    rows.append(
+        Row(
+            SUITE,
+            f"throughput {setup.label}: transport floor, a sender task per socket",
+            floor_q,
+            "ops/s",
+            note=floor_q_note,
         )
     )
     backends: list[tuple[str, list[str]]] = [("sqlite", [])]
@@ -1124,7 +1161,7 @@ def throughput_rows(setup: Setup) -> list[Row]:
                         target=">= 5,000 ops/s" if setup.full else "",
                         met=rate >= 5000 if setup.full else None,
                         samples=[t.rate for t in results],
-                        note=f"{note}; transport floor {floor:,.0f} msgs/s"
+                        note=f"{note}; transport floor {floor:,.0f} / {floor_q:,.0f} msgs/s"
                         + (f"; {pycrdt_error}" if pycrdt_error else ""),
                     )
                 )

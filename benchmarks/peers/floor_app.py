@@ -5,11 +5,17 @@
 receives. No parsing, no validation, no storage, no framework: whatever DocStream spends above this
 per message is DocStream's own cost (Litestar, msgspec, the CRDT, the database).
 
+With ``FLOOR_QUEUED=1`` each socket gets an ``asyncio.Queue`` drained by its own sender task (the
+structure DocStream uses: the receive loop never waits for a send), instead of awaiting both sends
+inline before receiving the next frame.
+
 Run: ``granian --interface asgi benchmarks.peers.floor_app:app``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -18,6 +24,21 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 ACK = {"type": "websocket.send", "text": '{"type":"ack","ref":0,"seq":0}'}
 readers: dict[str, Send] = {}
+QUEUED = os.environ.get("FLOOR_QUEUED") == "1"
+
+
+def queued(send: Send) -> tuple[Send, asyncio.Task[None]]:
+    """A send that only enqueues, and the task that really sends."""
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    async def drain() -> None:
+        while True:
+            await send(await queue.get())
+
+    async def put(message: dict[str, Any]) -> None:
+        queue.put_nowait(message)
+
+    return put, asyncio.get_running_loop().create_task(drain())
 
 
 async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
@@ -38,17 +59,25 @@ async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         return
     await receive()  # websocket.connect
     _, role, room = scope["path"].split("/", 2)
+    raw_send = send
+    task = None
+    if QUEUED:
+        send, task = queued(raw_send)
     if role == "r":
         readers[room] = send  # registered before the client sees the upgrade
-        await send({"type": "websocket.accept"})
+        await raw_send({"type": "websocket.accept"})
         while (await receive())["type"] != "websocket.disconnect":
             pass
         readers.pop(room, None)
+        if task is not None:
+            task.cancel()
         return
-    await send({"type": "websocket.accept"})
+    await raw_send({"type": "websocket.accept"})
     while True:
         message = await receive()
         if message["type"] == "websocket.disconnect":
+            if task is not None:
+                task.cancel()
             return
         await send(ACK)
         reader = readers.get(room)
