@@ -26,11 +26,14 @@ from docstream.errors import CrdtError
 class LocalEditing(RunSequence):
     """Index-based edits of the replica ``_replica``."""
 
-    __slots__ = ("_replica",)
+    __slots__ = ("_own_c", "_own_wire", "_replica")
 
     def __init__(self, replica: str) -> None:
         super().__init__()
         self._replica = replica
+        # The wire id of the last char typed by the fast path (the next keystroke's parent).
+        self._own_c = -1
+        self._own_wire = ""
 
     def insert(self, index: int, text: str) -> list[Op]:
         """Insert ``text`` so that it starts at ``index``; return the ops to send.
@@ -78,12 +81,19 @@ class LocalEditing(RunSequence):
                     if ok:
                         run.text += text
                         run.length += n
-                        self._reps[me].learn(c, c + n)
+                        # Our ids end at c - 1 = max_counter: extend the last known interval.
+                        mine = self._reps[me]
+                        mine.known[-1] = mine.end = c + n
                         self._bvis[b] += n
                         self._len += n
                         self._max = c + n - 1
+                        wire = f"{me}:{c}"
+                        before = self._own_wire if self._own_c == c - 1 else f"{me}:{c - 1}"
+                        if n == 1:
+                            self._own_c = c
+                            self._own_wire = wire
                         # n <= RUN_MAX < MAX_INSERT_LENGTH: one op.
-                        return [Insert(f"{me}:{c}", f"{me}:{c - 1}", text)]
+                        return [Insert(wire, before, text)]
         if index == self._len:
             b = len(blocks) - 1
             self._cvb = self._len - self._bvis[b]

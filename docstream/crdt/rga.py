@@ -323,7 +323,10 @@ class Document(LocalEditing):
                         _add_change(changes, at, 0, text)
                     parent.text += text
                     parent.length += n
-                    rep.learn(c, c + n)  # type: ignore[union-attr]
+                    if rep.end == c:  # type: ignore[union-attr]
+                        rep.known[-1] = rep.end = c + n  # type: ignore[union-attr]
+                    else:  # typing into a gap of the replica's ids (ops arrived out of order)
+                        rep.learn(c, c + n)  # type: ignore[union-attr]
                     b = blk.idx
                     self._bvis[b] += n
                     self._len += n

@@ -184,6 +184,12 @@ class RunIndex(Generic[R]):
 
         The caller guarantees no other start lies between the two, so the order is unchanged.
         """
+        last = self.keys[-1]
+        if last[-1] == old:  # the newest run of the replica: no search
+            last[-1] = run.counter
+            if len(last) == 1:
+                self.mins[-1] = run.counter
+            return
         ci, j = self._slot(old)
         self.keys[ci][j] = run.counter
         if j == 0:

@@ -51,6 +51,12 @@ def test_the_run_index_finds_adds_removes_and_rekeys(monkeypatch: pytest.MonkeyP
     runs[4].text = None
     index.hide(runs[4])
     assert index.visible_in(20, 32) == []
+    single: RunIndex[R] = RunIndex("replica-C")
+    alone = R(10, 2)
+    single.add(alone)
+    alone.counter = 9
+    single.rekey(10, alone)  # the newest key, alone in its chunk
+    assert single.mins == [9] and single.find(9) is alone
     loaded: RunIndex[R] = RunIndex("replica-B")
     loaded.bulk_load([R(1, 3), R(4, 1, None), R(7, 2)])
     assert loaded.end == 9 and loaded.find(8) is not None and loaded.find(5) is None
