@@ -71,6 +71,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
+from docstream.crdt.encoding import decode_runs, encode_runs
 from docstream.crdt.ids import MAX_COUNTER, CharId, check_replica, parse_counter
 from docstream.crdt.local import LocalEditing
 from docstream.crdt.ops import Change, Delete, Insert, Op, check_text
@@ -481,8 +482,6 @@ class Document(LocalEditing):
         The format is versioned and documented in ``docs/state-format.md``; equal documents
         give equal bytes.
         """
-        from docstream.crdt.encoding import encode_runs
-
         return encode_runs(self.runs())
 
     @classmethod
@@ -493,8 +492,6 @@ class Document(LocalEditing):
             StateFormatError: the blob is truncated, malformed or of an unknown version.
             InvalidInputError: ``replica`` is not a valid replica id.
         """
-        from docstream.crdt.encoding import decode_runs
-
         doc = cls(replica)
         doc._load(decode_runs(blob, RUN_MAX))
         return doc
