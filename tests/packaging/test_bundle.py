@@ -1,0 +1,153 @@
+"""The one-file bundle (``make bundle``): serve, edit, SIGTERM, restart, the text is there.
+
+Every test runs the built executable itself (``dist/docstream``), never the source tree, so what is
+checked is what a person downloads: the web UI and the migrations inside, found the same way the
+installed package finds them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from docstream.client import DocStreamClient
+from tests.packaging.conftest import check_target
+from tests.processes import ServerProcess, server_env
+from tests.services import free_port
+
+pytestmark = pytest.mark.packaging
+
+#: Targets of issue 8 (README "Download and run").
+MAX_SERVER_BUNDLE_MB = 60
+MAX_COLD_START_S = 2.0
+
+
+@contextlib.contextmanager
+def run_bundle(exe: Path, data_dir: Path, port: int | None = None) -> Iterator[ServerProcess]:
+    port = port or free_port()
+    log_path = data_dir.parent / f"{data_dir.name}-{port}.log"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--data-dir", str(data_dir), "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=server_env(),
+            start_new_session=True,
+        )
+    server = ServerProcess(proc, "127.0.0.1", port, log_path, data_dir)
+    try:
+        server.wait_ready(60)
+        yield server
+    finally:
+        if server.alive():
+            server.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
+        server.kill()
+
+
+async def test_bundle_keeps_an_edit_across_sigterm_and_restart(
+    server_bundle: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    text = "Hello from the bundle\nsecond line ✓"
+    with run_bundle(server_bundle, data) as server:
+        index = urllib.request.urlopen(f"{server.url}/", timeout=5).read().decode()
+        assert '<div id="app">' in index, "the bundle does not serve the built web UI"
+        async with DocStreamClient(server.url) as client:
+            await client.register("ann@example.com", "correct horse battery", "Ann")
+            doc = await client.create_document("Bundled notes")
+            async with client.open(doc["id"]) as live:
+                live.insert(0, text)
+                await live.synced()
+        assert server.stop(signal.SIGTERM, timeout=20) == 0, server.log()[-3000:]
+
+    with run_bundle(server_bundle, data) as server:
+        async with DocStreamClient(server.url) as client:
+            await client.login("ann@example.com", "correct horse battery")
+            async with client.open(doc["id"]) as live:
+                assert live.text == text
+        assert server.stop(signal.SIGTERM, timeout=20) == 0
+
+
+def test_bundle_migrate_applies_then_reports_up_to_date(
+    server_bundle: Path, tmp_path: Path
+) -> None:
+    first = subprocess.run(
+        [str(server_bundle), "migrate", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=60,
+        check=False,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_initial" in first.stdout
+    again = subprocess.run(
+        [str(server_bundle), "migrate", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=60,
+        check=False,
+    )
+    assert again.returncode == 0 and "up to date" in again.stdout
+
+
+def test_server_bundle_is_small_and_answers_within_two_seconds(
+    server_bundle: Path, tmp_path: Path, artifacts: Path
+) -> None:
+    size_mb = server_bundle.stat().st_size / 1e6
+    starts = []
+    load_before = os.getloadavg()[0]
+    for attempt in range(3):  # the best of three: other work on the machine only adds noise
+        port = free_port()
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            [
+                str(server_bundle),
+                "serve",
+                "--data-dir",
+                str(tmp_path / str(attempt)),
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=server_env(),
+            start_new_session=True,
+        )
+        try:
+            while True:
+                assert proc.poll() is None, f"the bundle exited with {proc.returncode}"
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
+                    break
+                except OSError:
+                    time.sleep(0.01)
+            starts.append(time.monotonic() - started)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(20) == 0
+    (artifacts / "bundle-server.json").write_text(
+        json.dumps(
+            {
+                "size_mb": round(size_mb, 1),
+                "cold_starts_s": [round(s, 2) for s in starts],
+                "load_before": load_before,
+            }
+        )
+    )
+    assert size_mb < MAX_SERVER_BUNDLE_MB
+    check_target(min(starts), MAX_COLD_START_S, "bundle cold start to /health", load_before)
