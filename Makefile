@@ -77,25 +77,22 @@ clean:
 		docstream/web/static
 
 # --- Packaging (issue 8): one-file bundles and their tests -------------------------------------
-.PHONY: bundle-ui bundle bundle-desktop test-packaging
-
-## Build the web UI into docstream/web/static (the bundles and the wheel carry it)
-bundle-ui:
-	cd webui && { test -d node_modules || npm ci --no-audit --no-fund; } && npm run build
+.PHONY: bundle bundle-desktop test-packaging
 
 ## dist/docstream: one executable for `serve` and `migrate`, web UI and migrations inside
-bundle: install bundle-ui
+bundle: install ui
 	$(BIN)/python -m pip install -q -e '.[bundle]'
 	$(BIN)/python -m PyInstaller --noconfirm --log-level WARN packaging/docstream.spec
 	@ls -l dist/docstream
 
 ## dist/docstream-desktop: the same plus `desktop` (pywebview; Qt WebEngine on Linux)
-bundle-desktop: install bundle-ui
+bundle-desktop: install ui
 	$(BIN)/python -m pip install -q -e '.[bundle,desktop]'
 	DOCSTREAM_BUNDLE=desktop $(BIN)/python -m PyInstaller --noconfirm --log-level WARN packaging/docstream.spec
 	@ls -l dist/docstream-desktop
 
-## The packaging tests: bundle smoke test, desktop window on Xvfb, wheel, compose config
-test-packaging: install bundle-ui
-	$(BIN)/python -m pip install -q -e '.[bundle,desktop,compose]'
+## The packaging tests (pytest -m packaging; plain pytest leaves them out): the bundle's smoke
+## test, the desktop window on Xvfb, the wheel's contents, `docker compose config`
+test-packaging: install-dev ui
+	$(BIN)/python -m pip install -q -e '.[dev,bundle,desktop,compose]'
 	$(BIN)/python -m pytest -m packaging tests/packaging
