@@ -23,7 +23,7 @@ class CdpError(AssertionError):
 
 class Page:
     def __init__(self, ws_url: str) -> None:
-        self.ws: ClientConnection = connect(ws_url, max_size=None, open_timeout=10)
+        self.ws: ClientConnection = connect(ws_url, max_size=None, open_timeout=10, legacy=True)
         self._ids = itertools.count(1)
 
     def close(self) -> None:
