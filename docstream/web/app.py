@@ -27,6 +27,7 @@ from docstream.web import static
 from docstream.web.deps import DEPENDENCIES
 from docstream.web.errors import EXCEPTION_HANDLERS
 from docstream.web.middleware import (
+    DrainRefusedBodyMiddleware,
     ErrorEnvelopeMiddleware,
     FixedWindowCounter,
     RateLimitMiddleware,
@@ -129,12 +130,14 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         logging_config=None,
     )
     app.asgi_handler = RequestIdMiddleware(  # type: ignore[assignment]
-        RateLimitMiddleware(
-            ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
-            limit=settings.rate_limit_per_minute,
-            proxies=TrustedProxies(settings.trusted_proxies),
-            counter=counter,
-            clock=clock,
+        DrainRefusedBodyMiddleware(
+            RateLimitMiddleware(
+                ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
+                limit=settings.rate_limit_per_minute,
+                proxies=TrustedProxies(settings.trusted_proxies),
+                counter=counter,
+                clock=clock,
+            )
         )
     )
     return app

@@ -6,6 +6,8 @@ Litestar produces for unknown routes and wrong methods.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import ipaddress
 import logging
@@ -73,6 +75,52 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+class DrainRefusedBodyMiddleware:
+    """Read the rest of a request body the app refused (413) before answering.
+
+    A server that answers and closes while the client is still sending leaves unread data in the
+    socket, and the kernel then resets the connection: the client loses the 413 (and its message).
+    Draining a bounded amount first lets the client read the answer.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, limit: int = 16 * 1024 * 1024, timeout: float = 2.0
+    ) -> None:
+        self.app = app
+        self.limit = limit
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        complete = False
+
+        async def tracking_receive() -> Message:
+            nonlocal complete
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                complete = True
+            return message
+
+        async def drain() -> None:
+            nonlocal complete
+            drained = 0
+            while not complete and drained < self.limit:
+                message = await receive()
+                drained += len(message.get("body", b""))
+                if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                    complete = True
+
+        async def send_after_drain(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(drain(), self.timeout)
+            await send(message)
+
+        await self.app(scope, tracking_receive, send_after_drain)
 
 
 class TrustedProxies:
