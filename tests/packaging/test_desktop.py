@@ -25,7 +25,7 @@ import pytest
 
 from docstream.client import DocStreamClient
 from tests.packaging.cdp import Page, find_page
-from tests.packaging.conftest import check_target, unavailable
+from tests.packaging.conftest import STATIC, check_target, unavailable
 from tests.processes import run_server, server_env
 from tests.services import free_port
 
@@ -48,9 +48,23 @@ def _prerequisites() -> None:
         unavailable(f"the desktop extra or python-xlib is not usable: {exc!r}")
 
 
+def _hook_is_built() -> None:
+    """The built UI must contain webui/src/desktop.ts, or the window cannot sign in."""
+    assets = STATIC / "assets"
+    if not (STATIC / "index.html").is_file():
+        unavailable("the web UI is not built (make ui)")
+    if not any("__docstreamDesktop" in p.read_text(errors="ignore") for p in assets.glob("*.js")):
+        pytest.fail(
+            "the built web UI has no desktop hook: webui/src/main.ts must import it first "
+            '(import "./desktop";), then rebuild with make ui',
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="module")
 def screen() -> Iterator[str]:
     _prerequisites()
+    _hook_is_built()
     from tests.packaging.xdisplay import virtual_display
 
     with virtual_display() as name:
