@@ -210,5 +210,12 @@ class DocumentService:
         found = await self._store.get_role(doc_id, user_id)
         return None if found is None else effective_role(*found)
 
-    async def accessible(self, caller: Identity, doc_ids: Sequence[str]) -> set[str]:
-        return await self._store.accessible_document_ids(caller.user_id, doc_ids)
+    async def accessible(
+        self, caller: Identity, doc_ids: Sequence[str], *, include_public: bool = True
+    ) -> set[str]:
+        """Which documents the caller can open, in one query. ``include_public=False`` keeps only
+        the caller's own and shared-with-them documents (title search: a public link makes a
+        document openable by whoever has the link, not discoverable by everyone)."""
+        return await self._store.accessible_document_ids(
+            caller.user_id, doc_ids, include_public=include_public
+        )

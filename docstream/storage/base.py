@@ -196,8 +196,11 @@ class DocumentStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def accessible_document_ids(self, user_id: str, doc_ids: Sequence[str]) -> set[str]:
-        """Which of ``doc_ids`` the user can open (owner, grant or public sharing), in one query."""
+    async def accessible_document_ids(
+        self, user_id: str, doc_ids: Sequence[str], *, include_public: bool = True
+    ) -> set[str]:
+        """Which of ``doc_ids`` the user can open (owner, grant, or public sharing unless
+        ``include_public`` is false), in one query."""
 
     @abc.abstractmethod
     async def set_permission(

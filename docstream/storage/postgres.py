@@ -324,16 +324,18 @@ class PostgresDocumentStore(DocumentStore):
         doc = await self.get_document(doc_id)
         return None if doc is None else (doc, None)
 
-    async def accessible_document_ids(self, user_id: str, doc_ids: Sequence[str]) -> set[str]:
+    async def accessible_document_ids(
+        self, user_id: str, doc_ids: Sequence[str], *, include_public: bool = True
+    ) -> set[str]:
         ids = [d for d in doc_ids if _is_uuid(d)]
         if not ids:
             return set()
         uid = user_id if _is_uuid(user_id) else None
         rows = await self._all(
             "SELECT d.id FROM documents d WHERE d.id = ANY(%s::uuid[]) AND ("
-            "d.owner_id = %s OR d.public_sharing_enabled OR EXISTS ("
+            "d.owner_id = %s OR (d.public_sharing_enabled AND %s) OR EXISTS ("
             "SELECT 1 FROM document_permissions p WHERE p.doc_id = d.id AND p.user_id = %s))",
-            (ids, uid, uid),
+            (ids, uid, include_public, uid),
         )
         return {r[0] for r in rows}
 

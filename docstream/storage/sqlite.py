@@ -346,10 +346,13 @@ class SqliteDocumentStore(DocumentStore):
             return None
         return _doc(row), cast("Role | None", row[8])
 
-    async def accessible_document_ids(self, user_id: str, doc_ids: Sequence[str]) -> set[str]:
+    async def accessible_document_ids(
+        self, user_id: str, doc_ids: Sequence[str], *, include_public: bool = True
+    ) -> set[str]:
         if not doc_ids:
             return set()
         ids = list(doc_ids)
+        public = "d.public_sharing_enabled = 1" if include_public else "0"
 
         def run(conn: sqlite3.Connection) -> set[str]:
             out: set[str] = set()
@@ -360,7 +363,7 @@ class SqliteDocumentStore(DocumentStore):
                     r[0]
                     for r in conn.execute(
                         f"SELECT d.id FROM documents d WHERE d.id IN ({marks}) AND ("
-                        "d.owner_id = ? OR d.public_sharing_enabled = 1 OR EXISTS ("
+                        f"d.owner_id = ? OR {public} OR EXISTS ("
                         "SELECT 1 FROM document_permissions p "
                         "WHERE p.doc_id = d.id AND p.user_id = ?))",
                         (*chunk, user_id, user_id),

@@ -302,7 +302,11 @@ class TitleService:
         while True:
             candidates = self.trie.fuzzy_suggest(text, pool)
             fresh = _fresh_candidates(candidates, checked)
-            allowed = await self._documents.accessible(caller, list(fresh)) if fresh else set()
+            allowed = (
+                await self._documents.accessible(caller, list(fresh), include_public=False)
+                if fresh
+                else set()
+            )
             for doc_id, (title, frequency) in fresh.items():
                 if doc_id in allowed and doc_id not in found:
                     found[doc_id] = TitleSuggestion(title, frequency, doc_id)

@@ -68,6 +68,8 @@ async def test_documents_roles_and_public_sharing(store: DocumentStore) -> None:
     assert shared is not None and shared.public_sharing_enabled
     assert shared.public_sharing_role == "editor"
     assert await store.accessible_document_ids(other.id, [doc.id, "junk"]) == {doc.id}
+    assert await store.accessible_document_ids(other.id, [doc.id], include_public=False) == set()
+    assert await store.accessible_document_ids(owner.id, [doc.id], include_public=False) == {doc.id}
 
     renamed = await store.rename_document(doc.id, "Renamed")
     assert renamed is not None and renamed.title == "Renamed"

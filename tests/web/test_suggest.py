@@ -184,3 +184,29 @@ async def test_the_longest_name_can_be_picked_with_its_at_sign(client: Client) -
         headers=owner.headers,
     )
     assert_error(response, 400, "VALIDATION_ERROR")
+
+
+async def test_public_documents_of_others_are_not_discoverable_by_title_search(
+    make_settings: Any,
+) -> None:
+    """A public link makes a document openable by whoever has the link, not searchable by all."""
+    from docstream.web.app import create_app
+
+    async with AsyncTestClient(create_app(make_settings())) as client:
+
+        async def sign_up(email: str) -> dict[str, str]:
+            r = await client.post("/auth/register", json={"email": email, "password": "pw123456"})
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        owner, stranger = await sign_up("own@example.com"), await sign_up("str@example.com")
+        doc = (await client.post("/documents", json={"title": "Zebra plans"}, headers=owner)).json()
+        await client.post(
+            f"/documents/{doc['id']}/share/public",
+            json={"enabled": True, "role": "viewer"},
+            headers=owner,
+        )
+        assert (await client.get(f"/documents/{doc['id']}", headers=stranger)).status_code == 200
+        mine = await client.get("/suggest/titles", params={"q": "zeb"}, headers=owner)
+        theirs = await client.get("/suggest/titles", params={"q": "zeb"}, headers=stranger)
+        assert [s["doc_id"] for s in mine.json()] == [doc["id"]]
+        assert theirs.json() == []

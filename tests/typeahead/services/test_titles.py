@@ -144,9 +144,11 @@ class AccessSpy:
         self.sizes: list[int] = []
         self._real = world.documents.accessible
 
-    async def __call__(self, caller: Identity, doc_ids: list[str]) -> set[str]:
+    async def __call__(
+        self, caller: Identity, doc_ids: list[str], *, include_public: bool = True
+    ) -> set[str]:
         self.sizes.append(len(doc_ids))
-        return await self._real(caller, doc_ids)
+        return await self._real(caller, doc_ids, include_public=include_public)
 
 
 async def test_the_pool_starts_at_three_times_the_limit_and_doubles_one_query_each(
