@@ -44,7 +44,8 @@ class EmbeddedServer:
     """``create_app(settings)`` served by granian on ``127.0.0.1:<free port>`` in a thread.
 
     Args:
-        settings: the app's settings; ``host`` and ``port`` are replaced by the ones chosen here.
+        settings: the app's settings; ``host``, ``port`` and ``workers`` are replaced (loopback,
+            a free port, one worker).
         ready_timeout: seconds :meth:`start` waits for ``GET /health`` to answer.
     """
 
@@ -64,7 +65,7 @@ class EmbeddedServer:
 
     def start(self) -> None:
         """Start serving in the background; return without waiting (see :meth:`wait_ready`)."""
-        self.port = self.settings.port if self.settings.port not in (0, 8000) else free_port()
+        self.port = free_port()
         self.settings = replace(self.settings, port=self.port)
         self._error = None
         self._listening.clear()
@@ -85,7 +86,6 @@ class EmbeddedServer:
                 if not isinstance(self._error, OSError) or attempt == PORT_ATTEMPTS:
                     raise
                 log.warning("port %d was taken (%s); trying another", self.port, exc)
-                self.settings = replace(self.settings, port=0)
                 self.start()
 
     def _wait_health(self) -> None:

@@ -78,8 +78,9 @@ class Bridge:
         self._lock = threading.Lock()
         self._window: Any = None
 
-    def _arm(self, refresh_token: str, window: Any) -> None:
+    def _arm(self, origin: str, refresh_token: str, window: Any) -> None:
         with self._lock:
+            self._origin = origin
             self._refresh_token = refresh_token
             self._window = window
 
@@ -87,7 +88,7 @@ class Bridge:
         """The refresh token of the local profile, the first time only; then ``None``."""
         url = self._window.get_current_url() if self._window is not None else None
         parsed = urllib.parse.urlsplit(url or "")
-        if f"{parsed.scheme}://{parsed.netloc}" != self._origin:
+        if not self._origin or f"{parsed.scheme}://{parsed.netloc}" != self._origin:
             log.warning("refused the desktop session to a page outside %s", self._origin)
             return None
         with self._lock:
@@ -268,8 +269,7 @@ def _run_locked(settings: Settings, instance: SingleInstance) -> int:
         try:
             server.wait_ready()
             tokens = sign_in(server.url, settings.data_dir)
-            bridge._origin = server.url
-            bridge._arm(tokens["refresh_token"], window)
+            bridge._arm(server.url, tokens["refresh_token"], window)
             instance.publish(server.port, focus)
             log.info(
                 "desktop: server ready on %s in %.2f s", server.url, time.monotonic() - started
