@@ -165,6 +165,15 @@ def default_gui(settings: Settings) -> str | None:
 
 
 def _prepare_toolkit(gui: str | None) -> None:
+    if (
+        sys.platform.startswith("linux")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    ):
+        raise DesktopError(
+            "no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set): the desktop "
+            "window needs one; on a server, run `docstream serve` instead"
+        )
     if gui == "qt" and hasattr(os, "geteuid") and os.geteuid() == 0:
         # Chromium refuses to sandbox as root (containers, CI); it needs this flag there.
         flags = os.environ.get("QTWEBENGINE_CHROMIUM_FLAGS", "")
