@@ -195,8 +195,11 @@ class RunIndex(Generic[R]):
         if j == 0:
             self.mins[ci] = run.counter
 
-    def bulk_load(self, runs: list[R]) -> None:
-        """Fill an empty index from non-empty, disjoint ``runs`` sorted by counter."""
+    def bulk_load(self, runs: list[R]) -> bool:
+        """Fill an empty index from non-empty ``runs`` sorted by counter.
+
+        Returns False (and leaves the index unusable) if two runs overlap.
+        """
         for i in range(0, len(runs), _CHUNK):
             chunk = runs[i : i + _CHUNK]
             keys = [r.counter for r in chunk]
@@ -204,5 +207,16 @@ class RunIndex(Generic[R]):
             self.vals.append(chunk)
             self.mins.append(keys[0])
             self.vis.append(sum([1 for r in chunk if r.text is not None]))
+        known = self.known
+        end = -1
         for run in runs:
-            self.learn(run.counter, run.counter + run.length)
+            start = run.counter
+            if start == end:
+                end = known[-1] = start + run.length
+            elif start > end:
+                end = start + run.length
+                known += (start, end)
+            else:
+                return False
+        self.end = end
+        return True

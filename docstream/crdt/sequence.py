@@ -428,20 +428,15 @@ class RunSequence:
         blocks.append(blk)
         for r, rl in by_replica.items():
             rl.sort(key=_BY_COUNTER)
-            end = -1
-            for run in rl:
-                if run.counter < end:
-                    raise StateFormatError(f"state lists id {r}:{run.counter} twice")
-                end = run.counter + run.length
+            rep = self._reps[r] = RunIndex(r)
+            if not rep.bulk_load(rl):
+                raise StateFormatError(f"state lists an id of replica {r} twice")
+            if rep.end - 1 > self._max:
+                self._max = rep.end - 1
         self._blocks = blocks
         self._bvis = [_visible(blk.runs) for blk in blocks]
         self._bmin = [_least(blk.runs) for blk in blocks]
         self._len = sum(self._bvis)
-        for r, rl in by_replica.items():
-            rep = self._reps[r] = RunIndex(r)
-            rep.bulk_load(rl)
-            if rep.end - 1 > self._max:
-                self._max = rep.end - 1
         self._cb = self._cvb = 0
         self._cp = -1
 
