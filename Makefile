@@ -44,9 +44,9 @@ run: install
 	else echo "make run: npm not found - serving the API without the web UI (install Node.js 20+)"; fi
 	$(BIN)/docstream serve
 
-## Run the whole test suite: the UI's unit tests, then pytest (starts its own PostgreSQL, Redis,
-## Chromium and DocStream servers)
-test: test-ui test-py
+## Run the whole test suite: the UI's unit tests, pytest (starts its own PostgreSQL, Redis,
+## Chromium and DocStream servers), then the packaging tests (bundles, desktop window on Xvfb)
+test: test-ui test-py test-packaging
 
 test-ui: install-dev $(UI_DEPS)
 	cd webui && $(NPM) test

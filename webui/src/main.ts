@@ -1,4 +1,5 @@
 /** The DocStream web UI: routing, the signed-in shell and the screens. */
+import "./desktop";
 import "./styles.css";
 import { Api } from "./api";
 import { OfflineStore } from "./protocol/store";
