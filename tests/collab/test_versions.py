@@ -72,6 +72,10 @@ async def test_named_versions_preview_restore_live_and_undo(vserver: ServerProce
             assert history[0]["author"] == ann.user["id"] and history[0]["user_name"] == "Ann"  # type: ignore[index]
             assert history[1]["author"] == bob.user["id"]  # type: ignore[index]
             assert {h["kind"] for h in history} <= {"insert", "delete", "edit"}
+            older = await ann.request(
+                "GET", f"/documents/{doc_id}/history?from={history[1]['seq']}&limit=1"
+            )
+            assert [h["seq"] for h in older] == [history[1]["seq"]]
     finally:
         await users.close()
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Response, Router, get, post
-from litestar.params import Parameter
+from litestar.params import Parameter, QueryParameter
 
 from docstream.bootstrap import Services
 from docstream.services.auth import Identity
@@ -77,7 +77,7 @@ async def history(
     maybe_caller: Identity | None,
     services: Services,
     newest: Annotated[
-        int | None, Parameter(query="from", ge=0, description="newest seq to include")
+        int | None, QueryParameter(name="from", ge=0, description="newest seq to include")
     ] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> list[HistoryEntryOut]:
