@@ -16,9 +16,7 @@ from typing import Any
 from docstream.collab.cluster import Cluster
 from docstream.collab.hub import Hub
 from docstream.pubsub.base import Broker
-from docstream.pubsub.counter import RedisWindowCounter
 from docstream.pubsub.memory import MemoryBroker
-from docstream.pubsub.redis import RedisBroker
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
 from docstream.services.versions import VersionService
@@ -56,6 +54,8 @@ def make_store(settings: Settings) -> DocumentStore:
 
 def make_broker(settings: Settings) -> Broker:
     if settings.redis_url:
+        from docstream.pubsub.redis import RedisBroker  # redis-py only when Redis is configured
+
         return RedisBroker(settings.redis_url)
     return MemoryBroker()
 
@@ -109,7 +109,11 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             "publish_failures": lambda: cluster.publish_failures,
             "typeahead": titles.health,
         }
-        if isinstance(broker, RedisBroker):
+        if settings.redis_url:
+            from docstream.pubsub.counter import RedisWindowCounter
+            from docstream.pubsub.redis import RedisBroker
+
+            assert isinstance(broker, RedisBroker)
             extras["redis_health"] = broker.health
             extras["rate_limit_counter"] = RedisWindowCounter(broker.client)
         yield Services(

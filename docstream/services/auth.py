@@ -17,6 +17,7 @@ import stat
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -151,10 +152,24 @@ class AuthService:
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         claims = self.decode(refresh_token, "refresh")
+        if await self._store.is_token_revoked(str(claims.get("jti", ""))):
+            raise UnauthorizedError("this session was signed out; sign in again")
         user = await self._store.get_user(claims["sub"])
         if user is None or user.pending:
             raise UnauthorizedError("the account no longer exists")
         return self.issue(user.id)
+
+    async def logout(self, refresh_token: str | None) -> None:
+        """Revoke a refresh token (if it is a valid one) so it cannot be used again."""
+        if not refresh_token:
+            return
+        try:
+            claims = self.decode(refresh_token, "refresh")
+        except UnauthorizedError:
+            return  # expired or foreign: nothing to revoke
+        if "jti" in claims:
+            expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+            await self._store.revoke_token(str(claims["jti"]), expires)
 
     # --- tokens ----------------------------------------------------------------------------------
 

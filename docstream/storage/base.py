@@ -218,6 +218,13 @@ class DocumentStore(abc.ABC):
     async def all_document_titles(self) -> list[tuple[str, str]]:
         """``(doc_id, title)`` of every document (typeahead reconciliation on start)."""
 
+    @abc.abstractmethod
+    async def revoke_token(self, jti: str, expires_at: datetime) -> None:
+        """Remember a signed-out refresh token until it expires (and forget expired ones)."""
+
+    @abc.abstractmethod
+    async def is_token_revoked(self, jti: str) -> bool: ...
+
     # --- replicas ------------------------------------------------------------------------------
 
     @abc.abstractmethod

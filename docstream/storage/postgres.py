@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Literal, cast
 
 import psycopg
@@ -377,6 +378,17 @@ class PostgresDocumentStore(DocumentStore):
     async def all_document_titles(self) -> list[tuple[str, str]]:
         rows = await self._all("SELECT id, title FROM documents ORDER BY created_at")
         return [(r[0], r[1]) for r in rows]
+
+    async def revoke_token(self, jti: str, expires_at: datetime) -> None:
+        async with self._conn() as conn:
+            await conn.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
+            await conn.execute(
+                "INSERT INTO revoked_tokens VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING",
+                (jti, expires_at),
+            )
+
+    async def is_token_revoked(self, jti: str) -> bool:
+        return await self._one("SELECT 1 FROM revoked_tokens WHERE jti = %s", (jti,)) is not None
 
     # --- replicas --------------------------------------------------------------------------------
 

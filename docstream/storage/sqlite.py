@@ -424,6 +424,24 @@ class SqliteDocumentStore(DocumentStore):
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def revoke_token(self, jti: str, expires_at: datetime) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (_now(),))
+            conn.execute(
+                "INSERT INTO revoked_tokens VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
+                (jti, expires_at.isoformat()),
+            )
+
+        await self._write(run)
+
+    async def is_token_revoked(self, jti: str) -> bool:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT 1 FROM revoked_tokens WHERE jti = ?", (jti,)
+            ).fetchone()
+        )
+        return row is not None
+
     # --- replicas --------------------------------------------------------------------------------
 
     async def bind_replica(self, replica_id: str, user_id: str) -> str:

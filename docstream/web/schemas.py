@@ -36,6 +36,10 @@ class RefreshBody(msgspec.Struct):
     refresh_token: Annotated[str, Meta(max_length=4096)]
 
 
+class LogoutBody(msgspec.Struct):
+    refresh_token: Annotated[str, Meta(max_length=4096)] | None = None
+
+
 class TitleBody(msgspec.Struct):
     title: Title
 

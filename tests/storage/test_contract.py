@@ -224,3 +224,17 @@ async def test_a_closed_store_raises_storage_error(store: DocumentStore) -> None
     await store.close()
     with pytest.raises(StorageError):
         await store.ping()
+
+
+async def test_revoked_tokens_are_remembered_until_they_expire(store: DocumentStore) -> None:
+    from datetime import timedelta
+
+    from docstream.storage.base import utcnow
+
+    assert not await store.is_token_revoked("jti-1")
+    await store.revoke_token("jti-1", utcnow() + timedelta(days=7))
+    await store.revoke_token("jti-1", utcnow() + timedelta(days=7))  # twice is fine
+    await store.revoke_token("old", utcnow() - timedelta(seconds=1))
+    assert await store.is_token_revoked("jti-1")
+    await store.revoke_token("jti-2", utcnow() + timedelta(days=1))  # sweeps the expired "old"
+    assert not await store.is_token_revoked("old")

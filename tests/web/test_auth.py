@@ -391,3 +391,32 @@ async def test_the_auth_cookie_is_httponly_strict_and_cleared_on_logout(client: 
     )
     assert_error(await client.get("/auth/me", headers=bearer("forged")), 401, "UNAUTHORIZED")
     client.cookies.clear()
+
+
+async def test_signing_out_revokes_the_refresh_token(client: Client) -> None:
+    reply = await client.post(
+        "/auth/register", json={"email": unique_email(), "password": PASSWORD}
+    )
+    refresh_token = reply.json()["refresh_token"]
+    other_session = await client.post(
+        "/auth/login", json={"email": reply.json()["user"]["email"], "password": PASSWORD}
+    )
+    assert (
+        await client.post("/auth/refresh", json={"refresh_token": refresh_token})
+    ).status_code == 200
+    assert (
+        await client.post("/auth/logout", json={"refresh_token": refresh_token})
+    ).status_code == 204
+    assert_error(
+        await client.post("/auth/refresh", json={"refresh_token": refresh_token}),
+        401,
+        "UNAUTHORIZED",
+    )
+    # Another session (another device) is not signed out by this one.
+    still = await client.post(
+        "/auth/refresh", json={"refresh_token": other_session.json()["refresh_token"]}
+    )
+    assert still.status_code == 200
+    # Signing out with a garbage or missing token still clears the cookie and answers 204.
+    assert (await client.post("/auth/logout", json={"refresh_token": "garbage"})).status_code == 204
+    assert (await client.post("/auth/logout")).status_code == 204

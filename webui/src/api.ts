@@ -243,7 +243,8 @@ export class Api {
 
   async logout(): Promise<void> {
     try {
-      await this.request("POST", "/auth/logout", undefined, false);
+      // Revokes this browser's refresh token, so a copy of it cannot sign back in.
+      await this.request("POST", "/auth/logout", { refresh_token: localStorage.getItem(REFRESH_KEY) }, false);
     } catch {
       /* the cookie is cleared server-side when reachable; forget locally anyway */
     }

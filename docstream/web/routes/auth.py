@@ -8,7 +8,15 @@ from docstream.bootstrap import Services
 from docstream.services.auth import Identity, TokenPair
 from docstream.storage.base import User
 from docstream.web.deps import AUTH_COOKIE
-from docstream.web.schemas import AuthOut, LoginBody, RefreshBody, RegisterBody, TokensOut, UserOut
+from docstream.web.schemas import (
+    AuthOut,
+    LoginBody,
+    LogoutBody,
+    RefreshBody,
+    RegisterBody,
+    TokensOut,
+    UserOut,
+)
 
 
 def _with_cookie(
@@ -59,8 +67,13 @@ async def refresh(data: RefreshBody, services: Services) -> Response[object]:
     return _with_cookie(body, tokens, services, 200)
 
 
-@post("/logout", status_code=204, summary="Clear the auth cookie")
-async def logout() -> Response[None]:
+@post(
+    "/logout",
+    status_code=204,
+    summary="Sign out: revoke the refresh token (if sent) and clear the auth cookie",
+)
+async def logout(services: Services, data: LogoutBody | None = None) -> Response[None]:
+    await services.auth.logout(data.refresh_token if data else None)
     response: Response[None] = Response(None, status_code=204)
     response.delete_cookie(AUTH_COOKIE, path="/")
     return response
