@@ -63,6 +63,7 @@ from docstream.storage.base import DocumentStore, LogEntry, NewLogEntry
 log = logging.getLogger(__name__)
 
 MAX_COUNTER = 2**53 - 2**17  # ids must stay exact in JavaScript numbers
+MAX_COUNTER_JUMP = 1 << 24  # how far beyond the largest counter seen a new id may start
 MAX_BATCH = 512
 CATCH_UP_LIMIT = 2000  # beyond this many missing entries, `welcome` carries the state instead
 
@@ -353,6 +354,12 @@ class Room:
             if cid.counter > MAX_COUNTER:
                 raise InvalidInputError(f"counter of {op.id} is too large")
             if isinstance(op, Insert):
+                if cid.counter > self.doc.max_counter + MAX_COUNTER_JUMP:
+                    # A Lamport clock moves to max(seen) + 1; a leap would exhaust everyone's ids.
+                    raise InvalidInputError(
+                        f"insert id {op.id} jumps too far ahead of the document's clock "
+                        f"({self.doc.max_counter})"
+                    )
                 if cid.replica != conn.replica:
                     raise ForbiddenReplicaError(
                         f"insert id {op.id} is not of your replica {conn.replica}"

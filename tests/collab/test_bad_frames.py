@@ -167,3 +167,29 @@ async def test_a_flood_is_rate_limited_then_closed(strict_server: ServerProcess)
             await bystander.synced()
     finally:
         await made.close()
+
+
+async def test_an_id_far_beyond_the_clock_is_refused(users: Users, server: ServerProcess) -> None:
+    """One op with a counter near 2**53 would exhaust every replica's Lamport clock."""
+    ann, _, doc_id = await shared_doc(users)
+    peer = await RawPeer.open(server.url, doc_id, ann.access_token)
+    rid = replica()
+    await peer.hello(rid)
+    await peer.send(
+        {
+            "type": "ops",
+            "ref": 1,
+            "ops": [{"kind": "ins", "id": f"{rid}:{2**52}", "after": None, "text": "x"}],
+        }
+    )
+    error = await peer.recv_type("error")
+    assert error["code"] == "bad_message" and error["ref"] == 1
+    await peer.send(
+        {
+            "type": "ops",
+            "ref": 2,
+            "ops": [{"kind": "ins", "id": f"{rid}:1000", "after": None, "text": "fine"}],
+        }
+    )
+    assert (await peer.recv_type("ack"))["ref"] == 2
+    await peer.close()
