@@ -223,6 +223,7 @@ def latency_at(rate: float, quick: bool, target: bool) -> list[Row]:
     }
     missing = sum(max(0, sent.sent - len(p.samples_ms)) for p in probes.values())
     errors = sent.errors + same.errors + cross.errors + missing + max(0, sent.sent - sent.acks)
+    saturated = stats["same"][1] >= 100  # issue 4's p99 target on one node
     added_p50 = stats["cross"][0] - stats["same"][0]
     added_p99 = stats["cross"][1] - stats["same"][1]
     note = (
@@ -261,8 +262,14 @@ def latency_at(rate: float, quick: bool, target: bool) -> list[Row]:
             f"latency {label}: p99 added by the hop",
             added_p99,
             "ms",
-            target="< 25 ms" if target else "",
-            met=added_p99 < 25 if target and not quick else None,
+            target="< 25 ms (node not saturated)" if target else "",
+            # A saturated node A queues for seconds; B's receiver then looks *faster* than A's and
+            # the difference says nothing about the hop: that is a miss, not a pass.
+            met=(added_p99 < 25 and not saturated) if target and not quick else None,
+            note=f"saturated: same-node p99 {stats['same'][1]:,.0f} ms >= 100 ms, so the hop "
+            "cannot be isolated at this rate"
+            if saturated
+            else "",
         ),
         Row(SUITE, f"latency {label}: errors", errors, "", target="0", met=errors == 0),
     ]
@@ -291,7 +298,7 @@ def throughput_rows(quick: bool) -> list[Row]:
                     replica_id(),
                 )
                 cpu0 = group_stats(a.pid)[0] + group_stats(b.pid)[0]
-                result = replay(writer, reader, prefix, None)
+                result = replay(writer, reader, prefix, a.pid)
                 result.server_cpu = group_stats(a.pid)[0] + group_stats(b.pid)[0] - cpu0
                 log(f"throughput {layout} node(s) run {i + 1}: {result.rate:,.0f} ops/s")
                 results[layout].append(result)
@@ -306,7 +313,7 @@ def throughput_rows(quick: bool) -> list[Row]:
             peer=one,
             peer_name="1 node",
             samples=[t.rate for t in results["two"]],
-            note=f"{two_note} (server CPU: both nodes)",
+            note=f"{two_note} (server CPU: both nodes; context switches: node A)",
         ),
         Row(
             SUITE,
@@ -314,7 +321,7 @@ def throughput_rows(quick: bool) -> list[Row]:
             one,
             "ops/s",
             samples=[t.rate for t in results["one"]],
-            note=f"{one_note} (server CPU: both nodes)",
+            note=f"{one_note} (server CPU: both nodes; context switches: node A)",
         ),
     ]
 
