@@ -109,8 +109,10 @@ class RedisBroker(Broker):
                 await self._pubsub.unsubscribe(self.channel(topic))
 
     async def health(self) -> str:
+        if not self._connected.is_set():
+            return "unavailable"  # the listener is reconnecting: no need to wait for a ping
         try:
-            await asyncio.wait_for(self._client.ping(), 2.0)
+            await asyncio.wait_for(self._client.ping(), 1.0)
         except (RedisError, OSError, TimeoutError):
             return "unavailable"
         return "ok" if self._connected.is_set() else "reconnecting"
