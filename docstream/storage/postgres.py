@@ -10,7 +10,7 @@ the same time do not race.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, Literal, cast
@@ -151,7 +151,9 @@ class PostgresDocumentStore(DocumentStore):
         except psycopg.Error as exc:
             raise StorageError(f"database error: {type(exc).__name__}") from exc
 
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+    async def _one(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> tuple[Any, ...] | None:
         async with self._conn() as conn:
             cur = await conn.execute(sql.encode(), params)
             row: tuple[Any, ...] | None = await cur.fetchone()
@@ -414,40 +416,36 @@ class PostgresDocumentStore(DocumentStore):
         if not _is_uuid(doc_id):
             raise NotFoundError("the document no longer exists")
         n = len(entries)
-        async with self._conn() as conn, conn.transaction():
-            cur = await conn.execute(
-                "UPDATE documents SET seq = seq + %s, updated_at = now() WHERE id = %s "
-                "RETURNING seq",
-                (n, doc_id),
-            )
-            row = await cur.fetchone()
-            if row is None:
-                raise NotFoundError("the document no longer exists")
-            last = int(row[0])
-            first = last - n + 1
-            async with conn.cursor() as c:
-                await c.executemany(
-                    "INSERT INTO ops_log (doc_id, seq, user_id, replica, counter_lo, counter_hi, "
-                    "payload, kind, position, length, preview) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        (
-                            doc_id,
-                            first + i,
-                            e.user_id,
-                            e.replica,
-                            e.counter_lo,
-                            e.counter_hi,
-                            e.payload,
-                            e.kind,
-                            e.position,
-                            e.length,
-                            e.preview,
-                        )
-                        for i, e in enumerate(entries)
-                    ],
-                )
-            return last
+        # One statement, one round trip: the UPDATE takes the document's row lock and assigns the
+        # seqs; the INSERT of every entry runs in the same implicit transaction.
+        row = await self._one(
+            "WITH d AS (UPDATE documents SET seq = seq + %(n)s, updated_at = now() "
+            "WHERE id = %(doc)s RETURNING seq) "
+            "INSERT INTO ops_log (doc_id, seq, user_id, replica, counter_lo, counter_hi, payload, "
+            "kind, position, length, preview) "
+            "SELECT %(doc)s, d.seq - %(n)s + t.ord, t.u, t.r, t.lo, t.hi, t.p, t.k, t.pos, t.len, "
+            "t.pre FROM d, unnest(%(u)s::text[], %(r)s::text[], %(lo)s::bigint[], "
+            "%(hi)s::bigint[], %(p)s::bytea[], %(k)s::text[], %(pos)s::bigint[], "
+            "%(len)s::bigint[], %(pre)s::text[]) WITH ORDINALITY "
+            "AS t(u, r, lo, hi, p, k, pos, len, pre, ord) "
+            "RETURNING (SELECT seq FROM d)",
+            {
+                "n": n,
+                "doc": doc_id,
+                "u": [e.user_id for e in entries],
+                "r": [e.replica for e in entries],
+                "lo": [e.counter_lo for e in entries],
+                "hi": [e.counter_hi for e in entries],
+                "p": [e.payload for e in entries],
+                "k": [e.kind for e in entries],
+                "pos": [e.position for e in entries],
+                "len": [e.length for e in entries],
+                "pre": [e.preview for e in entries],
+            },
+        )
+        if row is None:
+            raise NotFoundError("the document no longer exists")
+        return int(row[0])
 
     async def read_ops(
         self, doc_id: str, after_seq: int, limit: int | None = None
