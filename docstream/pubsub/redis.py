@@ -52,6 +52,7 @@ class RedisBroker(Broker):
         self._connected = asyncio.Event()
         self._closing = False
         self.reconnects = 0
+        self._own_prefix = self.instance_id.encode() + b"\n"
 
     def _make_client(self) -> aioredis.Redis:
         return aioredis.Redis.from_url(
@@ -176,9 +177,10 @@ class RedisBroker(Broker):
             handler = self._handlers.get(topic)
             if handler is None:
                 continue
-            envelope = unwrap(message["data"])
-            if envelope.origin == self.instance_id:
+            data = message["data"]
+            if data.startswith(self._own_prefix):  # our own message, echoed by Redis
                 continue
+            envelope = unwrap(data)
             try:
                 await handler(bytes(envelope.body))
             except Exception:
