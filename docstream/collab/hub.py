@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from docstream.collab import messages as m
 from docstream.collab.connection import Connection
-from docstream.collab.loader import load_document, server_replica
+from docstream.collab.loader import load_document, load_document_and_state, server_replica
 from docstream.collab.room import Room, RoomClosed, RoomHooks
 from docstream.protocol import codec
 from docstream.protocol.messages import Hello, RoleChanged
@@ -100,14 +100,17 @@ class Hub:
             return room
 
     async def _load(self, doc_id: str) -> Room:
-        doc, seq = await load_document(self.store, doc_id, server_replica())
+        doc, seq, state = await load_document_and_state(self.store, doc_id, server_replica())
         hooks = RoomHooks(
             publish_ops=self._publish_ops,
             publish_presence=self._publish_presence,
             bind_replica=self._bind_replica,
             fanout=self.fanout,
         )
-        return Room(doc_id, doc, seq, self.store, self.settings, hooks)
+        room = Room(doc_id, doc, seq, self.store, self.settings, hooks)
+        if state is not None:
+            room.prime_state(state)
+        return room
 
     async def _run_room(self, room: Room) -> None:
         try:

@@ -50,6 +50,15 @@ async def load_document(
     store: DocumentStore, doc_id: str, replica: str | None = None
 ) -> tuple[Document, int]:
     """The document's CRDT and the seq it reflects (snapshot + tail)."""
+    doc, seq, _ = await load_document_and_state(store, doc_id, replica)
+    return doc, seq
+
+
+async def load_document_and_state(
+    store: DocumentStore, doc_id: str, replica: str | None = None
+) -> tuple[Document, int, bytes | None]:
+    """Like :func:`load_document`, plus the encoded state when the snapshot is already current
+    (no tail), so the first ``welcome`` need not encode it again."""
     snapshot = await store.latest_snapshot(doc_id)
     replica = replica or server_replica()
     if snapshot is not None:
@@ -57,7 +66,8 @@ async def load_document(
         seq = snapshot.seq
     else:
         doc, seq = Document(replica=replica), 0
-    for entry in await store.read_ops(doc_id, seq):
+    tail = await store.read_ops(doc_id, seq)
+    for entry in tail:
         doc.apply(decode_payload(entry.payload))
         seq = entry.seq
-    return doc, seq
+    return doc, seq, snapshot.state if snapshot is not None and not tail else None

@@ -268,6 +268,10 @@ class Room:
                 return welcome(ops=ops)
         return welcome(state=self.state())
 
+    def prime_state(self, state: bytes) -> None:
+        """The encoded state at ``self.seq`` is known (a current snapshot): skip re-encoding it."""
+        self._state_cache = (self.seq, state)
+
     def state(self) -> bytes:
         """The encoded CRDT at ``self.seq`` (cached per seq)."""
         if self._state_cache is None or self._state_cache[0] != self.seq:
