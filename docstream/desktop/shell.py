@@ -107,6 +107,7 @@ class _Closer:
         self._lock = threading.Lock()
 
     def on_closing(self) -> bool:
+        log.info("desktop: close requested")
         if self.may_close:
             return True
         self.request()
@@ -143,6 +144,7 @@ class _Closer:
         if unsaved:
             log.warning("closing with %d edit(s) not acknowledged by the server", unsaved)
         self.may_close = True
+        log.info("desktop: closing the window")
         self.window.destroy()
 
 

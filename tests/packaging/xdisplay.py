@@ -97,7 +97,9 @@ def close_window(name: str, window_id: int) -> None:
             data=(32, [disp.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]),
         )
         window.send_event(event, event_mask=X.NoEventMask)
-        disp.flush()
+        # A round trip, not just a flush: closing the connection right after flushing lets the
+        # server drop the request now and then (seen under load: the window never got the event).
+        disp.sync()
     finally:
         disp.close()
 
