@@ -20,11 +20,15 @@ def test_every_setting_is_documented() -> None:
 
 
 def test_environment_variables_and_seed_names() -> None:
-    s = Settings.from_env({
-        "DOCSTREAM_PORT": "9001", "REDIS_URL": "redis://r:6379/0", "DOCSTREAM_WORKERS": "3",
-        "ALLOWED_ORIGIN": "https://a.example, https://b.example",
-        "DOCSTREAM_SNAPSHOT_MIN_INTERVAL": "0.5",
-    })
+    s = Settings.from_env(
+        {
+            "DOCSTREAM_PORT": "9001",
+            "REDIS_URL": "redis://r:6379/0",
+            "DOCSTREAM_WORKERS": "3",
+            "ALLOWED_ORIGIN": "https://a.example, https://b.example",
+            "DOCSTREAM_SNAPSHOT_MIN_INTERVAL": "0.5",
+        }
+    )
     assert s.port == 9001 and s.workers == 3 and s.redis_url == "redis://r:6379/0"
     assert s.allowed_origins == ("https://a.example", "https://b.example")
     assert s.snapshot_min_interval == 0.5
@@ -34,7 +38,8 @@ def test_docstream_variables_win_over_seed_names_and_flags_win_over_both() -> No
     env = {"DATABASE_URL": "sqlite:///one.db", "DOCSTREAM_DATABASE_URL": "sqlite:///two.db"}
     assert Settings.from_env(env).database_url == "sqlite:///two.db"
     assert Settings.from_env(env, database_url="sqlite:///three.db").database_url == (
-        "sqlite:///three.db")
+        "sqlite:///three.db"
+    )
     assert Settings.from_env(env, database_url=None).database_url == "sqlite:///two.db"
 
 

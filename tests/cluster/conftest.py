@@ -29,11 +29,17 @@ def cluster_db(postgres_server: PostgresServer) -> Iterator[str]:
 def start_node(cluster_db: str, redis_url: str) -> NodeFactory:
     """Start one node of the cluster: ``with start_node() as node``."""
 
-    def start(redis: str | None = None, env: dict[str, str] | None = None,
-              args: list[str] | None = None, **kwargs: Any) -> AbstractContextManager[ServerProcess]:
+    def start(
+        redis: str | None = None,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AbstractContextManager[ServerProcess]:
         return run_server(
             ["--database-url", cluster_db, "--redis-url", redis or redis_url, *(args or [])],
-            {**BASE_ENV, **(env or {})}, **kwargs)
+            {**BASE_ENV, **(env or {})},
+            **kwargs,
+        )
 
     return start
 

@@ -37,7 +37,7 @@ class TcpProxy:
             return
         order = list(range(len(self.targets)))
         if self.rotate:
-            order = order[self._next:] + order[:self._next]
+            order = order[self._next :] + order[: self._next]
             self._next = (self._next + 1) % len(self.targets)
         for index in order:
             host, port = self.targets[index]

@@ -235,8 +235,13 @@ def test_more_than_one_worker_without_redis_is_refused() -> None:
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "docstream", "serve", "--workers", "2"],
-                         capture_output=True, text=True, timeout=30, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "docstream", "serve", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert out.returncode == 2
     assert "needs Redis" in out.stderr
 
