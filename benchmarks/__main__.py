@@ -12,7 +12,7 @@ import sys
 
 from benchmarks.report import Row, print_table
 
-SUITES = ["crdt", "typeahead", "suggest_http", "collab", "cluster", "ui"]
+SUITES = ["crdt", "typeahead", "suggest_http", "collab", "cluster", "ui", "packaging"]
 
 
 def main() -> int:

@@ -73,24 +73,3 @@ def server_bundle() -> Path:
 def artifacts() -> Iterator[Path]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     yield ARTIFACTS
-
-
-def check_target(measured: float, target: float, what: str, load_before: float) -> None:
-    """Assert a start-time target of issue 8, measured on this machine.
-
-    The targets are for the machine doing nothing else (as in CI). When other work already kept
-    more processes runnable than there are cores (the 1-minute load average at the start of the
-    measurement), every wall-clock time stretches by about that factor: then the target is
-    checked with that factor (at least 1), and a warning says so.
-    """
-    cores = os.cpu_count() or 1
-    factor = max(1.0, load_before / cores)
-    if factor > 1.0:
-        import warnings
-
-        warnings.warn(
-            f"{what}: {measured:.2f} s measured with load {load_before:.1f} on {cores} cores; "
-            f"target {target} s checked as {target * factor:.1f} s",
-            stacklevel=2,
-        )
-    assert measured < target * factor, f"{what}: {measured:.2f} s (target {target} s)"
