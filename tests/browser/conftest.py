@@ -58,28 +58,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def missing_routes(server: Server) -> set[str]:
-    """Typeahead routes the UI uses that this server does not serve yet."""
-    wanted = {
-        "GET /suggest/titles",
-        "GET /documents/{doc_id}/mentions/suggest",
-        "POST /documents/{doc_id}/mentions/select",
-        "GET /documents/{doc_id}/suggest",
-    }
-    return wanted - server.routes()
-
-
-@pytest.fixture
-def open_page(
-    browser: Any, server: Server, missing_routes: set[str]
-) -> Iterator[Callable[[], Watched]]:
+def open_page(browser: Any, server: Server) -> Iterator[Callable[[], Watched]]:
     """Open pages in fresh browser contexts; fail the test on any console error or page error.
 
-    Chromium logs a console error for every HTTP error status of a fetch; the only ones allowed
-    are 404s of typeahead routes the server does not have yet (the UI degrades without them).
+    Chromium logs a console error for every HTTP error status of a fetch; a test that provokes
+    one on purpose names its path with ``Watched.allow``.
     """
     pages: list[Watched] = []
-    allowed = ("/suggest", "/mentions/") if missing_routes else ()
 
     def make() -> Watched:
         context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -90,6 +75,6 @@ def open_page(
     yield make
     errors = []
     for w in pages:
-        errors += [e for e in w.errors if not is_expected_resource_error(e, (*allowed, *w.allowed))]
+        errors += [e for e in w.errors if not is_expected_resource_error(e, tuple(w.allowed))]
         w.context.close()
     assert not errors, "console errors:\n" + "\n".join(errors)

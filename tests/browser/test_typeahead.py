@@ -1,13 +1,11 @@
 """Ghost-text completion and @mentions in the editor.
 
-Both need the typeahead routes (PROTOCOL.md §3). Until the server serves them these tests are
-xfailed with the name of the missing route; the UI then degrades (no ghost text; mentions listed
-from the collaborators), which ``test_mentions_fall_back_to_collaborators...`` checks.
+Both use the typeahead routes (PROTOCOL.md §3), which the server must serve; when one answers 404
+the UI degrades (no ghost text; mentions listed from the collaborators), which
+``test_mentions_fall_back_to_collaborators...`` checks.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from tests.browser.harness import editor_text, new_account, open_document, rest, sign_in, wait_saved
 
@@ -16,14 +14,11 @@ MENTIONS = "GET /documents/{doc_id}/mentions/suggest"
 SELECT = "POST /documents/{doc_id}/mentions/select"
 
 
-def _xfail_without(missing: set[str], *routes: str) -> None:
-    absent = [r for r in routes if r in missing]
-    if absent:
-        pytest.xfail(f"the server does not serve {', '.join(absent)} yet (typeahead issue)")
+def test_the_server_serves_every_typeahead_route_the_ui_uses(server):
+    assert {SUGGEST, MENTIONS, SELECT, "GET /suggest/titles"} <= server.routes()
 
 
-def test_tab_accepts_ghost_text_as_an_ordinary_edit(open_page, server, missing_routes):
-    _xfail_without(missing_routes, SUGGEST)
+def test_tab_accepts_ghost_text_as_an_ordinary_edit(open_page, server):
     ada, bob = new_account(server, "Ada"), new_account(server, "Bob")
     doc = rest(server, ada, "POST", "/documents", {"title": "Ghost"})
     rest(
@@ -63,8 +58,7 @@ def test_tab_accepts_ghost_text_as_an_ordinary_edit(open_page, server, missing_r
     )
 
 
-def test_an_at_mention_inserts_the_name_and_records_the_choice(open_page, server, missing_routes):
-    _xfail_without(missing_routes, MENTIONS, SELECT)
+def test_an_at_mention_inserts_the_name_and_records_the_choice(open_page, server):
     ada, bob = new_account(server, "Ada"), new_account(server, "Bobby")
     doc = rest(server, ada, "POST", "/documents", {"title": "Mentions"})
     rest(
