@@ -60,21 +60,9 @@ def _settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def _event_loop() -> str:
-    """``uvloop`` where it is installed (a dependency everywhere but Windows), else asyncio's own.
-
-    In the full throughput benchmark uvloop moved 7% more ops/s on SQLite and 25% more on
-    PostgreSQL than asyncio's loop (docs/benchmarks.md)."""
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return "asyncio"
-    return "uvloop"
-
-
 def _serve(settings: Settings) -> int:
     from granian import Granian
-    from granian.constants import Interfaces, Loops
+    from granian.constants import Interfaces
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers are separate processes: hand them the effective settings through the environment.
@@ -97,7 +85,6 @@ def _serve(settings: Settings) -> int:
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGI,
-        loop=Loops(_event_loop()),
         workers=settings.workers,
         workers_kill_timeout=settings.shutdown_timeout,
         log_level=settings.log_level,  # type: ignore[arg-type]

@@ -50,7 +50,7 @@ class MemoryBroker(Broker):
             if envelope.origin == self.instance_id:
                 continue
             try:
-                await handler(bytes(envelope.body))
+                await handler(envelope.body)
             except Exception:
                 log.exception("handler for %s failed", topic)
 

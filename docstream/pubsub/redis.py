@@ -182,7 +182,7 @@ class RedisBroker(Broker):
                 continue
             envelope = unwrap(data)
             try:
-                await handler(bytes(envelope.body))
+                await handler(envelope.body)
             except Exception:
                 log.exception("handler for %s failed", topic)
 

@@ -12,7 +12,6 @@ import json
 import os
 import signal
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,13 +19,13 @@ from pathlib import Path
 import pytest
 
 from docstream.client import DocStreamClient
+from tests.packaging.bench import MAX_SERVER_BUNDLE_MB, server_cold_start
 from tests.processes import ServerProcess, server_env
 from tests.services import free_port
 
 pytestmark = pytest.mark.packaging
 
 #: Targets of issue 8 (README "Download and run").
-MAX_SERVER_BUNDLE_MB = 60
 
 
 @contextlib.contextmanager
@@ -107,37 +106,8 @@ def test_server_bundle_is_small_and_answers_health_on_a_fresh_data_dir(
     server_bundle: Path, tmp_path: Path, artifacts: Path
 ) -> None:
     size_mb = server_bundle.stat().st_size / 1e6
-    starts = []
     load_before = os.getloadavg()[0]
-    for attempt in range(3):
-        port = free_port()
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [
-                str(server_bundle),
-                "serve",
-                "--data-dir",
-                str(tmp_path / str(attempt)),
-                "--port",
-                str(port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=server_env(),
-            start_new_session=True,
-        )
-        try:
-            while True:
-                assert proc.poll() is None, f"the bundle exited with {proc.returncode}"
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).read()
-                    break
-                except OSError:
-                    time.sleep(0.01)
-            starts.append(time.monotonic() - started)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(20) == 0
+    starts = [server_cold_start(server_bundle, tmp_path / str(attempt)) for attempt in range(3)]
     (artifacts / "bundle-server.json").write_text(
         json.dumps(
             {
