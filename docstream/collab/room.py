@@ -4,7 +4,8 @@ Invariants (the life of an edit, ARCHITECTURE.md):
 
 1. One worker task handles the Room's inbox strictly in order; nothing else mutates the replica.
 2. ``ops`` messages waiting in the inbox are validated one by one against the replica, then stored
-   together in ONE transaction (group commit). Only after the commit is each sender acked and the
+   together in ONE transaction (group commit; under streaming load the worker lets a few more
+   arrive first). Only after the commit is each sender acked and the
    others told, in ``seq`` order. A message is applied to the replica atomically: if any of its ops
    is
    refused, the replica is rebuilt from storage plus the batch's accepted messages, so a refused
@@ -65,6 +66,8 @@ log = logging.getLogger(__name__)
 MAX_COUNTER = 2**53 - 2**17  # ids must stay exact in JavaScript numbers
 MAX_COUNTER_JUMP = 1 << 24  # how far beyond the largest counter seen a new id may start
 MAX_BATCH = 512
+GROUP_TARGET = 64  # under streaming load, wait for up to this many messages per commit ...
+GROUP_YIELDS = 32  # ... for at most this many turns of the event loop
 CATCH_UP_LIMIT = 2000  # beyond this many missing entries, `welcome` carries the state instead
 
 
@@ -124,6 +127,7 @@ class Room:
         self._snapshot_at = 0.0
         self.dirty_words = True
         self.needs_rebuild = False
+        self._streaming = False  # the last ops batch suggested more were on their way
 
     # --- the worker ------------------------------------------------------------------------------
 
@@ -139,9 +143,7 @@ class Room:
                 if isinstance(item, m.Stop):
                     break
                 if isinstance(item, m.OpsItem):
-                    batch = [item]
-                    while len(batch) < MAX_BATCH and isinstance(self._peek(), m.OpsItem):
-                        batch.append(self.inbox.get_nowait())  # type: ignore[arg-type]
+                    batch = await self._gather_ops(item)
                     await self._guard(self.handle_ops(batch), batch[0].conn)
                 else:
                     await self._guard(
@@ -156,6 +158,33 @@ class Room:
         finally:
             self.closing = True
             self.closed.set()
+
+    async def _gather_ops(self, first: m.OpsItem) -> list[m.OpsItem]:
+        """The ops messages to store in one transaction: those waiting behind ``first``.
+
+        While messages are streaming in (the last batch held more than one, or more were waiting
+        after it), the worker also yields to the event loop a few times, so that frames the sockets
+        have already received join this batch instead of each paying for a commit of its own: on a
+        replayed trace this doubles the batch and cuts the server's CPU per message by ~10%. A
+        lone edit on a quiet document is committed at once.
+        """
+        batch = [first]
+        self._take_ops(batch)
+        if self._streaming:
+            for _ in range(GROUP_YIELDS):
+                if len(batch) >= GROUP_TARGET:
+                    break
+                await asyncio.sleep(0)
+                self._take_ops(batch)
+                head = self._peek()
+                if head is not None and not isinstance(head, m.OpsItem):
+                    break  # a join, leave or call waits behind this batch: do not delay it
+        self._streaming = len(batch) > 1 or not self.inbox.empty()
+        return batch
+
+    def _take_ops(self, batch: list[m.OpsItem]) -> None:
+        while len(batch) < MAX_BATCH and isinstance(self._peek(), m.OpsItem):
+            batch.append(self.inbox.get_nowait())  # type: ignore[arg-type]
 
     def _peek(self) -> m.Item | None:
         # asyncio.Queue keeps its items in a deque; looking at the head does not consume it.
