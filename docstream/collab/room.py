@@ -5,11 +5,10 @@ Invariants (the life of an edit, ARCHITECTURE.md):
 1. One worker task handles the Room's inbox strictly in order; nothing else mutates the replica.
 2. ``ops`` messages waiting in the inbox are validated one by one against the replica, then stored
    together in ONE transaction (group commit; under streaming load the worker lets a few more
-   arrive first). Only after the commit is each sender acked and the
-   others told, in ``seq`` order. A message is applied to the replica atomically: if any of its ops
-   is
-   refused, the replica is rebuilt from storage plus the batch's accepted messages, so a refused
-   message never leaves a trace.
+   arrive first). Only after the commit is each sender acked and the others told, in ``seq``
+   order. A message is applied to the replica atomically: if any of its ops is refused, the
+   replica is rebuilt from storage plus the batch's accepted messages, so a refused message never
+   leaves a trace.
 3. If the commit fails, nothing is acked or broadcast; the replica is rebuilt from storage and the
    senders get an ``error`` (their ops stay in their queues and are re-sent).
 4. ``self.seq`` is the last seq applied to the replica, every entry up to it applied exactly once;
@@ -164,9 +163,9 @@ class Room:
 
         While messages are streaming in (the last batch held more than one, or more were waiting
         after it), the worker also yields to the event loop a few times, so that frames the sockets
-        have already received join this batch instead of each paying for a commit of its own: on a
-        replayed trace this doubles the batch and cuts the server's CPU per message by ~10%. A
-        lone edit on a quiet document is committed at once.
+        have already received join this batch instead of each paying for a commit of its own (on
+        a replayed trace: 3.4 -> 5.4-7.8 messages per commit, server CPU per message -3% on SQLite
+        and -18% on PostgreSQL). A lone edit on a quiet document is committed at once.
         """
         batch = [first]
         self._take_ops(batch)
@@ -176,9 +175,8 @@ class Room:
                     break
                 await asyncio.sleep(0)
                 self._take_ops(batch)
-                head = self._peek()
-                if head is not None and not isinstance(head, m.OpsItem):
-                    break  # a join, leave or call waits behind this batch: do not delay it
+                if self._peek() is not None:
+                    break  # a join, leave, cursor or call waits behind this batch: do not delay it
         self._streaming = len(batch) > 1 or not self.inbox.empty()
         return batch
 

@@ -46,7 +46,6 @@ class CountingStore(SqliteDocumentStore):
 @dataclass
 class Setup:
     store: CountingStore
-    hub: Hub
     room: Room
     conn: Connection
     doc_id: str
@@ -66,7 +65,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
         await asyncio.sleep(0.001)
     conn.outbox.get_nowait()  # welcome
     try:
-        yield Setup(store, hub, room, conn, record.id)
+        yield Setup(store, room, conn, record.id)
     finally:
         await hub.close()
         await store.close()
