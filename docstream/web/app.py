@@ -10,6 +10,7 @@ limit.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -84,8 +85,17 @@ async def health(services: Services) -> HealthOut:
     return HealthOut(status=status, db=db, redis=redis, version=__version__, details=details)
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> Litestar:
-    """Build the ASGI application for ``settings`` (``clock`` drives the rate limiter)."""
+def create_app(
+    settings: Settings, *, clock: Callable[[], float] = time.time, freeze_heap: bool = False
+) -> Litestar:
+    """Build the ASGI application for ``settings`` (``clock`` drives the rate limiter).
+
+    ``freeze_heap`` (for a process that exists to serve this app, as ``docstream serve``'s
+    workers do): once the services are built, move every object alive to the collector's
+    permanent generation (``gc.freeze``). They live as long as the process anyway, and a full
+    collection no longer traverses them: measured in a worker, one full collection during a
+    document load cost 34 ms before, and the load itself 31-43 ms.
+    """
     configure_logging(settings.log_level)
     counter = _SwappableCounter()
 
@@ -93,6 +103,9 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with build(settings) as services:
             app.state.services = services
+            if freeze_heap:
+                gc.collect()  # nothing unreachable gets frozen
+                gc.freeze()
             limiter_counter = services.extras.get("rate_limit_counter")
             if limiter_counter is not None:
                 counter.target = limiter_counter

@@ -15,4 +15,5 @@ from docstream.web.app import create_app
 
 
 def app() -> Litestar:
-    return create_app(Settings.from_env(os.environ))
+    # A worker process exists to serve this one app: its startup heap is frozen (see create_app).
+    return create_app(Settings.from_env(os.environ), freeze_heap=True)

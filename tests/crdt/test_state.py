@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gc
 
 import pytest
 from hypothesis import given, settings
@@ -65,6 +66,39 @@ def test_long_runs_survive_a_round_trip() -> None:
     assert again.text == doc.text
     again.apply([Insert(f"{B}:6000", f"{A}:2500", "!")])
     assert again.index_of(again.id_at(0)) == 0
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_decoding_leaves_the_collector_as_it_found_it(enabled: bool) -> None:
+    """decode_state pauses the cyclic collector while it builds the document (a collection then
+    can free nothing it built) and puts it back as it was, after a refused blob too."""
+    big = Document(A)
+    big.insert(0, "x" * 2000)
+    for i in range(1000):
+        big.delete(i, 1)  # 2,000 runs, alternately visible and deleted
+    blob, expected = big.encode_state(), big.text
+    seen: list[str] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        seen.append(phase)
+
+    was, threshold = gc.isenabled(), gc.get_threshold()
+    (gc.enable if enabled else gc.disable)()
+    gc.callbacks.append(note)
+    try:
+        gc.set_threshold(1)  # without the pause, every allocation would start a collection
+        seen.clear()
+        doc = Document.decode_state(blob, replica=B)
+        starts = seen.count("start")
+        assert starts <= 1 and gc.isenabled() is enabled  # (2,233 starts without the pause)
+        with pytest.raises(StateFormatError):
+            Document.decode_state(blob + b"\x00", replica=B)
+        assert gc.isenabled() is enabled
+        assert doc.text == expected
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(note)
+        (gc.enable if was else gc.disable)()
 
 
 def test_the_replica_passed_to_decode_is_validated() -> None:
