@@ -495,7 +495,7 @@ class Document(LocalEditing):
         """
         # Everything built here stays reachable, so a collection in the middle can free nothing
         # of it -- yet the ~50k new objects of a 100k-char document trip a full collection of the
-        # whole heap (measured: 34 ms inside a server worker, more than the decode itself).
+        # whole heap (measured: 34-55 ms inside a server worker, more than the decode itself).
         # Pausing moves that work to the next ordinary collection, after the objects settled.
         paused = gc.isenabled()
         gc.disable()
