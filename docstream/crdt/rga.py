@@ -497,13 +497,13 @@ class Document(LocalEditing):
         # of it -- yet the ~50k new objects of a 100k-char document trip a full collection of the
         # whole heap (measured: 34-55 ms inside a server worker, more than the decode itself).
         # Pausing moves that work to the next ordinary collection, after the objects settled.
-        paused = gc.isenabled()
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             doc = cls(replica)
             doc._load(decode_runs(blob, RUN_MAX))
         finally:
-            if paused:
+            if was_enabled:
                 gc.enable()
         return doc
 
