@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from docstream.collab import messages as m
+from docstream.collab import room as room_module
 from docstream.collab.connection import Connection
 from docstream.collab.hub import Hub
 from docstream.collab.loader import server_replica
@@ -122,9 +123,13 @@ async def test_a_lone_edit_on_a_quiet_document_is_committed_at_once(
 
 
 async def test_while_streaming_messages_arriving_meanwhile_join_the_batch(
-    setup: Setup, idle_room: Room
+    setup: Setup, idle_room: Room, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     room, conn = idle_room, setup.conn
+    # A window far longer than the feed needs, so that a stalled CI machine cannot end it early;
+    # gathering still stops as soon as a full batch is in hand.
+    monkeypatch.setattr(room_module, "GROUP_WAIT_PER_MESSAGE", 0.1)
+    monkeypatch.setattr(room_module, "GROUP_WAIT_MAX", 5.0)
     room._last_batch = GROUP_TARGET  # the last batch was full: a flood is under way
     messages = edits(1 + 2 * GROUP_TARGET)
     fed = asyncio.get_running_loop().create_task(feed(room, conn, messages[1:]))
