@@ -24,7 +24,7 @@ ServerFactory = Callable[..., AbstractContextManager[ServerProcess]]
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+def server_backend(request: pytest.FixtureRequest) -> Iterator[list[str]]:
     """Server arguments for each backend (a fresh PostgreSQL database per module)."""
     if request.param == "sqlite":
         yield []
@@ -38,13 +38,13 @@ def backend(request: pytest.FixtureRequest) -> Iterator[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def start_server(backend: list[str]) -> ServerFactory:
+def start_server(server_backend: list[str]) -> ServerFactory:
     """Start a server on this module's backend: ``with start_server(env={...}) as server``."""
 
     def start(
         args: list[str] | None = None, env: dict[str, str] | None = None, **kwargs: Any
     ) -> AbstractContextManager[ServerProcess]:
-        return run_server([*backend, *(args or [])], {**BASE_ENV, **(env or {})}, **kwargs)
+        return run_server([*server_backend, *(args or [])], {**BASE_ENV, **(env or {})}, **kwargs)
 
     return start
 

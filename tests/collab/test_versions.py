@@ -131,7 +131,7 @@ async def test_export_as_txt_and_md(vserver: ServerProcess) -> None:
 
 
 async def test_snapshot_plus_tail_equals_full_replay(
-    vserver: ServerProcess, backend: list[str]
+    vserver: ServerProcess, server_backend: list[str]
 ) -> None:
     users = Users(vserver.url)
     try:
@@ -144,7 +144,7 @@ async def test_snapshot_plus_tail_equals_full_replay(
                     a.delete(0, 2)
                 await a.synced()
             text = a.text
-        store = open_store(vserver, backend)
+        store = open_store(vserver, server_backend)
         async with store:
             snapshot = await store.latest_snapshot(doc["id"])
             assert snapshot is not None and snapshot.seq >= 20
