@@ -23,6 +23,7 @@ from typing import Any
 
 import platformdirs
 
+from docstream.crdt.ids import MAX_COUNTER
 from docstream.errors import ConfigurationError
 
 #: Seed environment variable names honoured as aliases of fields.
@@ -32,6 +33,14 @@ SEED_ALIASES: dict[str, str] = {
     "ALLOWED_ORIGIN": "allowed_origins",
     "JWT_SECRET": "jwt_secret",
 }
+
+
+#: How far beyond a document's clock (the largest counter it holds) a new insert may start. A
+#: Lamport clock moves to max(seen) + 1; a client whose refused messages moved its clock on may be
+#: somewhat ahead, never by this much. With the cap on log entries per document no client can
+#: exhaust the id space: ``validated`` checks that entries x (this + longest insert) stays below
+#: the largest counter.
+MAX_COUNTER_JUMP = 1 << 20
 
 
 def default_data_dir() -> Path:
@@ -93,6 +102,12 @@ class Settings:
     ws_messages_per_second: float = 200.0
     ws_message_burst: int = 400
     send_queue_size: int = 1024
+    #: Caps per document, so that one document cannot stall or exhaust a server: visible
+    #: characters (code points), stored runs (pieces of text and of deleted text, what a document
+    #: costs in memory) and log entries. Edits beyond them are refused with ``too_large``.
+    max_document_chars: int = 5_000_000
+    max_document_runs: int = 4_000_000
+    max_document_log_entries: int = 100_000_000
     #: An automatic restore point is taken after a burst of editing goes quiet for this long.
     version_idle_seconds: float = 30.0
     max_auto_versions: int = 50
@@ -189,9 +204,19 @@ class Settings:
             "send_queue_size",
             "max_body_bytes",
             "max_concurrent_hashes",
+            "max_document_chars",
+            "max_document_runs",
+            "max_document_log_entries",
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be at least 1")
+        if self.max_document_log_entries * (MAX_COUNTER_JUMP + self.max_insert_length) >= (
+            MAX_COUNTER
+        ):
+            raise ConfigurationError(
+                "max_document_log_entries x max_insert_length is too large: a document could "
+                "run out of character ids"
+            )
         return self
 
 

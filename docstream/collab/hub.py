@@ -10,14 +10,21 @@ revocations and deletions reach live sockets, and the ``TextSource`` used by the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from docstream.collab import messages as m
 from docstream.collab.connection import Connection
-from docstream.collab.loader import load_document, load_document_and_state, server_replica
-from docstream.collab.room import Room, RoomClosed, RoomHooks
+from docstream.collab.loader import (
+    load_document,
+    load_document_and_state,
+    off_loop,
+    server_replica,
+    text_of,
+)
+from docstream.collab.room import OFFLOAD_BLOCKS, Room, RoomClosed, RoomHooks
 from docstream.protocol import codec
 from docstream.protocol.messages import Hello, RoleChanged
 from docstream.services.documents import DocumentService
@@ -162,11 +169,21 @@ class Hub:
     # --- TextSource ------------------------------------------------------------------------------
 
     async def current_text(self, doc_id: str) -> tuple[str, int]:
+        """The text of the open Room (read in its order: a large one is read off the event
+        loop), or of the log when the document is not open here."""
         room = self.rooms.get(doc_id)
         if room is not None and not room.closing:
-            return room.doc.text, room.seq
+
+            async def read(room: Room) -> tuple[str, int]:
+                if not room.consistent:
+                    raise RoomClosed(room.doc_id)  # the log is the truth until it is rebuilt
+                return await room.text(), room.seq
+
+            with contextlib.suppress(RoomClosed):
+                result: tuple[str, int] = await room.call(read)
+                return result
         doc, seq = await load_document(self.store, doc_id)
-        return doc.text, seq
+        return await off_loop(doc.block_count > OFFLOAD_BLOCKS, text_of, doc), seq
 
     # --- DocumentListener ------------------------------------------------------------------------
 

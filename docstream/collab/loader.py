@@ -1,24 +1,45 @@
-"""Loading a document's CRDT from storage: the latest snapshot plus the log entries after it.
+"""Loading a document's CRDT from storage: the latest good snapshot plus the log entries after it.
 
 The ops payload stored in the log is one format-version byte followed by the JSON list of ops
-exactly
-as on the wire (PROTOCOL.md §1), so the log can be replayed and served to clients without
+exactly as on the wire (PROTOCOL.md §1), so the log can be replayed and served to clients without
 re-encoding.
+
+A stored snapshot is *sealed*: one tag byte and a CRC-32 of the CRDT state in front of it
+(``docs/state-format.md``, "Stored snapshots"), so a damaged snapshot is recognised instead of
+opening as a different document. A snapshot that does not unseal or decode is logged and skipped:
+the next older one is tried, and without any the log is replayed from the start. The log is the
+truth; a snapshot is only a shortcut.
+
+Decoding a large state and replaying a long tail take a while (a million runs: about a second), so
+both run in a worker thread above a size threshold, and the event loop keeps serving other sockets.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
+import zlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import msgspec
 
 from docstream.crdt import Document, Op, op_decoder
 from docstream.errors import StateFormatError
-from docstream.storage.base import DocumentStore
+from docstream.storage.base import DocumentStore, LogEntry
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PAYLOAD_VERSION = 1
 _PREFIX = bytes([PAYLOAD_VERSION])
 _encoder = msgspec.json.Encoder()
+#: First byte of a sealed snapshot (a CRDT state starts with its own version byte, 0x01).
+SEAL_TAG = 0xD5
+#: States (bytes) and tails (entries) above these sizes are decoded in a worker thread.
+OFFLOAD_STATE_BYTES = 256 * 1024
+OFFLOAD_TAIL_ENTRIES = 2_000
 
 
 def encode_payload(ops: list[Op]) -> bytes:
@@ -41,9 +62,49 @@ def decode_payload(payload: bytes) -> list[Op]:
         raise StateFormatError(f"a stored ops payload is corrupt: {exc}") from exc
 
 
+def seal_state(state: bytes) -> bytes:
+    """A CRDT state as stored in a snapshot: tag, CRC-32 (big-endian), the state."""
+    return bytes([SEAL_TAG]) + zlib.crc32(state).to_bytes(4, "big") + state
+
+
+def unseal_state(blob: bytes) -> bytes:
+    """The CRDT state inside a stored snapshot; StateFormatError if it is damaged.
+
+    Snapshots written before sealing (a bare state, version byte 0x01) are read as they are.
+    """
+    if blob[:1] == bytes([SEAL_TAG]):
+        if len(blob) < 5:
+            raise StateFormatError("a sealed snapshot is cut short")
+        state = blob[5:]
+        if zlib.crc32(state).to_bytes(4, "big") != blob[1:5]:
+            raise StateFormatError("a snapshot's checksum does not match its content")
+        return state
+    if blob[:1] == b"\x01":
+        return blob
+    raise StateFormatError(f"a snapshot starts with an unknown tag {blob[:1]!r}")
+
+
 def server_replica() -> str:
     """A fresh replica id for the server's own replicas (never used to create ops)."""
     return "srv_" + secrets.token_urlsafe(12)
+
+
+async def off_loop(large: bool, fn: Callable[..., T], *args: object) -> T:
+    """``fn(*args)``, in a worker thread when ``large`` (so other sockets keep being served)."""
+    if large:
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
+
+
+def text_of(doc: Document) -> str:
+    """The visible text (a function, to hand to :func:`off_loop`)."""
+    return doc.text
+
+
+def _replay(doc: Document, tail: list[LogEntry]) -> Document:
+    for entry in tail:
+        doc.apply(decode_payload(entry.payload))
+    return doc
 
 
 async def load_document(
@@ -59,15 +120,31 @@ async def load_document_and_state(
 ) -> tuple[Document, int, bytes | None]:
     """Like :func:`load_document`, plus the encoded state when the snapshot is already current
     (no tail), so the first ``welcome`` need not encode it again."""
-    snapshot = await store.latest_snapshot(doc_id)
     replica = replica or server_replica()
-    if snapshot is not None:
-        doc = Document.decode_state(snapshot.state, replica=replica)
+    doc, seq, state = Document(replica=replica), 0, None
+    before: int | None = None
+    while (snapshot := await store.latest_snapshot(doc_id, before_seq=before)) is not None:
+        try:
+            state = unseal_state(snapshot.state)
+            doc = await off_loop(
+                len(state) > OFFLOAD_STATE_BYTES, Document.decode_state, state, replica
+            )
+        except StateFormatError as exc:
+            log.error(
+                "document %s: the snapshot at seq %d is damaged (%s); trying an older one",
+                doc_id,
+                snapshot.seq,
+                exc.detail,
+            )
+            before, state = snapshot.seq, None
+            continue
         seq = snapshot.seq
+        break
     else:
-        doc, seq = Document(replica=replica), 0
+        if before is not None:
+            log.error("document %s: no usable snapshot; replaying the whole log", doc_id)
     tail = await store.read_ops(doc_id, seq)
-    for entry in tail:
-        doc.apply(decode_payload(entry.payload))
-        seq = entry.seq
-    return doc, seq, snapshot.state if snapshot is not None and not tail else None
+    if tail:
+        doc = await off_loop(len(tail) > OFFLOAD_TAIL_ENTRIES, _replay, doc, tail)
+        seq = tail[-1].seq
+    return doc, seq, state if not tail else None

@@ -31,15 +31,26 @@ import msgspec
 
 from docstream.collab import messages as m
 from docstream.collab.connection import CLOSE_REPLACED, Connection
-from docstream.collab.loader import decode_payload, encode_payload, load_document, payload_json
+from docstream.collab.loader import (
+    decode_payload,
+    encode_payload,
+    load_document,
+    off_loop,
+    payload_json,
+    seal_state,
+    text_of,
+)
 from docstream.collab.presence import CursorState, Presence
 from docstream.crdt import CharId, Delete, Document, Insert, Op
+from docstream.crdt.ids import MAX_COUNTER
+from docstream.crdt.sequence import BLOCK_MAX
 from docstream.errors import (
     CrdtError,
     DocStreamError,
     ForbiddenReplicaError,
     InvalidInputError,
     ReadOnlyError,
+    StorageError,
     TooLargeError,
 )
 from docstream.protocol import codec
@@ -57,19 +68,22 @@ from docstream.protocol.messages import (
 from docstream.protocol.messages import (
     Presence as PresenceFrame,
 )
-from docstream.settings import Settings
-from docstream.storage.base import DocumentStore, LogEntry, NewLogEntry
+from docstream.settings import MAX_COUNTER_JUMP, Settings
+from docstream.storage.base import DocumentStore, LogEntry, NewLogEntry, utcnow
 
 log = logging.getLogger(__name__)
 
-MAX_COUNTER = 2**53 - 2**17  # ids must stay exact in JavaScript numbers
-MAX_COUNTER_JUMP = 1 << 24  # how far beyond the largest counter seen a new id may start
 MAX_BATCH = 512
 GROUP_TARGET = 64  # under streaming load, gather up to this many messages per commit ...
 GROUP_WAIT_PER_MESSAGE = 0.0005  # ... waiting this long (s) per message of the last batch ...
 GROUP_WAIT_MAX = 0.020  # ... but never longer than this (s) ...
 GROUP_TICK = 0.001  # ... looking at the inbox this often (s)
 CATCH_UP_LIMIT = 2000  # beyond this many missing entries, `welcome` carries the state instead
+#: Above this many blocks of runs (64 runs each), encoding the state or extracting the text of a
+#: document runs in a worker thread.
+OFFLOAD_BLOCKS = 1024
+CATCH_UP_RETRY = 0.1  # first wait (s) before reading the log again after a failed read ...
+CATCH_UP_RETRY_MAX = 5.0  # ... doubling up to this
 
 
 def _text(frame: msgspec.Struct) -> str:
@@ -78,12 +92,31 @@ def _text(frame: msgspec.Struct) -> str:
 
 @dataclass(slots=True)
 class _Accepted:
+    """An ``ops`` message applied to the replica, on its way to the log and its ack."""
+
     conn: Connection
     msg: SubmitOps
-    entry: NewLogEntry
-    duplicate_of: int | None = None  # an already stored message: ack with its seq
-    payload: bytes = b""
-    seq: int = 0
+    entry: NewLogEntry | None  # None: it changed nothing (a re-send); acked, not stored again
+    payload: bytes
+    counter_hi: int | None = None
+    seq: int = 0  # where it landed in the log (a re-send: where it was first stored, 0: unknown)
+    answered: bool = False
+
+
+class _Partial(Exception):
+    """A message whose first ops were applied before a later one was refused."""
+
+    def __init__(self, error: CrdtError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
+async def _catch_up(room: Room) -> None:
+    try:
+        await room.catch_up()
+    except DocStreamError as exc:
+        log.warning("room %s: catching up from the log failed: %s", room.doc_id, exc.detail)
+        room._schedule_catch_up()
 
 
 @dataclass(slots=True)
@@ -122,7 +155,14 @@ class Room:
         self.stop_requested = False
         self.closed = asyncio.Event()
         self._state_cache: tuple[int, bytes] | None = None
-        self._recent: dict[str, list[tuple[int, int, int]]] = {}  # replica -> (lo, hi, seq)
+        #: Stored messages of this node whose seq is beyond ``self.seq``: their acks wait until
+        #: every entry before them was announced (only after a failed read of the log).
+        self._held: dict[int, _Accepted] = {}
+        self._held_acks: list[_Accepted] = []
+        self._outgoing: list[_Accepted] = []  # stored and announced here; for the cluster
+        self._changed = False
+        self._catch_up_timer: asyncio.TimerHandle | None = None
+        self._catch_up_delay = CATCH_UP_RETRY
         self._background: set[asyncio.Task[None]] = set()
         self._idle_timer: asyncio.TimerHandle | None = None
         self._snapshot_at = 0.0
@@ -144,8 +184,9 @@ class Room:
                 if isinstance(item, m.Stop):
                     break
                 if isinstance(item, m.OpsItem):
-                    batch = await self._gather_ops(item)
-                    await self._guard(self.handle_ops(batch), batch[0].conn)
+                    await self.handle_ops(await self._gather_ops(item))
+                elif not await self._ensure_consistent():
+                    self._unavailable(item)
                 else:
                     await self._guard(
                         self._dispatch(item),
@@ -198,6 +239,18 @@ class Room:
         # asyncio.Queue keeps its items in a deque; looking at the head does not consume it.
         queue = self.inbox._queue  # type: ignore[attr-defined]
         return queue[0] if queue else None
+
+    def _unavailable(self, item: m.Item) -> None:
+        """Answer an item that needs a replica equal to the log while it cannot be reloaded."""
+        if isinstance(item, m.JoinItem):
+            item.conn.send(
+                _text(ErrorFrame("storage_unavailable", "the database is unavailable; retry later"))
+            )
+            item.conn.close(1013, "the database is unavailable; retry later")
+        elif isinstance(item, m.CallItem) and item.future is not None:
+            item.future.set_exception(StorageError("the database is unavailable; retry later"))
+        elif isinstance(item, m.LeaveItem):
+            self._leave(item.conn)
 
     async def _guard(
         self, work: Awaitable[None], conn: Connection | None, fatal: bool = False
@@ -289,9 +342,7 @@ class Room:
             )
 
         if 0 < since <= self.seq and self.seq - since <= CATCH_UP_LIMIT:
-            entries = [
-                e for e in await self.store.read_ops(self.doc_id, since) if e.seq <= self.seq
-            ]
+            entries = await self.store.read_ops(self.doc_id, since, self.seq - since)
             if len(entries) == self.seq - since:
                 ops = [
                     SeqOpsRaw(
@@ -303,17 +354,11 @@ class Room:
                     for e in entries
                 ]
                 return welcome(ops=ops)
-        return welcome(state=self.state())
+        return welcome(state=await self.encoded_state())
 
     def prime_state(self, state: bytes) -> None:
         """The encoded state at ``self.seq`` is known (a current snapshot): skip re-encoding it."""
         self._state_cache = (self.seq, state)
-
-    def state(self) -> bytes:
-        """The encoded CRDT at ``self.seq`` (cached per seq)."""
-        if self._state_cache is None or self._state_cache[0] != self.seq:
-            self._state_cache = (self.seq, self.doc.encode_state())
-        return self._state_cache[1]
 
     def _leave(self, conn: Connection) -> None:
         replica = conn.replica
@@ -413,24 +458,78 @@ class Room:
             ids.append(cid)
         return ids
 
+    def _check_size(self, inserted: int, batched: int) -> None:
+        """The document's caps: refuse growth beyond them (deletes stay possible below the
+        log cap, so a full document can still be cut down)."""
+        settings = self.settings
+        if self.seq + batched >= settings.max_document_log_entries:
+            raise TooLargeError(
+                f"this document has reached its limit of {settings.max_document_log_entries} "
+                "edits; copy its text into a new document to go on"
+            )
+        if not inserted:
+            return
+        if len(self.doc) + inserted > settings.max_document_chars:
+            raise TooLargeError(
+                f"this edit would make the document longer than its limit of "
+                f"{settings.max_document_chars} characters"
+            )
+        cap = settings.max_document_runs
+        if self.doc.block_count * BLOCK_MAX >= cap and self.doc.stored_runs() >= cap:
+            raise TooLargeError(
+                f"this document holds {cap} or more pieces of text and deleted text, its limit; "
+                "copy its text into a new document to go on"
+            )
+
     def _apply(self, ops: list[Op]) -> None:
-        """Apply one message atomically: op by op, and report whether a later op failed."""
+        """Apply one message op by op; a refusal after the first op raises :class:`_Partial`."""
         for index, op in enumerate(ops):
             try:
-                self.doc.apply([op])
+                self.doc.apply((op,))
             except CrdtError as exc:
-                exc.partial = index > 0  # type: ignore[attr-defined]
+                if index:
+                    raise _Partial(exc) from exc
                 raise
 
-    async def _rebuild(self, accepted: list[_Accepted]) -> None:
-        doc, seq = await load_document(self.store, self.doc_id, self.doc.replica)
-        if seq != self.seq:
-            log.warning("room %s: storage is at seq %d, replica at %d", self.doc_id, seq, self.seq)
-        for acc in accepted:
-            if acc.duplicate_of is None:
-                doc.apply(acc.msg.ops)
-        self.doc, self.seq = doc, seq
-        self._state_cache = None
+    def _accept(self, conn: Connection, msg: SubmitOps, batched: int) -> _Accepted:
+        """Validate and apply one message; what to store for it (nothing for a re-send).
+
+        A message is a re-send, acknowledged without storing it again, only if applying it
+        changed nothing (every insert already known with the same text, every delete already
+        done): an exact copy of a stored message always is. Anything else is a new entry of the
+        log, stored and broadcast in full, known parts included (applying them again is a
+        no-op everywhere), so the replica never holds what the log and the others lack.
+        """
+        ids = self._check(conn, msg)
+        lo = hi = None
+        inserted = 0
+        for op, cid in zip(msg.ops, ids, strict=True):
+            if isinstance(op, Insert):
+                end = cid.counter + len(op.text) - 1
+                lo = cid.counter if lo is None else min(lo, cid.counter)
+                hi = end if hi is None else max(hi, end)
+                if not self.doc.has(cid):
+                    inserted += len(op.text)
+        self._check_size(inserted, batched)
+        before = len(self.doc)
+        self._apply(msg.ops)
+        payload = encode_payload(msg.ops)
+        assert conn.replica is not None
+        if not inserted and len(self.doc) == before:
+            return _Accepted(conn, msg, None, payload, counter_hi=hi)
+        kind, position, length, preview = self._summary(msg.ops, ids[0])
+        entry = NewLogEntry(
+            user_id=conn.user_id,
+            replica=conn.replica,
+            payload=payload,
+            counter_lo=lo,
+            counter_hi=hi,
+            kind=kind,
+            position=position,
+            length=length,
+            preview=preview,
+        )
+        return _Accepted(conn, msg, entry, payload, counter_hi=hi)
 
     def _summary(self, ops: list[Op], first: CharId) -> tuple[str, int, int, str]:
         """History columns: kind, position of the first change, length, inserted text preview."""
@@ -439,14 +538,212 @@ class Room:
         kind = "insert" if not deleted else "delete" if not inserted else "edit"
         return kind, self.doc.index_of(first), len(inserted) or deleted, inserted[:100]
 
-    def _recent_seq(self, replica: str, counter: int) -> int | None:
-        for lo, hi, seq in reversed(self._recent.get(replica, ())):
-            if lo <= counter <= hi:
-                return seq
-        return None
+    async def handle_ops(self, batch: list[m.OpsItem]) -> None:
+        """Validate, store and announce a batch of ops messages (only from the worker).
+
+        Whatever fails, every sender gets an answer with its own ``ref``, and a replica that
+        may hold ops the log lacks is rebuilt from the log before anything else is sent.
+        """
+        if not await self._ensure_consistent():
+            self._refuse_all(batch, StorageError("the database is unavailable; retry later"))
+            return
+        accepted: list[_Accepted] = []
+        try:
+            for item in batch:
+                conn, msg = item.conn, item.msg
+                try:
+                    accepted.append(self._accept(conn, msg, len(accepted) + 1))
+                except _Partial as exc:
+                    # Part of the message was applied: undo it before judging the next one.
+                    conn.send(_text(ErrorFrame(exc.error.code, exc.error.detail, msg.ref)))
+                    await self._rebuild([a for a in accepted if a.entry is not None])
+                except DocStreamError as exc:
+                    conn.send(_text(ErrorFrame(exc.code, exc.detail, msg.ref)))
+            await self._commit(accepted)
+        except Exception as exc:
+            if isinstance(exc, DocStreamError):
+                log.warning("room %s: a batch of ops failed: %s", self.doc_id, exc.detail)
+            else:
+                log.exception("room %s: a batch of ops failed", self.doc_id)
+            self.needs_rebuild = True
+            answered = {id(acc.msg) for acc in accepted if acc.answered}
+            self._refuse_all([i for i in batch if id(i.msg) not in answered], exc)
+            await self._ensure_consistent()
+
+    def _refuse_all(self, batch: list[m.OpsItem], exc: Exception) -> None:
+        code, detail = (
+            (exc.code, f"not saved: {exc.detail}")
+            if isinstance(exc, StorageError)
+            else ("internal", "not saved: the server failed to handle this message")
+        )
+        for item in batch:
+            item.conn.send(_text(ErrorFrame(code, detail, item.msg.ref)))
+
+    async def _commit(self, accepted: list[_Accepted]) -> None:
+        fresh = [acc for acc in accepted if acc.entry is not None]
+        if fresh:
+            try:
+                last = await self.store.append_ops(
+                    self.doc_id,
+                    [acc.entry for acc in fresh],  # type: ignore[misc]
+                )
+            except DocStreamError as exc:
+                log.warning(
+                    "room %s: commit of %d messages failed: %s", self.doc_id, len(fresh), exc.detail
+                )
+                # Nothing of the batch is stored: every sender hears so, re-sends included
+                # (those may repeat a message of this very batch).
+                for acc in accepted:
+                    acc.conn.send(
+                        _text(ErrorFrame(exc.code, f"not saved: {exc.detail}", acc.msg.ref))
+                    )
+                    acc.answered = True
+                self.needs_rebuild = True
+                await self._ensure_consistent()
+                return
+            first_seq = last - len(fresh) + 1
+            for offset, acc in enumerate(fresh):
+                acc.seq = first_seq + offset
+                self._held[acc.seq] = acc
+        for acc in accepted:
+            if acc.entry is None:
+                acc.seq = await self._stored_seq(acc)
+        target = max((acc.seq for acc in accepted), default=0)
+        if target > self.seq:
+            await self._announce_through(target)
+        for acc in accepted:
+            if acc.entry is None:
+                self._ack_resend(acc)
+        await self._publish()
+
+    async def _stored_seq(self, acc: _Accepted) -> int:
+        """Where a re-sent message was first stored (0: not an exact copy of a stored one)."""
+        assert acc.conn.replica is not None
+        try:
+            seq = await self.store.find_seq_of_payload(
+                self.doc_id, acc.conn.replica, acc.payload, counter_hi=acc.counter_hi
+            )
+        except DocStreamError as exc:
+            log.warning("room %s: cannot look up a re-sent message: %s", self.doc_id, exc.detail)
+            return 0
+        return seq or 0
+
+    def _ack_resend(self, acc: _Accepted) -> None:
+        """A message that changed nothing: its content is in the document at ``self.seq``."""
+        if acc.seq > self.seq:
+            self._held_acks.append(acc)  # stored beyond what this replica announced yet
+            return
+        acc.conn.send(_text(Ack(acc.msg.ref, acc.seq or self.seq)))
+        acc.answered = True
+
+    async def _announce_through(self, target: int) -> None:
+        """Announce every entry up to ``target`` in seq order: acks for this node's own, the
+        others' edits (read from the log when another node appended in between) to everyone.
+
+        A client takes an ack's seq as "seen everything up to here", so an ack never overtakes
+        an entry before it. If the log cannot be read now, the acks wait for the retry.
+        """
+        while self.seq < target:
+            own = self._held.pop(self.seq + 1, None)
+            if own is not None:
+                self._announce_own(own)
+                continue
+            try:
+                missing = await self.store.read_ops(self.doc_id, self.seq, target - self.seq)
+            except DocStreamError as exc:
+                log.warning(
+                    "room %s: cannot read entries %d..%d from the log: %s",
+                    self.doc_id,
+                    self.seq + 1,
+                    target,
+                    exc.detail,
+                )
+                self._schedule_catch_up()
+                return
+            if not missing or missing[0].seq != self.seq + 1:
+                log.error("room %s: the log lacks entry %d", self.doc_id, self.seq + 1)
+                self._schedule_catch_up()
+                return
+            self._deliver(missing)
+        self._flush_held_acks()
+
+    def _announce_own(self, acc: _Accepted) -> None:
+        entry = acc.entry
+        assert entry is not None
+        self.seq = acc.seq
+        acc.conn.send(_text(Ack(acc.msg.ref, acc.seq)))
+        acc.answered = True
+        frame = _text(
+            RemoteOpsRaw(
+                seq=acc.seq,
+                author=entry.user_id,
+                replica=entry.replica,
+                ops=msgspec.Raw(payload_json(acc.payload)),
+            )
+        )
+        for other in self.presence.others(entry.replica):
+            other.send(frame)
+        self._outgoing.append(acc)
+        self._changed = True
+
+    def _flush_held_acks(self) -> None:
+        if self._held_acks:
+            waiting, self._held_acks = self._held_acks, []
+            for acc in waiting:
+                self._ack_resend(acc)
+
+    async def _publish(self) -> None:
+        """Hand what this node stored to the cluster, and run the after-change housekeeping."""
+        if self._outgoing:
+            outgoing, self._outgoing = self._outgoing, []
+            if self.hooks.fanout():
+                self._spawn(
+                    self.hooks.publish_ops(self.doc_id, [self._as_log_entry(a) for a in outgoing])
+                )
+        if self._changed:
+            self._changed = False
+            await self._after_change()
+
+    def _schedule_catch_up(self) -> None:
+        """Read the log again a little later (acks of stored messages may be waiting on it)."""
+        if self._catch_up_timer is not None or self.closing:
+            return
+        delay = self._catch_up_delay
+        self._catch_up_delay = min(CATCH_UP_RETRY_MAX, delay * 2)
+
+        def queue() -> None:
+            self._catch_up_timer = None
+            with contextlib.suppress(asyncio.QueueFull):
+                self.inbox.put_nowait(m.CallItem(_catch_up))
+
+        self._catch_up_timer = asyncio.get_running_loop().call_later(delay, queue)
+
+    async def _rebuild(self, accepted: list[_Accepted]) -> None:
+        """Replace the replica by the log's (plus ``accepted``, applied but not stored yet).
+
+        Entries the log holds beyond ``self.seq`` (another node's, or this node's own whose acks
+        wait) are announced: the rebuilt replica already contains them.
+        """
+        doc, seq = await load_document(self.store, self.doc_id, self.doc.replica)
+        behind: list[LogEntry] = []
+        if seq > self.seq:
+            behind = await self.store.read_ops(self.doc_id, self.seq, seq - self.seq)
+            if len(behind) != seq - self.seq:
+                raise StorageError("the log changed while the document was reloaded")
+        elif seq < self.seq:
+            log.error(
+                "room %s: the log is at seq %d, the replica at %d", self.doc_id, seq, self.seq
+            )
+        for acc in accepted:
+            doc.apply(acc.msg.ops)
+        self.doc = doc
+        self._state_cache = None
+        self._deliver(behind, apply=False)
+        self._flush_held_acks()
+        await self._publish()
 
     async def _ensure_consistent(self) -> bool:
-        """Rebuild the replica from storage if a failed commit left it ahead of the log."""
+        """Rebuild the replica from the log if a failure may have left it ahead of the log."""
         if not self.needs_rebuild:
             return True
         try:
@@ -455,133 +752,18 @@ class Room:
             log.warning("room %s: cannot reload from storage: %s", self.doc_id, exc.detail)
             return False
         self.needs_rebuild = False
+        log.info("room %s: reloaded from the log at seq %d", self.doc_id, self.seq)
         return True
 
-    async def handle_ops(self, batch: list[m.OpsItem]) -> None:
-        """Validate, store and announce a batch of ops messages (only from the worker)."""
-        if not await self._ensure_consistent():
-            for item in batch:
-                item.conn.send(
-                    _text(
-                        ErrorFrame(
-                            "storage_unavailable",
-                            "not saved: the database is unavailable; retry later",
-                            item.msg.ref,
-                        )
-                    )
-                )
-            return
-        accepted: list[_Accepted] = []
-        for item in batch:
-            conn, msg = item.conn, item.msg
-            try:
-                ids = self._check(conn, msg)
-                lo = hi = None
-                for op, cid in zip(msg.ops, ids, strict=True):
-                    if isinstance(op, Insert):
-                        end = cid.counter + len(op.text) - 1
-                        if lo is None:
-                            lo, hi, first_insert = cid.counter, end, cid
-                        else:
-                            lo, hi = min(lo, cid.counter), max(hi or end, end)
-                resent = lo is not None and self.doc.has(first_insert)
-                before = len(self.doc)
-                self._apply(msg.ops)
-            except DocStreamError as exc:
-                if getattr(exc, "partial", False):
-                    await self._rebuild(accepted)
-                conn.send(_text(ErrorFrame(exc.code, exc.detail, msg.ref)))
-                continue
-            assert conn.replica is not None
-            payload = encode_payload(msg.ops)
-            kind, position, length, preview = self._summary(msg.ops, ids[0])
-            entry = NewLogEntry(
-                user_id=conn.user_id,
-                replica=conn.replica,
-                payload=payload,
-                counter_lo=lo,
-                counter_hi=hi,
-                kind=kind,
-                position=position,
-                length=length,
-                preview=preview,
-            )
-            acc = _Accepted(conn, msg, entry, payload=payload)
-            if resent:
-                acc.duplicate_of = (
-                    self._recent_seq(first_insert.replica, first_insert.counter) or -1
-                )
-            elif lo is None and len(self.doc) == before:
-                acc.duplicate_of = -2  # a delete-only message that changed nothing: maybe a re-send
-            accepted.append(acc)
-        await self._commit(accepted)
-
-    async def _commit(self, accepted: list[_Accepted]) -> None:
-        # Resolve possible re-sends first: they are acked with the seq where they first landed.
-        for acc in accepted:
-            if acc.duplicate_of == -1:
-                first = CharId.parse(next(op.id for op in acc.msg.ops if isinstance(op, Insert)))
-                acc.duplicate_of = await self.store.find_seq_of_insert(
-                    self.doc_id, first.replica, first.counter
-                )
-            elif acc.duplicate_of == -2:
-                acc.duplicate_of = await self.store.find_seq_of_payload(
-                    self.doc_id, acc.entry.replica, acc.payload
-                )
-        fresh = [acc for acc in accepted if acc.duplicate_of is None]
-        if fresh:
-            try:
-                last = await self.store.append_ops(self.doc_id, [acc.entry for acc in fresh])
-            except DocStreamError as exc:
-                log.warning(
-                    "room %s: commit of %d messages failed: %s", self.doc_id, len(fresh), exc.detail
-                )
-                for acc in fresh:
-                    acc.conn.send(
-                        _text(ErrorFrame(exc.code, f"not saved: {exc.detail}", acc.msg.ref))
-                    )
-                self.needs_rebuild = True
-                await self._ensure_consistent()
-                return
-            first_seq = last - len(fresh) + 1
-            if first_seq != self.seq + 1:
-                # Another node appended in between: deliver those entries first, in seq order.
-                missing = await self.store.read_ops(self.doc_id, self.seq, first_seq - 1 - self.seq)
-                self._deliver(missing, apply=True)
-            for offset, acc in enumerate(fresh):
-                acc.seq = first_seq + offset
-            self.seq = last
-        entries: list[Any] = []
-        for acc in accepted:
-            if acc.duplicate_of is not None:
-                acc.conn.send(_text(Ack(acc.msg.ref, acc.duplicate_of)))
-                continue
-            acc.conn.send(_text(Ack(acc.msg.ref, acc.seq)))
-            frame = _text(
-                RemoteOpsRaw(
-                    seq=acc.seq,
-                    author=acc.conn.user_id,
-                    replica=acc.entry.replica,
-                    ops=msgspec.Raw(payload_json(acc.payload)),
-                )
-            )
-            for other in self.presence.others(acc.entry.replica):
-                other.send(frame)
-            if acc.entry.counter_lo is not None and acc.entry.counter_hi is not None:
-                recent = self._recent.setdefault(acc.entry.replica, [])
-                recent.append((acc.entry.counter_lo, acc.entry.counter_hi, acc.seq))
-                del recent[:-64]
-            entries.append(acc)
-        entries = [self._as_log_entry(acc) for acc in entries] if self.hooks.fanout() else entries
-        if entries:
-            self._after_change()
-            if self.hooks.fanout():
-                self._spawn(self.hooks.publish_ops(self.doc_id, entries))
+    @property
+    def consistent(self) -> bool:
+        """Whether the replica is exactly the log up to ``self.seq`` (what may be snapshotted,
+        versioned or served)."""
+        return not self.needs_rebuild and not self._held
 
     def _as_log_entry(self, acc: _Accepted) -> LogEntry:
-        from docstream.storage.base import utcnow
-
         e = acc.entry
+        assert e is not None
         return LogEntry(
             doc_id=self.doc_id,
             seq=acc.seq,
@@ -606,17 +788,24 @@ class Room:
             b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)
         ):
             fresh = await self.store.read_ops(self.doc_id, self.seq)  # repair the gap from the log
-        self._deliver(fresh, apply=True)
-        if fresh:
-            self._after_change()
+        self._deliver(fresh)
+        self._flush_held_acks()
+        await self._publish()
 
-    def _deliver(self, entries: list[LogEntry], *, apply: bool) -> None:
+    def _deliver(self, entries: list[LogEntry], *, apply: bool = True) -> None:
+        """Entries in seq order: this node's own (acks waiting) are announced, others applied
+        (unless the replica has them already) and sent to every local client."""
         for e in entries:
             if e.seq != self.seq + 1:
+                continue
+            own = self._held.pop(e.seq, None)
+            if own is not None:
+                self._announce_own(own)
                 continue
             if apply:
                 self.doc.apply(decode_payload(e.payload))
             self.seq = e.seq
+            self._changed = True
             frame = _text(
                 RemoteOpsRaw(
                     seq=e.seq,
@@ -627,14 +816,34 @@ class Room:
             )
             for conn in self.presence.others(e.replica):
                 conn.send(frame)
+        while self.seq + 1 in self._held:
+            self._announce_own(self._held.pop(self.seq + 1))
 
     async def catch_up(self) -> None:
         """Read whatever the log has beyond ``self.seq`` (after a broker reconnect)."""
         await self._remote(await self.store.read_ops(self.doc_id, self.seq))
+        self._catch_up_delay = CATCH_UP_RETRY
 
     # --- snapshots and versions ------------------------------------------------------------------
 
-    def _after_change(self) -> None:
+    def _large(self) -> bool:
+        """Whether encoding or extracting the text takes long enough to leave the event loop."""
+        return self.doc.block_count > OFFLOAD_BLOCKS
+
+    async def encoded_state(self) -> bytes:
+        """The encoded CRDT at ``self.seq`` (cached per seq). Only from the worker: a large state
+        is encoded in a thread while the worker waits, so nothing changes the replica meanwhile."""
+        if self._state_cache is None or self._state_cache[0] != self.seq:
+            seq = self.seq
+            state = await off_loop(self._large(), self.doc.encode_state)
+            self._state_cache = (seq, state)
+        return self._state_cache[1]
+
+    async def text(self) -> str:
+        """The visible text at ``self.seq``. Only from the worker (see :meth:`encoded_state`)."""
+        return await off_loop(self._large(), text_of, self.doc)
+
+    async def _after_change(self) -> None:
         self.dirty_words = True
         if self.seq - self.snapshot_seq >= self.settings.snapshot_every:
             now = time.monotonic()
@@ -642,18 +851,26 @@ class Room:
             # milliseconds. A burst that outpaces it is covered by the idle-time snapshot.
             if now - self._snapshot_at >= self.settings.snapshot_min_interval:
                 self._snapshot_at = now
-                self._snapshot()
+                await self._snapshot()
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         self._idle_timer = asyncio.get_running_loop().call_later(
             self.settings.version_idle_seconds, self._queue_auto_version
         )
 
-    def _snapshot(self) -> None:
-        state, seq = self.doc.encode_state(), self.seq  # no await between copy and stamp
-        self._state_cache = (seq, state)
+    async def _snapshot(self, *, wait: bool = False) -> None:
+        """Store the state at ``self.seq`` (sealed with its checksum), unless the replica may
+        differ from the log (then the log alone is the truth until the replica is rebuilt)."""
+        if not self.consistent:
+            return
+        seq = self.seq
+        state = await self.encoded_state()
         self.snapshot_seq = seq
-        self._spawn(self.store.save_snapshot(self.doc_id, seq, state))
+        save = self.store.save_snapshot(self.doc_id, seq, seal_state(state))
+        if wait:
+            await save
+        else:
+            self._spawn(save)
 
     def _queue_auto_version(self) -> None:
         self._idle_timer = None
@@ -661,25 +878,34 @@ class Room:
             with contextlib.suppress(asyncio.QueueFull):  # busy: the next quiet moment takes it
                 self.inbox.put_nowait(m.AutoVersionItem())
 
-    async def _auto_version(self) -> None:
+    async def _auto_version(self, *, wait: bool = False) -> None:
+        if not self.consistent:
+            return
         if self.seq > self.snapshot_seq:
-            self._snapshot()
+            await self._snapshot(wait=wait)
         if self.seq > self.version_seq:
-            text, seq = self.doc.text, self.seq
+            seq = self.seq
+            text = await self.text()
             await self.store.create_version(
                 self.doc_id, seq, text, "auto", None, None, keep=self.settings.max_auto_versions
             )
             self.version_seq = seq
 
     async def _finish(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
+        for timer in (self._idle_timer, self._catch_up_timer):
+            if timer is not None:
+                timer.cancel()
         try:
-            if self.seq > self.snapshot_seq:
-                state, seq = self.doc.encode_state(), self.seq
-                await self.store.save_snapshot(self.doc_id, seq, state)
-                self.snapshot_seq = seq
-            await self._auto_version()
+            if self._held:
+                # Stored, but the log could not be read back to announce them in order: their
+                # senders re-send on their next connection and get the acks then.
+                log.warning(
+                    "room %s: closing with %d stored messages not acknowledged yet",
+                    self.doc_id,
+                    len(self._held),
+                )
+            elif await self._ensure_consistent():
+                await self._auto_version(wait=True)
         except DocStreamError as exc:
             log.warning(
                 "room %s: could not store the final snapshot/version: %s", self.doc_id, exc.detail

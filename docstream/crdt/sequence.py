@@ -109,6 +109,16 @@ class RunSequence:
     def __len__(self) -> int:
         return self._len
 
+    @property
+    def block_count(self) -> int:
+        """How many blocks hold the runs, in O(1): at most :data:`BLOCK_MAX` runs each."""
+        return len(self._blocks)
+
+    def stored_runs(self) -> int:
+        """How many runs (visible and tombstones) are stored, in O(blocks): what a document
+        costs in memory, whatever its visible length."""
+        return sum(len(blk.runs) for blk in self._blocks)
+
     def runs(self) -> Iterator[tuple[str, int, int, str | None]]:
         """The sequence as maximal runs ``(replica, counter, length, text or None)``.
 

@@ -64,7 +64,8 @@ class VersionService:
 
     async def create_named(self, caller: Identity, doc_id: str, label: str) -> VersionRecord:
         async def take(room: Room) -> VersionRecord:
-            text, seq = room.doc.text, room.seq
+            seq = room.seq
+            text = await room.text()
             return await self._store.create_version(
                 doc_id,
                 seq,
@@ -98,7 +99,7 @@ class VersionService:
                 record = await self._store.create_version(
                     doc_id,
                     room.seq,
-                    room.doc.text,
+                    await room.text(),
                     "auto",
                     f"before restoring version {version}",
                     caller.user_id,
@@ -106,7 +107,7 @@ class VersionService:
                 )
                 room.version_seq = room.seq
                 undo = record.version
-            scratch = Document.decode_state(room.state(), replica=replica)
+            scratch = Document.decode_state(await room.encoded_state(), replica=replica)
             ops = diff_ops(scratch, target.text or "")
             if not ops:
                 return undo, room.seq

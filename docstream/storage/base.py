@@ -251,19 +251,24 @@ class DocumentStore(abc.ABC):
         """Newest first: entries with ``seq < before_seq`` (or the newest), ``user_name`` filled."""
 
     @abc.abstractmethod
-    async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
-        """The seq of the message from ``replica`` whose inserts created ``counter``."""
+    async def find_seq_of_payload(
+        self, doc_id: str, replica: str, payload: bytes, *, counter_hi: int | None = None
+    ) -> int | None:
+        """The newest seq of a message from ``replica`` with exactly this payload.
 
-    @abc.abstractmethod
-    async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
-        """The newest seq of a message from ``replica`` with exactly this payload."""
+        ``counter_hi`` is the largest counter the payload's inserts create (``None`` for a
+        message without inserts): it follows from the payload, and narrows the search.
+        """
 
     @abc.abstractmethod
     async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
         """Store a snapshot covering ``seq``; keep only the newest ``keep``."""
 
     @abc.abstractmethod
-    async def latest_snapshot(self, doc_id: str) -> Snapshot | None: ...
+    async def latest_snapshot(
+        self, doc_id: str, *, before_seq: int | None = None
+    ) -> Snapshot | None:
+        """The newest snapshot (with ``seq < before_seq`` when given: the next older one)."""
 
     # --- versions ------------------------------------------------------------------------------
 

@@ -470,19 +470,16 @@ class PostgresDocumentStore(DocumentStore):
         )
         return [_log(r) for r in rows]
 
-    async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
+    async def find_seq_of_payload(
+        self, doc_id: str, replica: str, payload: bytes, *, counter_hi: int | None = None
+    ) -> int | None:
+        # Equality on counter_hi (or IS NULL) lets the (doc_id, replica, counter_hi) index narrow
+        # the rows whose payload is compared.
+        hi = "counter_hi IS NULL" if counter_hi is None else "counter_hi = %(hi)s"
         row = await self._one(
-            "SELECT seq FROM ops_log WHERE doc_id = %s AND replica = %s AND counter_hi >= %s "
-            "AND counter_lo <= %s ORDER BY counter_hi LIMIT 1",
-            (doc_id, replica, counter, counter),
-        )
-        return int(row[0]) if row else None
-
-    async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
-        row = await self._one(
-            "SELECT seq FROM ops_log WHERE doc_id = %s AND replica = %s AND payload = %s "
-            "ORDER BY seq DESC LIMIT 1",
-            (doc_id, replica, payload),
+            f"SELECT seq FROM ops_log WHERE doc_id = %(doc)s AND replica = %(r)s AND {hi} "
+            "AND payload = %(p)s ORDER BY seq DESC LIMIT 1",
+            {"doc": doc_id, "r": replica, "hi": counter_hi, "p": payload},
         )
         return int(row[0]) if row else None
 
@@ -499,13 +496,16 @@ class PostgresDocumentStore(DocumentStore):
                 (doc_id, doc_id, keep),
             )
 
-    async def latest_snapshot(self, doc_id: str) -> Snapshot | None:
+    async def latest_snapshot(
+        self, doc_id: str, *, before_seq: int | None = None
+    ) -> Snapshot | None:
         if not _is_uuid(doc_id):
             return None
+        bound = (1 << 62) if before_seq is None else before_seq
         row = await self._one(
             "SELECT doc_id, seq, state, created_at FROM snapshots WHERE doc_id = %s "
-            "ORDER BY seq DESC LIMIT 1",
-            (doc_id,),
+            "AND seq < %s ORDER BY seq DESC LIMIT 1",
+            (doc_id, bound),
         )
         if row is None:
             return None

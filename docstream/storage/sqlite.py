@@ -524,22 +524,14 @@ class SqliteDocumentStore(DocumentStore):
         )
         return [_log(r) for r in rows]
 
-    async def find_seq_of_insert(self, doc_id: str, replica: str, counter: int) -> int | None:
+    async def find_seq_of_payload(
+        self, doc_id: str, replica: str, payload: bytes, *, counter_hi: int | None = None
+    ) -> int | None:
         row = await self._read(
             lambda conn: conn.execute(
-                "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND counter_hi >= ? "
-                "AND counter_lo <= ? ORDER BY counter_hi LIMIT 1",
-                (doc_id, replica, counter, counter),
-            ).fetchone()
-        )
-        return int(row[0]) if row else None
-
-    async def find_seq_of_payload(self, doc_id: str, replica: str, payload: bytes) -> int | None:
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND payload = ? "
-                "ORDER BY seq DESC LIMIT 1",
-                (doc_id, replica, payload),
+                "SELECT seq FROM ops_log WHERE doc_id = ? AND replica = ? AND counter_hi IS ? "
+                "AND payload = ? ORDER BY seq DESC LIMIT 1",
+                (doc_id, replica, counter_hi, payload),
             ).fetchone()
         )
         return int(row[0]) if row else None
@@ -560,12 +552,15 @@ class SqliteDocumentStore(DocumentStore):
 
         await self._write(run)
 
-    async def latest_snapshot(self, doc_id: str) -> Snapshot | None:
+    async def latest_snapshot(
+        self, doc_id: str, *, before_seq: int | None = None
+    ) -> Snapshot | None:
+        bound = (1 << 62) if before_seq is None else before_seq
         row = await self._read(
             lambda conn: conn.execute(
                 "SELECT doc_id, seq, state, created_at FROM snapshots WHERE doc_id = ? "
-                "ORDER BY seq DESC LIMIT 1",
-                (doc_id,),
+                "AND seq < ? ORDER BY seq DESC LIMIT 1",
+                (doc_id, bound),
             ).fetchone()
         )
         if row is None:

@@ -145,6 +145,17 @@ def test_runs_are_capped_and_split_blocks_keep_working() -> None:
     assert list(doc.runs()) == [(A, 1, 5000, "x" * 5000)]
 
 
+def test_stored_runs_and_blocks_count_tombstones_and_cuts(tiny_limits: None) -> None:
+    doc = Document(A)
+    assert (doc.stored_runs(), doc.block_count) == (0, 1)
+    doc.insert(0, "abcdef")
+    for index in (4, 2, 0):  # every other character deleted: six runs, three of them tombstones
+        doc.delete(index, 1)
+    assert doc.text == "bdf"
+    assert doc.stored_runs() == sum(len(b.runs) for b in doc._blocks) == 6
+    assert doc.block_count == len(doc._blocks) > 1  # tiny blocks: the runs were spread out
+
+
 def elapsed(fn) -> float:
     t0 = time.perf_counter()
     fn()

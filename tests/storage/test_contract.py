@@ -149,7 +149,7 @@ async def test_appending_to_a_missing_document_is_not_found(store: DocumentStore
         await store.append_ops(str(uuid.uuid4()), [entry(ann.id)])
 
 
-async def test_resent_messages_can_be_found_by_id_or_payload(store: DocumentStore) -> None:
+async def test_resent_messages_can_be_found_by_payload(store: DocumentStore) -> None:
     ann = await make_user(store)
     doc = await store.create_document(ann.id, "Dedupe")
     await store.append_ops(
@@ -160,12 +160,14 @@ async def test_resent_messages_can_be_found_by_id_or_payload(store: DocumentStor
             entry(ann.id, "replicaA1", b"\x01del"),
         ],
     )
-    assert await store.find_seq_of_insert(doc.id, "replicaA1", 3) == 1
-    assert await store.find_seq_of_insert(doc.id, "replicaA1", 6) == 2
-    assert await store.find_seq_of_insert(doc.id, "replicaA1", 7) is None
-    assert await store.find_seq_of_insert(doc.id, "otherrepl", 3) is None
+    assert await store.find_seq_of_payload(doc.id, "replicaA1", b"\x01a", counter_hi=5) == 1
+    assert await store.find_seq_of_payload(doc.id, "replicaA1", b"\x01b", counter_hi=6) == 2
+    assert await store.find_seq_of_payload(doc.id, "replicaA1", b"\x01b", counter_hi=5) is None
+    assert await store.find_seq_of_payload(doc.id, "otherrepl", b"\x01a", counter_hi=5) is None
     assert await store.find_seq_of_payload(doc.id, "replicaA1", b"\x01del") == 3
     assert await store.find_seq_of_payload(doc.id, "replicaA1", b"\x01zzz") is None
+    await store.append_ops(doc.id, [entry(ann.id, "replicaA1", b"\x01del")])
+    assert await store.find_seq_of_payload(doc.id, "replicaA1", b"\x01del") == 4  # the newest
 
 
 async def test_snapshots_keep_the_newest(store: DocumentStore) -> None:
@@ -179,6 +181,9 @@ async def test_snapshots_keep_the_newest(store: DocumentStore) -> None:
     await store.save_snapshot(doc.id, 400, b"again", keep=2)  # same seq twice: first one wins
     latest = await store.latest_snapshot(doc.id)
     assert latest is not None and latest.state == b"state400"
+    older = await store.latest_snapshot(doc.id, before_seq=400)
+    assert older is not None and older.seq == 300 and older.state == b"state300"
+    assert await store.latest_snapshot(doc.id, before_seq=300) is None  # only two kept
 
 
 async def test_versions_are_numbered_and_retention_is_per_kind(store: DocumentStore) -> None:
