@@ -106,7 +106,7 @@ class Settings:
     #: characters (code points), stored runs (pieces of text and of deleted text, what a document
     #: costs in memory) and log entries. Edits beyond them are refused with ``too_large``.
     max_document_chars: int = 5_000_000
-    max_document_runs: int = 4_000_000
+    max_document_runs: int = 2_000_000
     max_document_log_entries: int = 100_000_000
     #: An automatic restore point is taken after a burst of editing goes quiet for this long.
     version_idle_seconds: float = 30.0
