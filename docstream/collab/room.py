@@ -462,7 +462,7 @@ class Room:
         """The document's caps: refuse growth beyond them (deletes stay possible below the
         log cap, so a full document can still be cut down)."""
         settings = self.settings
-        if self.seq + batched >= settings.max_document_log_entries:
+        if self.seq + batched > settings.max_document_log_entries:
             raise TooLargeError(
                 f"this document has reached its limit of {settings.max_document_log_entries} "
                 "edits; copy its text into a new document to go on"
