@@ -57,7 +57,7 @@ def load_or_create_secret(data_dir: Path) -> str:
     """The embedded mode's JWT secret: generated once, kept in the data dir with mode 0600."""
     path = data_dir / "jwt_secret"
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         mode = stat.S_IMODE(path.stat().st_mode)

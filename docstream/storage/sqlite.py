@@ -10,6 +10,7 @@ a commit is on disk before ``append_ops`` returns, which is what an ``ack`` prom
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import uuid
@@ -163,11 +164,11 @@ class SqliteDocumentStore(DocumentStore):
 
     async def open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it: SQLite gives -wal and -shm the same mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
-            raise StorageError(
-                f"cannot create the data directory {self.path.parent}: {exc}"
-            ) from exc
+            raise StorageError(f"cannot create the database {self.path}: {exc}") from exc
         await self._write(lambda conn: None)
 
     async def close(self) -> None:
