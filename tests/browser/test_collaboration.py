@@ -144,7 +144,7 @@ def test_sharing_between_two_accounts_in_the_share_dialog(open_page, server):
 def test_a_guest_edits_through_a_public_link_and_survives_a_reconnect(open_page, server):
     ada = new_account(server, "Ada")
     doc = rest(server, ada, "POST", "/documents", {"title": "Public"})
-    rest(
+    public = rest(
         server,
         ada,
         "POST",
@@ -154,7 +154,10 @@ def test_a_guest_edits_through_a_public_link_and_survives_a_reconnect(open_page,
     a, g = open_page(), open_page()
     sign_in(a.page, server, ada)
     open_document(a.page, server, doc["id"])
-    open_document(g.page, server, doc["id"])  # not signed in
+    # Not signed in, through the public link (its token is in the URL fragment).
+    g.page.goto(f"{server.url}{public['link_path']}")
+    g.page.locator(".cm-content").wait_for()
+    wait_saved(g.page)
     assert g.page.locator(".user-box").inner_text().startswith("Guest")
     g.page.locator(".cm-content").click()
     g.page.keyboard.type("guest was here")
