@@ -14,9 +14,10 @@ UPDATE documents
 -- Display names are never made from e-mail addresses any more. Invited users had the local part
 -- of their address as a name: they have none until they register.
 UPDATE users SET name = '' WHERE password_hash IS NULL;
--- Accounts registered without a name got the local part of their address: give them a neutral
--- one (they can choose another with PATCH /auth/me).
+-- Accounts registered without a name got the local part of their address (addresses are stored
+-- lower-cased, so the name is exactly that): give them a neutral one (they can choose another
+-- with PATCH /auth/me). A name typed differently, even only in case, is kept.
 UPDATE users SET name = 'User ' || substr(replace(id::text, '-', ''), 1, 6)
     WHERE password_hash IS NOT NULL
       AND position('@' in email) > 1
-      AND lower(name) = split_part(email, '@', 1);
+      AND name = split_part(email, '@', 1);

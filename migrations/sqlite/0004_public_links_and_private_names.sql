@@ -11,9 +11,10 @@ UPDATE documents SET public_link_token = lower(hex(randomblob(24))), public_link
 -- Display names are never made from e-mail addresses any more. Invited users had the local part
 -- of their address as a name: they have none until they register.
 UPDATE users SET name = '' WHERE password_hash IS NULL;
--- Accounts registered without a name got the local part of their address: give them a neutral
--- one (they can choose another with PATCH /auth/me).
+-- Accounts registered without a name got the local part of their address (addresses are stored
+-- lower-cased, so the name is exactly that): give them a neutral one (they can choose another
+-- with PATCH /auth/me). A name typed differently, even only in case, is kept.
 UPDATE users SET name = 'User ' || substr(replace(id, '-', ''), 1, 6)
     WHERE password_hash IS NOT NULL
       AND instr(email, '@') > 1
-      AND lower(name) = substr(email, 1, instr(email, '@') - 1);
+      AND name = substr(email, 1, instr(email, '@') - 1);

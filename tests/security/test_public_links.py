@@ -259,9 +259,7 @@ async def test_a_link_does_not_lower_what_a_collaborator_reads(
     assert any(SECRET in e["text"] for e in history)
 
 
-async def test_tokens_in_the_websocket_query_do_not_break_other_auth(
-    users: Users, server: ServerProcess
-) -> None:
+async def test_a_link_opens_only_its_own_document(users: Users, server: ServerProcess) -> None:
     """A link for one document does nothing for another (the token is per document)."""
     owner, _doc, public = await public_document(users)
     other = await owner.create_document("Private")
