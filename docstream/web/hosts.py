@@ -16,7 +16,7 @@ This layer refuses such requests before anything else sees them:
 HTTP requests get a 400 in the JSON error envelope; WebSocket upgrades get the same 400 through
 the ASGI ``websocket.http.response`` extension when the server offers it (granian does), else a
 close before the upgrade (HTTP 403). A request without a ``Host`` header cannot come from a browser
-(HTTP/1.1 browsers always send one) and is let through.
+(HTTP/1.1 browsers always send one) and is let through; one with two ``Host`` headers is refused.
 """
 
 from __future__ import annotations
@@ -103,12 +103,12 @@ class AllowedHostsMiddleware:
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        host = next(
-            (bytes(v).decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"),
-            None,
-        )
+        hosts = [bytes(v).decode("latin-1") for k, v in scope.get("headers", ()) if k == b"host"]
+        host = hosts[0] if hosts else None
         peer = scope.get("client")
-        if self.permits(host, peer[0] if peer else None):
+        # Two Host headers are refused outright (RFC 9112 §3.2): one of them could pass the
+        # check and the other be the one a later layer reads.
+        if len(hosts) <= 1 and self.permits(host, peer[0] if peer else None):
             await self.app(scope, receive, send)
             return
         shown = (host or "")[:100]
