@@ -45,7 +45,9 @@ async def public_document(
         async with owner.open(doc["id"]) as live:
             live.insert(0, text)
             await live.synced()
-    public = await owner.set_public(doc["id"], True, role)
+    public = await owner.request(
+        "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": role}
+    )
     return owner, doc, public
 
 
