@@ -135,7 +135,7 @@ def create_app(
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id", "X-DocStream-Link"],
             expose_headers=["X-Request-Id", "Retry-After"],
         ),
         openapi_config=OpenAPIConfig(title="DocStream", version=__version__, path="/schema"),
