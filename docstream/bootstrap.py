@@ -6,6 +6,7 @@ them in reverse order on the way out (stores, brokers, the hub, typeahead servic
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from docstream import datadir
 from docstream.collab.cluster import Cluster
 from docstream.collab.hub import Hub
 from docstream.pubsub.base import Broker
@@ -69,6 +71,8 @@ def jwt_secret(settings: Settings) -> str:
 
 @asynccontextmanager
 async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
+    # The data dir and DocStream's files in it are private (0700 / 0600), old installs included.
+    await asyncio.to_thread(datadir.secure, settings)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(make_store(settings))
         if migrate:

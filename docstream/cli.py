@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from docstream import __version__
+from docstream.datadir import private_dir, secure
 from docstream.errors import ConfigurationError, DocStreamError
 from docstream.settings import Settings
 
@@ -64,7 +65,7 @@ def _serve(settings: Settings) -> int:
     from granian import Granian
     from granian.constants import Interfaces
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     # Workers are separate processes: hand them the effective settings through the environment.
     os.environ.update(
         {
@@ -101,6 +102,7 @@ def _migrate(settings: Settings) -> int:
         async with make_store(settings) as store:
             return await store.migrate()
 
+    secure(settings)
     applied = asyncio.run(apply())
     where = "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}"
     if applied:
@@ -123,9 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"docstream: {exc.detail}", file=sys.stderr)
         return 2
-    if args.command == "serve":
-        return _serve(settings)
     try:
+        if args.command == "serve":
+            return _serve(settings)
         if args.command == "migrate":
             return _migrate(settings)
         if args.command == "desktop":

@@ -60,6 +60,12 @@ class TooLargeError(InvalidInputError):
     code = "too_large"
 
 
+class HostNotAllowedError(InvalidInputError):
+    """A request whose ``Host`` names a host this server does not serve (DNS rebinding)."""
+
+    code = "host_not_allowed"
+
+
 class UnauthorizedError(DocStreamError):
     """Missing, expired or invalid credentials."""
 

@@ -14,6 +14,7 @@ variable wins over a seed name. Tuples are comma-separated; booleans accept 1/0/
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -84,8 +85,15 @@ class Settings:
     max_concurrent_hashes: int = 4
 
     # --- HTTP middleware ---------------------------------------------------------------------
-    #: Allowed browser origins (CORS, WebSocket ``Origin``); the serving origin always is.
-    allowed_origins: tuple[str, ...] = ("http://localhost:5173",)
+    #: Allowed browser origins (CORS, WebSocket ``Origin``) besides the serving origin itself,
+    #: which always is. None by default: the web UI is served by the server (and the Vite dev
+    #: server proxies the API, so the browser sees one origin there too). ``*`` is refused.
+    allowed_origins: tuple[str, ...] = ()
+    #: Host names the server answers to (the ``Host`` header), against DNS rebinding. Empty
+    #: (default): a request from a loopback address, or to a server bound to loopback, must name
+    #: a loopback host (``localhost``, ``*.localhost``, ``127.0.0.1``, ``[::1]``); others are not
+    #: checked. Entries: ``docs.example.com``, ``.example.com`` (and subdomains), or ``*`` (any).
+    allowed_hosts: tuple[str, ...] = ()
     rate_limit_per_minute: int = 100
     #: Peers whose ``X-Forwarded-For`` is trusted (IP addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
@@ -195,6 +203,8 @@ class Settings:
             )
         if self.jwt_secret is not None and len(self.jwt_secret.encode()) < 32:
             raise ConfigurationError("JWT_SECRET must be at least 32 bytes long")
+        _check_origins(self.allowed_origins)
+        _check_hosts(self.allowed_hosts)
         for name in (
             "rate_limit_per_minute",
             "snapshot_every",
@@ -218,6 +228,35 @@ class Settings:
                 "run out of character ids"
             )
         return self
+
+
+_ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
+_HOST = re.compile(r"^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])$")
+
+
+def _check_origins(origins: tuple[str, ...]) -> None:
+    """Every allowed origin is one exact ``scheme://host[:port]``: never ``*`` or ``null``."""
+    for origin in origins:
+        if origin == "*":
+            raise ConfigurationError(
+                "allowed_origins: '*' is refused: the API answers with credentials (the sign-in "
+                "cookie), so '*' would let every web site act as your signed-in users. List the "
+                "origins of your web front ends instead (e.g. https://docs.example.com)"
+            )
+        if not _ORIGIN.match(origin):
+            raise ConfigurationError(
+                f"allowed_origins: {origin!r} is not an origin; write scheme://host[:port] "
+                "with no path or trailing slash (e.g. https://docs.example.com)"
+            )
+
+
+def _check_hosts(hosts: tuple[str, ...]) -> None:
+    for host in hosts:
+        if not _HOST.match(host):
+            raise ConfigurationError(
+                f"allowed_hosts: {host!r} is not a host name; write names without scheme or "
+                "port: docs.example.com, .example.com (with subdomains), [::1], or *"
+            )
 
 
 def _convert(name: str, hint: Any, raw: str) -> Any:

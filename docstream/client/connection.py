@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
+import urllib.parse
 from types import TracebackType
 from typing import Any, Self
 
@@ -27,6 +29,8 @@ from docstream.protocol.session import ClientSession, Desynced, Event, Refused, 
 
 log = logging.getLogger(__name__)
 
+#: The header that carries a document's public link token (docs/protocol-notes.md).
+LINK_HEADER = "X-DocStream-Link"
 #: Close codes after which reconnecting cannot help.
 FINAL_CLOSE_CODES = {4403, 4404, 4400}
 
@@ -49,6 +53,9 @@ class DocStreamClient:
         self.access_token = access_token
         self.refresh_token: str | None = None
         self.user: dict[str, Any] | None = None
+        #: Public link tokens by document id: sent (as ``X-DocStream-Link``) with every request
+        #: about that document and on its WebSocket. See :meth:`use_link`.
+        self.links: dict[str, str] = {}
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
 
     async def __aenter__(self) -> Self:
@@ -64,6 +71,9 @@ class DocStreamClient:
         self, method: str, path: str, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        parts = path.split("/")
+        if len(parts) > 2 and parts[1] == "documents" and parts[2] in self.links:
+            headers[LINK_HEADER] = self.links[parts[2]]
         response = await self._http.request(method, path, json=json, params=params, headers=headers)
         if response.status_code >= 400:
             try:
@@ -116,7 +126,42 @@ class DocStreamClient:
         )
         return result
 
-    def open(self, doc_id: str, *, replica: str | None = None) -> LiveDocument:
+    async def set_public(self, doc_id: str, enabled: bool, role: str = "viewer") -> dict[str, Any]:
+        """Turn the public link on or off (owner); the reply's ``link_token`` is the secret."""
+        result: dict[str, Any] = await self.request(
+            "POST", f"/documents/{doc_id}/share/public", {"enabled": enabled, "role": role}
+        )
+        return result
+
+    async def reset_link(self, doc_id: str) -> dict[str, Any]:
+        """Replace the public link (owner): every copy of the old one stops working."""
+        result: dict[str, Any] = await self.request(
+            "POST", f"/documents/{doc_id}/share/public/reset"
+        )
+        return result
+
+    def use_link(self, link: str, doc_id: str | None = None) -> str:
+        """Remember a public link for its document; return the document id.
+
+        ``link`` is a shared page address (``https://host/d/<id>#link=<token>``) or, with
+        ``doc_id``, the bare token.
+        """
+        if doc_id is None:
+            parsed = urllib.parse.urlsplit(link)
+            match = re.fullmatch(r"/d/([^/]+)/?", parsed.path)
+            token = urllib.parse.parse_qs(parsed.fragment or parsed.query).get("link", [""])[0]
+            if match is None or not token:
+                raise ValueError(f"not a DocStream document link: {link!r}")
+            doc_id, link = urllib.parse.unquote(match.group(1)), token
+        self.links[doc_id] = link
+        return doc_id
+
+    def open(
+        self, doc_id: str, *, replica: str | None = None, link: str | None = None
+    ) -> LiveDocument:
+        """A live replica of ``doc_id`` (``link``: a public link token, see :meth:`use_link`)."""
+        if link is not None:
+            self.use_link(link, doc_id)
         return LiveDocument(self, doc_id, replica=replica)
 
     def ws_url(self, doc_id: str) -> str:
@@ -261,6 +306,8 @@ class LiveDocument:
                 if self.client.access_token
                 else {}
             )
+            if self.doc_id in self.client.links:
+                headers[LINK_HEADER] = self.client.links[self.doc_id]
             try:
                 async with connect(
                     self.client.ws_url(self.doc_id),

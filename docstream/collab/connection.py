@@ -36,6 +36,10 @@ class Connection:
         self.name = name
         self.role: RoleName = role
         self.guest = guest
+        #: The public link token the connection presented (re-checked when access changes).
+        self.link: str | None = None
+        #: Link-only access: no catch-up from before this seq (the link's creation).
+        self.catch_up_floor = 0
         self.color = color_for(user_id)
         self.replica: str | None = None
         self.peer: Peer | None = None

@@ -207,7 +207,7 @@ class Hub:
         for conn in room.presence.connections():
             if user_id is not None and conn.user_id != user_id:
                 continue
-            role = await self.documents.role_of(doc_id, conn.user_id, conn.guest)
+            role = await self.documents.role_of(doc_id, conn.user_id, conn.guest, conn.link)
             if role is None:
                 conn.close(CLOSE_FORBIDDEN, "your access to this document was revoked")
             elif role != conn.role:

@@ -341,7 +341,10 @@ class Room:
                 ops=ops,
             )
 
-        if 0 < since <= self.seq and self.seq - since <= CATCH_UP_LIMIT:
+        # A link-only guest gets no log entries from before the link was made (they may insert
+        # text deleted before the document was shared): the state instead, which has no such text.
+        floor = max(1, conn.catch_up_floor)
+        if floor <= since <= self.seq and self.seq - since <= CATCH_UP_LIMIT:
             entries = await self.store.read_ops(self.doc_id, since, self.seq - since)
             if len(entries) == self.seq - since:
                 ops = [

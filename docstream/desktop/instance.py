@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from docstream.datadir import open_private, private_dir
 from docstream.errors import DesktopError
 
 log = logging.getLogger("docstream.desktop")
@@ -64,8 +65,9 @@ class SingleInstance:
 
     def acquire(self) -> bool:
         """Take the lock; False if another instance holds it."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(self.data_dir / LOCK_FILE, "a+b")  # noqa: SIM115 - held until release()
+        private_dir(self.data_dir)
+        # Held until release(); created 0600 like every file of the data dir.
+        handle = open(self.data_dir / LOCK_FILE, "a+b", opener=open_private)  # noqa: SIM115
         if not _try_lock(handle):
             handle.close()
             return False

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docstream.datadir import private_dir
 from docstream.errors import DesktopError
 
 PROFILE_FILE = "desktop-profile.json"
@@ -38,6 +39,8 @@ class LocalProfile:
         try:
             name = getpass.getuser()[:100] or "Me"
         except (KeyError, OSError):  # no user name (containers without a passwd entry)
+            name = "Me"
+        if "@" in name or not name.strip():  # the server refuses names that look like addresses
             name = "Me"
         return cls(
             email=f"me-{secrets.token_hex(6)}@desktop.localhost",
@@ -117,7 +120,7 @@ def sign_in(base_url: str, data_dir: Path) -> dict[str, Any]:
         login = {"status": status, "reply": reply}
     else:
         profile = LocalProfile.new()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         _write(path, profile)
     status, reply = _post(
         base_url,

@@ -5,7 +5,9 @@ Start-up, in order (the window toolkit and the server start side by side):
 1. Take the data dir's single-instance lock; if another instance holds it, ask it to come to the
    front and exit 0 (``instance.py``).
 2. Start the server thread (``embedded.py``) and open the window on a "Starting…" page.
-3. Once ``/health`` answers: sign the local profile in (``profile.py``), arm the one-shot bridge
+3. Once the server answers and proves it is ours (``embedded.py``: it listens on a socket this
+   process bound, and answers a challenge with a key only this process knows): sign the local
+   profile in (``profile.py``), arm the one-shot bridge
    with the refresh token, publish the instance state, and load ``http://127.0.0.1:<port>/?desktop``.
    The page's desktop hook (``webui/src/desktop.ts``) sees the marker, calls
    ``pywebview.api.session()`` once, stores the refresh token where the UI keeps it, and boots
@@ -35,6 +37,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from docstream.datadir import private_dir
 from docstream.desktop.embedded import EmbeddedServer
 from docstream.desktop.instance import SingleInstance, focus_running
 from docstream.desktop.profile import sign_in
@@ -221,8 +224,9 @@ def run_remote(server: str, settings: Settings) -> int:
     gui = default_gui(settings)
     _prepare_toolkit(gui)
     webview = _import_webview()
-    storage = settings.data_dir / "webview" / parsed.netloc.replace(":", "_")
-    storage.mkdir(parents=True, exist_ok=True)
+    # The web view's storage holds the remote server's sign-in: private like the data dir.
+    private_dir(settings.data_dir)
+    storage = private_dir(settings.data_dir / "webview" / parsed.netloc.replace(":", "_"))
     window = webview.create_window(
         f"DocStream — {parsed.netloc}", url=server, width=1100, height=760, text_select=True
     )

@@ -148,7 +148,7 @@ class RedisBroker(Broker):
                 self._connected.clear()
                 self._pubsub = None
                 with contextlib.suppress(Exception):
-                    await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call]
+                    await asyncio.wait_for(pubsub.aclose(), 1.0)  # type: ignore[no-untyped-call, unused-ignore]
             first = False
             await asyncio.sleep(backoff)
             backoff = min(2.0, backoff * 2)

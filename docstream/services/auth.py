@@ -30,6 +30,7 @@ from docstream.errors import (
     InvalidInputError,
     UnauthorizedError,
 )
+from docstream.services.visible import refuse_invisible
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User
 
@@ -56,7 +57,7 @@ def load_or_create_secret(data_dir: Path) -> str:
     """The embedded mode's JWT secret: generated once, kept in the data dir with mode 0600."""
     path = data_dir / "jwt_secret"
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -84,11 +85,36 @@ class TokenPair:
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """Who is calling: a user id (or a guest id) and a display name."""
+    """Who is calling: a user id (or a guest id), a display name, and the public link token the
+    request presented, if any (it grants the public role of that document only)."""
 
     user_id: str
     name: str
     guest: bool = False
+    link: str | None = None
+
+
+def default_name() -> str:
+    """The display name of an account registered without one: never made from the address
+    (other people see names; only owners and editors see addresses)."""
+    return f"User {secrets.token_hex(3)}"
+
+
+def validate_name(name: str) -> str:
+    """A display name as shown to others: trimmed, at most ``MAX_NAME`` characters, no control
+    or invisible characters, not an e-mail address."""
+    display = name.strip()
+    if not display:
+        raise InvalidInputError("name must not be empty")
+    if len(display) > MAX_NAME:
+        raise InvalidInputError(f"name must be at most {MAX_NAME} characters")
+    if _CONTROL.search(display):
+        raise InvalidInputError("name must not contain control characters")
+    if _EMAIL.match(display.lower()):
+        raise InvalidInputError(
+            "name must not be an e-mail address: other people see your name, not your address"
+        )
+    return refuse_invisible(display, "name")
 
 
 class AuthService:
@@ -127,13 +153,16 @@ class AuthService:
             raise InvalidInputError(f"password must be at least {MIN_PASSWORD} characters")
         if len(password) > MAX_PASSWORD:
             raise InvalidInputError(f"password must be at most {MAX_PASSWORD} characters")
-        display = (name or "").strip() or email.split("@", 1)[0]
-        if len(display) > MAX_NAME:
-            raise InvalidInputError(f"name must be at most {MAX_NAME} characters")
-        if _CONTROL.search(display):
-            raise InvalidInputError("name must not contain control characters")
+        display = validate_name(name) if name and name.strip() else default_name()
         user = await self._store.register_user(email, display, await self._hash(password))
         return user, self.issue(user.id)
+
+    async def rename(self, user_id: str, name: str) -> User:
+        """Change the caller's display name (``PATCH /auth/me``)."""
+        user = await self._store.set_user_name(user_id, validate_name(name))
+        if user is None:
+            raise UnauthorizedError("the account no longer exists")
+        return user
 
     async def login(self, email: str, password: str) -> tuple[User, TokenPair]:
         try:

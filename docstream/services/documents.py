@@ -3,41 +3,67 @@
 Access rules (PROTOCOL.md §3, issue 3):
 
 - A caller's *effective* role on a document is the higher of their own role (owner, or a grant) and
-  the public role when public sharing is enabled. Anonymous callers (guests) only ever get the
-  public role, and only for reading and for the WebSocket.
+  the public role when public sharing is enabled **and the caller presents the document's link
+  token** (``Identity.link``). Knowing a document's id is not enough: the public link is a separate
+  secret, made when the link is turned on and replaced when it is turned off and on again or reset
+  (owner only), so an old link stops working. Anonymous callers (guests) only ever get the public
+  role, and only for reading and for the WebSocket.
+- Whoever holds only the link (no own role) reads no history, version or WebSocket catch-up from
+  before the link was made (``Access.history_floor``): text deleted before the document was shared
+  stays private.
 - A document the caller cannot open answers 404 (401 for anonymous callers), whether or not it
   exists, so nobody learns which ids exist; a visible document with too low a role answers 403.
 - Only the owner deletes, changes public sharing, grants or revokes ``editor``, and revokes anyone.
   Editors may invite viewers. Sharing needs an own role: access through a public link is not enough.
+- E-mail addresses of collaborators are shown to the owner and editors only (``sees_emails``).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
+import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from docstream.errors import (
+    ConflictError,
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
     UnauthorizedError,
 )
 from docstream.services.auth import Identity, normalize_email
+from docstream.services.visible import refuse_invisible
 from docstream.storage.base import (
     ROLE_RANK,
     Collaborator,
     DocumentRecord,
     DocumentStore,
+    PublicLink,
     Role,
 )
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: The shape of a link token (``secrets.token_urlsafe(24)`` makes 32 characters; the migration
+#: gives documents already public 48 or 64 hex digits).
+_LINK_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,128}$")
+
+
+def new_link_token() -> str:
+    """A fresh public link token: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def well_formed_link(token: str | None) -> str | None:
+    """``token`` if it has the shape of a link token, else None (never an error: a wrong link
+    is treated like no link)."""
+    return token if token is not None and _LINK_TOKEN.match(token) else None
 
 
 class DocumentListener(Protocol):
@@ -63,6 +89,13 @@ class Access:
     doc: DocumentRecord
     role: Role  # effective role
     own_role: Role | None
+    #: History, versions and catch-up before this seq are not for this caller (link-only access).
+    history_floor: int = 0
+
+    @property
+    def sees_emails(self) -> bool:
+        """Collaborators' addresses are for the owner and editors (own roles) only."""
+        return self.own_role in ("owner", "editor")
 
 
 def validate_title(title: str) -> str:
@@ -73,7 +106,7 @@ def validate_title(title: str) -> str:
         raise InvalidInputError(f"title must be at most {MAX_TITLE} characters")
     if _CONTROL.search(cleaned):
         raise InvalidInputError("title must not contain control characters")
-    return cleaned
+    return refuse_invisible(cleaned, "title")
 
 
 def is_uuid(value: str) -> bool:
@@ -83,8 +116,16 @@ def is_uuid(value: str) -> bool:
         return False
 
 
-def effective_role(doc: DocumentRecord, own: Role | None) -> Role | None:
-    public: Role | None = doc.public_sharing_role if doc.public_sharing_enabled else None
+def link_matches(link: PublicLink | None, presented: str | None) -> bool:
+    """Whether the presented token is the document's current link token (constant time)."""
+    if link is None or presented is None:
+        return False
+    return hmac.compare_digest(link.token.encode(), presented.encode())
+
+
+def effective_role(doc: DocumentRecord, own: Role | None, linked: bool = False) -> Role | None:
+    """The higher of the own role and the public role (only for a caller with the link)."""
+    public: Role | None = doc.public_sharing_role if doc.public_sharing_enabled and linked else None
     if own is None or public is None:
         return own or public
     return own if ROLE_RANK[own] >= ROLE_RANK[public] else public
@@ -120,12 +161,26 @@ class DocumentService:
         if found is None:
             raise hidden
         doc, own = found
-        role = effective_role(doc, own)
+        link = await self._link_for(doc, own, caller)
+        role = effective_role(doc, own, link is not None)
         if role is None:
             raise hidden
         if ROLE_RANK[role] < ROLE_RANK[minimum]:
             raise ForbiddenError(f"this needs the {minimum} role; you are {role}")
-        return Access(doc=doc, role=role, own_role=own)
+        floor = link.since_seq if own is None and link is not None else 0
+        return Access(doc=doc, role=role, own_role=own, history_floor=floor)
+
+    async def _link_for(
+        self, doc: DocumentRecord, own: Role | None, caller: Identity | None
+    ) -> PublicLink | None:
+        """The document's link, if the caller presented it and it can raise their role."""
+        presented = well_formed_link(caller.link if caller is not None else None)
+        if presented is None or not doc.public_sharing_enabled:
+            return None
+        if own is not None and ROLE_RANK[own] >= ROLE_RANK[doc.public_sharing_role]:
+            return None  # the link could not raise this caller's role
+        link = await self._store.get_public_link(doc.id)
+        return link if link_matches(link, presented) else None
 
     async def create(self, caller: Identity, title: str) -> DocumentRecord:
         doc = await self._store.create_document(caller.user_id, validate_title(title))
@@ -151,9 +206,12 @@ class DocumentService:
             raise NotFoundError("no such document")
         await self._notify("document_deleted", doc_id)
 
-    async def collaborators(self, caller: Identity, doc_id: str) -> list[Collaborator]:
-        await self.access(caller, doc_id, "viewer")
-        return await self._store.list_collaborators(doc_id)
+    async def collaborators(
+        self, caller: Identity, doc_id: str
+    ) -> tuple[Access, list[Collaborator]]:
+        """Who has access; ``Access.sees_emails`` tells whether the addresses may be shown."""
+        access = await self.access(caller, doc_id, "viewer")
+        return access, await self._store.list_collaborators(doc_id)
 
     async def share(
         self, caller: Identity, doc_id: str, email: str, role: Literal["editor", "viewer"]
@@ -192,23 +250,57 @@ class DocumentService:
 
     async def set_public(
         self, caller: Identity, doc_id: str, enabled: bool, role: Literal["editor", "viewer"]
-    ) -> Access:
-        access = await self.access(caller, doc_id, "viewer")
-        if access.own_role != "owner":
-            raise ForbiddenError("only the owner can change public sharing")
+    ) -> tuple[Access, PublicLink | None]:
+        """Turn the public link on or off (owner only). Turning it on when it was off makes a new
+        token; turning it off forgets the token, so no old link works again."""
+        access = await self._owner_access(
+            caller, doc_id, "only the owner can change public sharing"
+        )
+        link = await self._store.get_public_link(doc_id)
+        if enabled and (link is None or not access.doc.public_sharing_enabled):
+            link = await self._store.set_public_link(doc_id, new_link_token())
         doc = await self._store.set_public_sharing(doc_id, enabled, role)
         if doc is None:
             raise NotFoundError("no such document")
+        if not enabled:
+            link = await self._store.set_public_link(doc_id, None)
         await self._notify("access_changed", doc_id, None)
-        return Access(doc=doc, role="owner", own_role="owner")
+        return Access(doc=doc, role="owner", own_role="owner"), link
 
-    async def role_of(self, doc_id: str, user_id: str, guest: bool) -> Role | None:
-        """The effective role right now (used to re-check live sessions)."""
-        if guest:
-            doc = await self._store.get_document(doc_id)
-            return None if doc is None else effective_role(doc, None)
-        found = await self._store.get_role(doc_id, user_id)
-        return None if found is None else effective_role(*found)
+    async def reset_link(self, caller: Identity, doc_id: str) -> tuple[Access, PublicLink]:
+        """Replace the public link's token (owner only): every copy of the old link stops
+        working, and guests connected through it are disconnected."""
+        access = await self._owner_access(caller, doc_id, "only the owner can reset the link")
+        if not access.doc.public_sharing_enabled:
+            raise ConflictError("the public link is off; turn it on to get a link")
+        link = await self._store.set_public_link(doc_id, new_link_token())
+        if link is None:
+            raise NotFoundError("no such document")
+        await self._notify("access_changed", doc_id, None)
+        return access, link
+
+    async def public_link(self, caller: Identity, doc_id: str) -> tuple[Access, PublicLink | None]:
+        """The current public link (owner only)."""
+        access = await self._owner_access(caller, doc_id, "only the owner can see the link")
+        link = await self._store.get_public_link(doc_id)
+        return access, link if access.doc.public_sharing_enabled else None
+
+    async def _owner_access(self, caller: Identity, doc_id: str, refusal: str) -> Access:
+        access = await self.access(caller, doc_id, "viewer")
+        if access.own_role != "owner":
+            raise ForbiddenError(refusal)
+        return Access(doc=access.doc, role="owner", own_role="owner")
+
+    async def role_of(
+        self, doc_id: str, user_id: str, guest: bool, link: str | None = None
+    ) -> Role | None:
+        """The effective role right now (used to re-check live sessions); ``link`` is the token
+        the session presented when it connected."""
+        caller = Identity(user_id=user_id, name="", guest=guest, link=link)
+        try:
+            return (await self.access(caller, doc_id, "viewer")).role
+        except (NotFoundError, UnauthorizedError):
+            return None
 
     async def accessible(
         self, caller: Identity, doc_ids: Sequence[str], *, include_public: bool = True

@@ -55,6 +55,14 @@ class DocumentRecord(msgspec.Struct, frozen=True):
     updated_at: datetime
 
 
+class PublicLink(msgspec.Struct, frozen=True):
+    """A document's public link: its secret token and the ``seq`` the document had when the token
+    was made (guests holding the link read no history from before it)."""
+
+    token: str
+    since_seq: int
+
+
 class Collaborator(msgspec.Struct, frozen=True):
     user_id: str
     email: str
@@ -161,6 +169,10 @@ class DocumentStore(abc.ABC):
     async def get_user(self, user_id: str) -> User | None: ...
 
     @abc.abstractmethod
+    async def set_user_name(self, user_id: str, name: str) -> User | None:
+        """Change a registered user's display name; ``None`` if there is no such user."""
+
+    @abc.abstractmethod
     async def get_user_by_email(self, email: str) -> User | None: ...
 
     # --- documents and permissions --------------------------------------------------------------
@@ -185,6 +197,16 @@ class DocumentStore(abc.ABC):
     async def set_public_sharing(
         self, doc_id: str, enabled: bool, role: Literal["editor", "viewer"]
     ) -> DocumentRecord | None: ...
+
+    @abc.abstractmethod
+    async def get_public_link(self, doc_id: str) -> PublicLink | None:
+        """The document's public link token (``None``: no link, or no such document)."""
+
+    @abc.abstractmethod
+    async def set_public_link(self, doc_id: str, token: str | None) -> PublicLink | None:
+        """Replace the document's link token (``None`` removes it) and stamp it with the
+        document's current ``seq``, in one statement. Returns the new link (``None`` when the
+        token was removed or there is no such document)."""
 
     @abc.abstractmethod
     async def get_role(

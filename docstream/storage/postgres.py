@@ -34,6 +34,7 @@ from docstream.storage.base import (
     DocumentStore,
     LogEntry,
     NewLogEntry,
+    PublicLink,
     Role,
     Snapshot,
     User,
@@ -234,7 +235,7 @@ class PostgresDocumentStore(DocumentStore):
             await conn.execute(
                 "INSERT INTO users (id, email, name) VALUES (%s, %s, %s) "
                 "ON CONFLICT (email) DO NOTHING",
-                (uuid.uuid4(), email, email.split("@", 1)[0]),
+                (uuid.uuid4(), email, ""),  # a name is never made from the address
             )
             cur = await conn.execute(
                 f"SELECT {_USER_COLUMNS} FROM users WHERE email = %s", (email,)
@@ -247,6 +248,16 @@ class PostgresDocumentStore(DocumentStore):
         if not _is_uuid(user_id):
             return None
         row = await self._one(f"SELECT {_USER_COLUMNS} FROM users WHERE id = %s", (user_id,))
+        return _user(row) if row else None
+
+    async def set_user_name(self, user_id: str, name: str) -> User | None:
+        if not _is_uuid(user_id):
+            return None
+        row = await self._one(
+            f"UPDATE users SET name = %s WHERE id = %s AND password_hash IS NOT NULL "
+            f"RETURNING {_USER_COLUMNS}",
+            (name, user_id),
+        )
         return _user(row) if row else None
 
     async def get_user_by_email(self, email: str) -> User | None:
@@ -307,6 +318,24 @@ class PostgresDocumentStore(DocumentStore):
             (enabled, role, doc_id),
         )
         return _doc(row) if row else None
+
+    async def get_public_link(self, doc_id: str) -> PublicLink | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(
+            "SELECT public_link_token, public_link_seq FROM documents WHERE id = %s", (doc_id,)
+        )
+        return PublicLink(row[0], row[1]) if row and row[0] else None
+
+    async def set_public_link(self, doc_id: str, token: str | None) -> PublicLink | None:
+        if not _is_uuid(doc_id):
+            return None
+        row = await self._one(
+            "UPDATE documents SET public_link_token = %s, public_link_seq = seq WHERE id = %s "
+            "RETURNING public_link_token, public_link_seq",
+            (token, doc_id),
+        )
+        return PublicLink(row[0], row[1]) if row and row[0] else None
 
     async def get_role(
         self, doc_id: str, user_id: str

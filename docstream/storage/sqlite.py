@@ -10,6 +10,7 @@ a commit is on disk before ``append_ops`` returns, which is what an ``ack`` prom
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 import uuid
@@ -27,6 +28,7 @@ from docstream.storage.base import (
     DocumentStore,
     LogEntry,
     NewLogEntry,
+    PublicLink,
     Role,
     Snapshot,
     User,
@@ -162,11 +164,11 @@ class SqliteDocumentStore(DocumentStore):
 
     async def open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it: SQLite gives -wal and -shm the same mode.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         except OSError as exc:
-            raise StorageError(
-                f"cannot create the data directory {self.path.parent}: {exc}"
-            ) from exc
+            raise StorageError(f"cannot create the database {self.path}: {exc}") from exc
         await self._write(lambda conn: None)
 
     async def close(self) -> None:
@@ -241,7 +243,7 @@ class SqliteDocumentStore(DocumentStore):
         def run(conn: sqlite3.Connection) -> User:
             conn.execute(
                 "INSERT INTO users VALUES (?, ?, ?, NULL, ?) ON CONFLICT (email) DO NOTHING",
-                (str(uuid.uuid4()), email, email.split("@", 1)[0], _now()),
+                (str(uuid.uuid4()), email, "", _now()),  # a name is never made from the address
             )
             return _user(
                 conn.execute(
@@ -255,6 +257,16 @@ class SqliteDocumentStore(DocumentStore):
         row = await self._read(
             lambda conn: conn.execute(
                 f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+        )
+        return _user(row) if row else None
+
+    async def set_user_name(self, user_id: str, name: str) -> User | None:
+        row = await self._write(
+            lambda conn: conn.execute(
+                f"UPDATE users SET name = ? WHERE id = ? AND password_hash IS NOT NULL "
+                f"RETURNING {_USER_COLUMNS}",
+                (name, user_id),
             ).fetchone()
         )
         return _user(row) if row else None
@@ -329,6 +341,24 @@ class SqliteDocumentStore(DocumentStore):
             ).fetchone()
         )
         return _doc(row) if row else None
+
+    async def get_public_link(self, doc_id: str) -> PublicLink | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT public_link_token, public_link_seq FROM documents WHERE id = ?", (doc_id,)
+            ).fetchone()
+        )
+        return PublicLink(row[0], row[1]) if row and row[0] else None
+
+    async def set_public_link(self, doc_id: str, token: str | None) -> PublicLink | None:
+        row = await self._write(
+            lambda conn: conn.execute(
+                "UPDATE documents SET public_link_token = ?, public_link_seq = seq WHERE id = ? "
+                "RETURNING public_link_token, public_link_seq",
+                (token, doc_id),
+            ).fetchone()
+        )
+        return PublicLink(row[0], row[1]) if row and row[0] else None
 
     async def get_role(
         self, doc_id: str, user_id: str

@@ -41,6 +41,7 @@ from typing import NamedTuple, Self
 import msgspec
 
 from docstream.errors import InvalidInputError, PersistenceError
+from docstream.typeahead.fileio import PRIVATE_DIR
 from docstream.typeahead.snapshot import read_snapshot, temp_path, write_snapshot
 from docstream.typeahead.trie import Suggestion, Trie, check_word
 from docstream.typeahead.wal import Op, WalRecord, WriteAheadLog
@@ -168,7 +169,7 @@ class DurableTrie:
         Trie(max_words)  # validates max_words before any file is touched
         directory = Path(directory)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
         except OSError as exc:
             raise PersistenceError(
                 f"cannot create the typeahead directory {directory}: {exc}"

@@ -3,7 +3,8 @@
 ``sync_file`` flushes a file's data and size to the device (``fdatasync`` on Linux,
 ``F_FULLFSYNC`` on macOS, where plain ``fsync`` stops at the drive cache). ``sync_directory``
 makes a rename or a new file name durable; platforms that cannot open a directory (Windows)
-skip it.
+skip it. Files are created 0600 and directories 0700 (``open_private``, ``PRIVATE_DIR``): they
+hold document titles and collaborators' names, which are nobody else's business on the machine.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ try:  # POSIX only; Windows runs without the cross-process lock.
     import fcntl
 except ImportError:  # pragma: no cover - exercised on Windows only
     fcntl = None  # type: ignore[assignment]
+
+
+#: Modes of what the typeahead creates (see docstream/datadir.py).
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+
+
+def open_private(path: str | Path, flags: int) -> int:
+    """``os.open`` that creates a missing file with mode 0600 (usable as an ``opener=``)."""
+    return os.open(path, flags, PRIVATE_FILE)
 
 
 def sync_file(fd: int) -> None:

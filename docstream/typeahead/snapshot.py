@@ -23,7 +23,7 @@ from pathlib import Path
 import msgspec
 
 from docstream.errors import PersistenceError, UnsupportedFormatError
-from docstream.typeahead.fileio import sync_directory, sync_file
+from docstream.typeahead.fileio import open_private, sync_directory, sync_file
 
 SNAPSHOT_MAGIC = b"DSTA-SNP"
 SNAPSHOT_VERSION = 1
@@ -55,7 +55,7 @@ def write_snapshot(path: Path, wal_seq: int, items: list[tuple[str, int]]) -> in
     )
     tmp = temp_path(path)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         try:
             for chunk in (header, payload):
                 view = memoryview(chunk)

@@ -27,7 +27,7 @@ from typing import Protocol
 from docstream.errors import PersistenceError, UnsupportedFormatError
 from docstream.settings import Settings
 from docstream.typeahead.durable import DurableTrie
-from docstream.typeahead.fileio import lock_exclusively
+from docstream.typeahead.fileio import PRIVATE_DIR, lock_exclusively, open_private
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,13 @@ def claim_slot(base: Path, kind: str) -> Slot:
         PersistenceError: ``base`` cannot be created, or every slot is taken.
     """
     try:
-        base.mkdir(parents=True, exist_ok=True)
+        base.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     except OSError as exc:
         raise PersistenceError(f"cannot create the typeahead directory {base}: {exc}") from exc
     for n in range(MAX_SLOTS):
         lock_path = base / f"{kind}-{n}.lock"
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = open_private(lock_path, os.O_RDWR | os.O_CREAT)
         except OSError as exc:
             raise PersistenceError(f"cannot open {lock_path}: {exc}") from exc
         if not lock_exclusively(fd):
@@ -91,7 +91,7 @@ def claim_slot(base: Path, kind: str) -> Slot:
             continue
         directory = base / f"{kind}-{n}"
         try:
-            directory.mkdir(exist_ok=True)
+            directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
         except OSError as exc:
             os.close(fd)
             raise PersistenceError(f"cannot create {directory}: {exc}") from exc

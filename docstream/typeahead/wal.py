@@ -32,7 +32,12 @@ from pathlib import Path
 import msgspec
 
 from docstream.errors import PersistenceError, TooLargeError, UnsupportedFormatError
-from docstream.typeahead.fileio import lock_exclusively, sync_directory, sync_file
+from docstream.typeahead.fileio import (
+    lock_exclusively,
+    open_private,
+    sync_directory,
+    sync_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +150,7 @@ class WriteAheadLog:
         """
         existed = path.exists()
         try:
-            file = io.FileIO(path, "a+")
+            file = io.FileIO(path, "a+", opener=open_private)
         except OSError as exc:
             raise PersistenceError(f"cannot open the typeahead WAL {path}: {exc}") from exc
         try:

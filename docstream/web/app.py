@@ -1,10 +1,9 @@
 """The Litestar application factory.
 
 ``create_app(settings)`` returns a Litestar app whose lifespan builds the services (``bootstrap``)
-and closes them on shutdown. Two raw ASGI layers wrap Litestar's own handler so that *every*
-response,
-including unknown routes and wrong methods, carries ``X-Request-Id`` and counts against the rate
-limit.
+and closes them on shutdown. Raw ASGI layers wrap Litestar's own handler so that *every* response,
+including unknown routes and wrong methods, carries ``X-Request-Id``, passes the ``Host`` check
+(``web/hosts.py``) and counts against the rate limit.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from docstream.settings import Settings
 from docstream.web import static
 from docstream.web.deps import DEPENDENCIES
 from docstream.web.errors import EXCEPTION_HANDLERS
+from docstream.web.hosts import AllowedHostsMiddleware
 from docstream.web.middleware import (
     DrainRefusedBodyMiddleware,
     ErrorEnvelopeMiddleware,
@@ -135,7 +135,7 @@ def create_app(
         cors_config=CORSConfig(
             allow_origins=list(settings.allowed_origins),
             allow_credentials=True,
-            allow_headers=["Authorization", "Content-Type", "X-Request-Id"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-Id", "X-DocStream-Link"],
             expose_headers=["X-Request-Id", "Retry-After"],
         ),
         openapi_config=OpenAPIConfig(title="DocStream", version=__version__, path="/schema"),
@@ -143,14 +143,17 @@ def create_app(
         logging_config=None,
     )
     app.asgi_handler = RequestIdMiddleware(  # type: ignore[assignment]
-        DrainRefusedBodyMiddleware(
-            RateLimitMiddleware(
-                ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
-                limit=settings.rate_limit_per_minute,
-                proxies=TrustedProxies(settings.trusted_proxies),
-                counter=counter,
-                clock=clock,
-            )
+        AllowedHostsMiddleware(
+            DrainRefusedBodyMiddleware(
+                RateLimitMiddleware(
+                    ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
+                    limit=settings.rate_limit_per_minute,
+                    proxies=TrustedProxies(settings.trusted_proxies),
+                    counter=counter,
+                    clock=clock,
+                )
+            ),
+            allowed=settings.allowed_hosts,
         )
     )
     return app

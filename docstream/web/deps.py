@@ -12,6 +12,15 @@ from docstream.errors import UnauthorizedError
 from docstream.services.auth import Identity
 
 AUTH_COOKIE = "docstream_access"
+#: Where a request presents a document's public link token: this header (the web UI and the
+#: Python client use it, so the token stays out of URLs and access logs), or ``?link=``.
+LINK_HEADER = "x-docstream-link"
+
+
+def link_token(headers: Any, query: Any) -> str | None:
+    """The public link token the request presents, if any (checked by the documents service)."""
+    token = headers.get(LINK_HEADER) or (query.get("link") if query is not None else None)
+    return str(token) if token else None
 
 
 def bearer_token(headers: Any, cookies: Any, query: Any = None) -> str | None:
@@ -43,15 +52,21 @@ async def _caller(request: Request[Any, Any, Any]) -> Identity:
     if token is None:
         raise UnauthorizedError("sign in first: send 'Authorization: Bearer <access token>'")
     user = await services_of(request).auth.authenticate(token)
-    return Identity(user_id=user.id, name=user.name)
+    return Identity(
+        user_id=user.id, name=user.name, link=link_token(request.headers, request.query_params)
+    )
 
 
 async def _optional_caller(request: Request[Any, Any, Any]) -> Identity | None:
+    """The signed-in user, a guest holding a public link, or None (anonymous, no link)."""
     token = bearer_token(request.headers, request.cookies)
+    link = link_token(request.headers, request.query_params)
     if token is None:
-        return None
+        return (
+            None if link is None else Identity(user_id="guest", name="Guest", guest=True, link=link)
+        )
     user = await services_of(request).auth.authenticate(token)
-    return Identity(user_id=user.id, name=user.name)
+    return Identity(user_id=user.id, name=user.name, link=link)
 
 
 DEPENDENCIES = {

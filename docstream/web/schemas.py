@@ -12,7 +12,7 @@ import msgspec
 from msgspec import Meta
 
 from docstream.services.auth import Identity
-from docstream.storage.base import Collaborator, DocumentRecord, Role, User
+from docstream.storage.base import Collaborator, DocumentRecord, PublicLink, Role, User
 
 Email = Annotated[str, Meta(max_length=320, description="an email address; case-insensitive")]
 Password = Annotated[str, Meta(max_length=1024, description="at least 8 characters")]
@@ -130,14 +130,45 @@ class DocumentDetailOut(DocumentOut):
 
 class CollaboratorOut(msgspec.Struct):
     user_id: str
-    email: str
+    #: Shown to the owner and editors only; ``null`` for everyone else.
+    email: str | None
+    #: The display name; an invited user who has not registered yet has none ("").
     name: str
     role: Role
     pending: bool
 
     @classmethod
-    def of(cls, c: Collaborator) -> CollaboratorOut:
-        return cls(user_id=c.user_id, email=c.email, name=c.name, role=c.role, pending=c.pending)
+    def of(cls, c: Collaborator, *, with_email: bool = True) -> CollaboratorOut:
+        return cls(
+            user_id=c.user_id,
+            email=c.email if with_email else None,
+            name=c.name,
+            role=c.role,
+            pending=c.pending,
+        )
+
+
+class NameBody(msgspec.Struct):
+    name: Name
+
+
+class PublicSharingOut(DocumentOut):
+    """The document and its public link (owner only). ``link_token`` is the secret; ``link_path``
+    is the page to share (``/d/<id>#link=<token>``: the token rides in the URL fragment, which
+    browsers never send to the server)."""
+
+    link_token: str | None = None
+    link_path: str | None = None
+
+    @classmethod
+    def of_link(cls, doc: DocumentRecord, role: Role, link: PublicLink | None) -> PublicSharingOut:
+        base = DocumentOut.of(doc, role)
+        token = link.token if link is not None and doc.public_sharing_enabled else None
+        return cls(
+            **{f: getattr(base, f) for f in DocumentOut.__struct_fields__},
+            link_token=token,
+            link_path=f"/d/{doc.id}#link={token}" if token else None,
+        )
 
 
 class HealthOut(msgspec.Struct):

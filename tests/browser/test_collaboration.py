@@ -144,7 +144,7 @@ def test_sharing_between_two_accounts_in_the_share_dialog(open_page, server):
 def test_a_guest_edits_through_a_public_link_and_survives_a_reconnect(open_page, server):
     ada = new_account(server, "Ada")
     doc = rest(server, ada, "POST", "/documents", {"title": "Public"})
-    rest(
+    public = rest(
         server,
         ada,
         "POST",
@@ -154,7 +154,10 @@ def test_a_guest_edits_through_a_public_link_and_survives_a_reconnect(open_page,
     a, g = open_page(), open_page()
     sign_in(a.page, server, ada)
     open_document(a.page, server, doc["id"])
-    open_document(g.page, server, doc["id"])  # not signed in
+    # Not signed in, through the public link (its token is in the URL fragment).
+    g.page.goto(f"{server.url}{public['link_path']}")
+    g.page.locator(".cm-content").wait_for()
+    wait_saved(g.page)
     assert g.page.locator(".user-box").inner_text().startswith("Guest")
     g.page.locator(".cm-content").click()
     g.page.keyboard.type("guest was here")
@@ -170,3 +173,40 @@ def test_a_guest_edits_through_a_public_link_and_survives_a_reconnect(open_page,
         "() => window.__docstream.editor().debug.view.state.doc.toString()"
         " === 'guest was here and back'"
     )
+
+
+def test_the_owner_resets_the_public_link_and_viewers_see_names_only(open_page, server):
+    ada, bob = new_account(server, "Ada"), new_account(server, "Bob")
+    doc = _shared_doc(server, ada, bob, role="viewer", title="Linked")
+    a, g, b = open_page(), open_page(), open_page()
+    sign_in(a.page, server, ada)
+    open_document(a.page, server, doc["id"])
+    a.page.get_by_role("button", name="Share").click()
+    dialog = a.page.get_by_role("dialog")
+    dialog.get_by_role("checkbox", name="Anyone with the link").check()
+    a.page.get_by_text("Anyone with the link can open this document.").wait_for()
+    link = dialog.get_by_label("Public link (anyone who has it can open the document)")
+    old = link.input_value()
+    assert "#link=" in old
+    # The bare address does not open it for a guest; the link does.
+    g.page.goto(f"{server.url}/d/{doc['id']}")
+    g.page.get_by_role("heading", name="Sign in to DocStream").wait_for()
+    g.page.goto(old)
+    g.page.locator(".cm-content").wait_for()
+    wait_saved(g.page)
+    # Reset: the guest's socket is closed and the old link is worthless from now on.
+    dialog.get_by_role("button", name="Reset link").click()
+    a.page.get_by_role("dialog", name="Reset the public link?").get_by_role(
+        "button", name="Reset link"
+    ).click()
+    a.page.get_by_text("The public link was reset").wait_for()
+    assert link.input_value() != old and "#link=" in link.input_value()
+    g.page.get_by_text("Your access to this document was removed.").wait_for()
+    # A viewer's share dialog lists people by name, without their addresses.
+    sign_in(b.page, server, bob)
+    open_document(b.page, server, doc["id"])
+    b.page.get_by_role("button", name="Share").click()
+    people = b.page.get_by_role("list", name="People with access")
+    people.get_by_text("Ada").wait_for()
+    assert "@" not in people.inner_text()
+    assert ada.email not in b.page.content() and bob.email not in b.page.content()

@@ -219,10 +219,11 @@ async def test_guests_join_public_documents_with_the_public_role(
     doc = await owner.create_document("Public")
     guest = await RawPeer.open(server.url, doc["id"])
     assert (await guest.closed())[0] == 4401  # not public yet
-    await owner.request(
-        "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": "editor"}
-    )
+    public = await owner.set_public(doc["id"], True, "editor")
     guest = await RawPeer.open(server.url, doc["id"])
+    assert (await guest.closed())[0] == 4401  # the id alone is not the link
+    link = {"X-DocStream-Link": public["link_token"]}
+    guest = await RawPeer.open(server.url, doc["id"], headers=link)
     welcome = await guest.hello(replica())
     assert welcome["role"] == "editor" and welcome["user"]["id"].startswith("guest-")
     await guest.close()

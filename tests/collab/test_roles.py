@@ -56,10 +56,9 @@ async def test_turning_public_sharing_off_closes_guests(
 ) -> None:
     owner = await users.new("owner")
     doc = await owner.create_document("Public")
-    await owner.request(
-        "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": "viewer"}
-    )
-    guest = await RawPeer.open(server.url, doc["id"])
+    public = await owner.set_public(doc["id"], True, "viewer")
+    link = {"X-DocStream-Link": public["link_token"]}
+    guest = await RawPeer.open(server.url, doc["id"], headers=link)
     await guest.hello(replica())
     await owner.request(
         "POST", f"/documents/{doc['id']}/share/public", {"enabled": True, "role": "editor"}

@@ -81,6 +81,43 @@ async def test_documents_roles_and_public_sharing(store: DocumentStore) -> None:
     assert await store.get_document(doc.id) is None
 
 
+async def test_a_public_link_token_is_replaced_and_stamped_with_the_seq(
+    store: DocumentStore,
+) -> None:
+    owner = await make_user(store)
+    doc = await store.create_document(owner.id, "Linked")
+    assert await store.get_public_link(doc.id) is None
+    assert await store.get_public_link(str(uuid.uuid4())) is None
+    assert await store.get_public_link("not-a-uuid") is None
+    await store.append_ops(doc.id, [entry(owner.id), entry(owner.id)])
+    first = await store.set_public_link(doc.id, "t" * 32)
+    assert first is not None and (first.token, first.since_seq) == ("t" * 32, 2)
+    assert await store.get_public_link(doc.id) == first
+    await store.append_ops(doc.id, [entry(owner.id)])
+    second = await store.set_public_link(doc.id, "u" * 32)
+    assert second is not None and (second.token, second.since_seq) == ("u" * 32, 3)
+    assert await store.set_public_link(doc.id, None) is None
+    assert await store.get_public_link(doc.id) is None
+    assert await store.set_public_link(str(uuid.uuid4()), "v" * 32) is None
+    assert await store.set_public_link("not-a-uuid", "v" * 32) is None
+    # The token is not part of the document record (nothing can send it out by accident).
+    assert "t" * 32 not in repr(await store.get_document(doc.id))
+
+
+async def test_names_are_never_made_from_addresses_and_can_be_changed(
+    store: DocumentStore,
+) -> None:
+    invited = await store.get_or_create_pending_user("carol.secret@example.com")
+    assert invited.name == ""
+    assert await store.set_user_name(invited.id, "Carol") is None  # not registered yet
+    ann = await make_user(store)
+    renamed = await store.set_user_name(ann.id, "Ann B.")
+    assert renamed is not None and renamed.name == "Ann B." and renamed.email == ann.email
+    assert await store.get_user(ann.id) == renamed
+    assert await store.set_user_name(str(uuid.uuid4()), "Nobody") is None
+    assert await store.set_user_name("not-a-uuid", "Nobody") is None
+
+
 async def test_permissions_and_collaborators(store: DocumentStore) -> None:
     owner = await make_user(store)
     bob = await make_user(store, "bob@example.com", "Bob")

@@ -83,12 +83,13 @@ async def test_register_login_refresh_me(client: Client) -> None:
     assert me_again.status_code == 200 and me_again.json()["id"] == user_id
 
 
-async def test_name_defaults_to_the_email_local_part(client: Client) -> None:
+async def test_name_defaults_to_a_neutral_name_never_the_address(client: Client) -> None:
     response = await client.post(
         "/auth/register", json={"email": "bob.smith@example.com", "password": PASSWORD}
     )
     assert response.status_code == 201
-    assert response.json()["user"]["name"] == "bob.smith"
+    name = response.json()["user"]["name"]
+    assert name.startswith("User ") and "bob" not in name.lower()
 
 
 async def test_email_is_trimmed_and_case_insensitive(client: Client) -> None:

@@ -1,6 +1,8 @@
-"""CORS: only the configured origins (default ``http://localhost:5173``) get CORS headers."""
+"""CORS: only the configured origins get CORS headers (none by default: the UI is same-origin)."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 import pytest
 from litestar import Litestar
@@ -12,6 +14,13 @@ from tests.web.conftest import SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 DEV_UI = "http://localhost:5173"
+
+
+@pytest.fixture
+async def client(make_settings: SettingsFactory) -> AsyncIterator[Client]:
+    """An app that allows one extra origin (this file's tests are about that origin)."""
+    async with AsyncTestClient(create_app(make_settings(allowed_origins=(DEV_UI,)))) as c:
+        yield c
 
 
 def preflight(origin: str, method: str = "POST") -> dict[str, str]:
@@ -82,6 +91,12 @@ async def test_allowed_origins_follow_the_setting(make_settings: SettingsFactory
         assert ok.headers["access-control-allow-origin"] == "https://docs.example.com"
         dev = await client.options("/documents", headers=preflight(DEV_UI))
         assert "access-control-allow-origin" not in dev.headers
+
+
+async def test_no_extra_origin_is_allowed_by_default(make_settings: SettingsFactory) -> None:
+    async with AsyncTestClient(create_app(make_settings())) as default:
+        refused = await default.options("/documents", headers=preflight(DEV_UI))
+        assert "access-control-allow-origin" not in refused.headers
 
 
 async def test_refused_preflight_is_the_json_envelope(client: Client) -> None:

@@ -98,7 +98,7 @@ async def test_head_requests_pass_through() -> None:
 
 async def test_refused_cors_preflight_through_the_layer(make_settings: SettingsFactory) -> None:
     """How app.py should wire it: outside Litestar's own handler (a change request)."""
-    app: Litestar = create_app(make_settings())
+    app: Litestar = create_app(make_settings(allowed_origins=("http://localhost:5173",)))
     app.asgi_handler = ErrorEnvelopeMiddleware(app.asgi_handler)  # type: ignore[assignment]
     async with AsyncTestClient(app) as client:
         response = await client.options(

@@ -21,7 +21,8 @@ from tests.web.api import Account, assert_error, create_document, register, uniq
 Client = AsyncTestClient[Litestar]
 
 # Who calls, and how the document is shared. "@public" = public sharing enabled with role viewer,
-# "@public-editor" = enabled with role editor. "guest" = no credentials at all.
+# "@public-editor" = enabled with role editor; these callers present the link token.
+# "guest" = no credentials at all (only the link).
 ACTORS = (
     "owner",
     "editor",
@@ -101,6 +102,7 @@ async def shared_document(client: Client, world: World, public: str | None) -> d
             headers=world.owner.headers,
         )
         assert response.status_code == 200, response.text
+        doc["link_token"] = response.json()["link_token"]
     return doc
 
 
@@ -183,6 +185,8 @@ async def test_permission_matrix(client: Client, route: str) -> None:
     for actor, expected in zip(ACTORS, MATRIX[route], strict=True):
         headers, public = _caller(world, actor)
         doc = await shared_document(client, world, public)
+        if public:
+            headers = {**headers, "X-DocStream-Link": doc["link_token"]}
         response = await _call(client, route, doc, world, headers)
         if response.status_code != expected:
             mismatches.append(
@@ -292,9 +296,11 @@ async def test_public_sharing_admits_and_then_stops_admitting(client: Client) ->
     world = await make_world(client)
     doc = await shared_document(client, world, "viewer")
     path = f"/documents/{doc['id']}"
-    guest = await client.get(path)
+    link = {"X-DocStream-Link": doc["link_token"]}
+    guest = await client.get(path, headers=link)
     assert guest.status_code == 200 and guest.json()["role"] == "viewer"
-    assert (await client.get(path, headers=world.stranger.headers)).json()["role"] == "viewer"
+    stranger = {**world.stranger.headers, **link}
+    assert (await client.get(path, headers=stranger)).json()["role"] == "viewer"
     # A public link does not put the document into the stranger's list.
     assert (await client.get("/documents", headers=world.stranger.headers)).json() == []
     off = await client.post(
@@ -303,8 +309,8 @@ async def test_public_sharing_admits_and_then_stops_admitting(client: Client) ->
         headers=world.owner.headers,
     )
     assert off.status_code == 200 and off.json()["public_sharing_enabled"] is False
-    assert_error(await client.get(path), 401, "UNAUTHORIZED")
-    assert_error(await client.get(path, headers=world.stranger.headers), 404, "NOT_FOUND")
+    assert_error(await client.get(path, headers=link), 401, "UNAUTHORIZED")
+    assert_error(await client.get(path, headers=stranger), 404, "NOT_FOUND")
 
 
 async def test_owner_cannot_be_shared_or_revoked(client: Client) -> None:

@@ -146,7 +146,11 @@ async def test_forwarded_for_from_a_trusted_proxy_is_honoured(
     make_settings: SettingsFactory,
 ) -> None:
     async with limited_app(
-        make_settings, rate_limit_per_minute=5, trusted_proxies=("10.0.0.0/8", "::1")
+        make_settings,
+        rate_limit_per_minute=5,
+        trusted_proxies=("10.0.0.0/8", "::1"),
+        # A proxy on loopback forwards the public host name: it must be an allowed host.
+        allowed_hosts=("testserver.local",),
     ) as (client, _):
         proxy = "10.0.0.1"
         assert await spend(client, 6, peer(proxy, "198.51.100.1")) == [401] * 5 + [429]

@@ -151,7 +151,9 @@ async def test_word_completion_needs_read_access_only(client: Client) -> None:
         headers=owner.headers,
     )
     assert response.status_code == 200
-    assert (await client.get(path, params={"q": "he"})).status_code == 200  # a guest reads
+    link = {"X-DocStream-Link": response.json()["link_token"]}
+    assert (await client.get(path, params={"q": "he"})).status_code == 401  # the id is not enough
+    assert (await client.get(path, params={"q": "he"}, headers=link)).status_code == 200
 
 
 async def test_health_reports_typeahead_counters_but_no_counts_of_documents(
@@ -200,12 +202,13 @@ async def test_public_documents_of_others_are_not_discoverable_by_title_search(
 
         owner, stranger = await sign_up("own@example.com"), await sign_up("str@example.com")
         doc = (await client.post("/documents", json={"title": "Zebra plans"}, headers=owner)).json()
-        await client.post(
+        public = await client.post(
             f"/documents/{doc['id']}/share/public",
             json={"enabled": True, "role": "viewer"},
             headers=owner,
         )
-        assert (await client.get(f"/documents/{doc['id']}", headers=stranger)).status_code == 200
+        linked = {**stranger, "X-DocStream-Link": public.json()["link_token"]}
+        assert (await client.get(f"/documents/{doc['id']}", headers=linked)).status_code == 200
         mine = await client.get("/suggest/titles", params={"q": "zeb"}, headers=owner)
         theirs = await client.get("/suggest/titles", params={"q": "zeb"}, headers=stranger)
         assert [s["doc_id"] for s in mine.json()] == [doc["id"]]

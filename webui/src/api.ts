@@ -31,10 +31,24 @@ export interface DocumentInfo {
 
 export interface Collaborator {
   user_id: string;
-  email: string;
+  /** Only the owner and editors see addresses; null for everyone else. */
+  email: string | null;
+  /** "" for an invited user who has not registered yet. */
   name: string;
   role: Role;
   pending?: boolean;
+}
+
+/** The owner's view of the public link (`/documents/{id}/share/public`). */
+export interface PublicSharing extends DocumentInfo {
+  link_token: string | null;
+  /** The page to share: `/d/{id}#link={token}`. */
+  link_path: string | null;
+}
+
+/** How a person is shown: their name, else (owners and editors) the address, else a placeholder. */
+export function displayName(c: Pick<Collaborator, "name" | "email" | "pending">): string {
+  return c.name || c.email || (c.pending ? "Invited user" : "Unnamed");
 }
 
 export interface Version {
@@ -75,6 +89,8 @@ export class NetworkError extends Error {
 }
 
 const REFRESH_KEY = "docstream.refresh";
+/** The header that carries a document's public link token (never the URL: logs keep URLs). */
+const LINK_HEADER = "X-DocStream-Link";
 const USER_KEY = "docstream.user";
 
 interface TokenReply {
@@ -92,8 +108,25 @@ export class Api {
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private refreshing: Promise<boolean> | null = null;
   private listeners = new Set<(user: User | null) => void>();
+  /** Public link tokens by document id (from a `/d/{id}#link=...` page address). */
+  private links = new Map<string, string>();
 
   constructor(private readonly base = "") {}
+
+  /** Remember a document's public link token: sent with every request about that document. */
+  useLink(docId: string, token: string): void {
+    this.links.set(docId, token);
+  }
+
+  linkFor(docId: string): string | null {
+    return this.links.get(docId) ?? null;
+  }
+
+  private linkHeader(path: string): Record<string, string> {
+    const m = /^\/documents\/([^/?]+)/.exec(path);
+    const token = m ? this.links.get(decodeURIComponent(m[1]!)) : undefined;
+    return token ? { [LINK_HEADER]: token } : {};
+  }
 
   onUser(fn: (user: User | null) => void): () => void {
     this.listeners.add(fn);
@@ -110,7 +143,7 @@ export class Api {
   // --- transport -----------------------------------------------------------------------------
 
   async request<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
-    const headers: Record<string, string> = { Accept: "application/json" };
+    const headers: Record<string, string> = { Accept: "application/json", ...this.linkHeader(path) };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (this.access) headers["Authorization"] = `Bearer ${this.access}`;
     // Offline: fail fast without a request (and without the browser's console noise).
@@ -277,8 +310,19 @@ export class Api {
   revoke(id: string, userId: string): Promise<void> {
     return this.request("DELETE", `/documents/${encodeURIComponent(id)}/share/${encodeURIComponent(userId)}`);
   }
-  setPublic(id: string, enabled: boolean, role: "editor" | "viewer"): Promise<unknown> {
+  setPublic(id: string, enabled: boolean, role: "editor" | "viewer"): Promise<PublicSharing> {
     return this.request("POST", `/documents/${encodeURIComponent(id)}/share/public`, { enabled, role });
+  }
+  publicLink(id: string): Promise<PublicSharing> {
+    return this.get(`/documents/${encodeURIComponent(id)}/share/public`);
+  }
+  resetLink(id: string): Promise<PublicSharing> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/share/public/reset`);
+  }
+  async renameMe(name: string): Promise<User> {
+    const user = await this.request<User>("PATCH", "/auth/me", { name });
+    this.setUser(user);
+    return user;
   }
   versions(id: string): Promise<Version[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/versions`);
@@ -297,7 +341,7 @@ export class Api {
   }
   /** The export as a Blob (the download needs the bearer token, so it is fetched). */
   async exportBlob(id: string, format: "txt" | "md"): Promise<Blob> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.linkHeader(`/documents/${encodeURIComponent(id)}`) };
     if (this.access) headers["Authorization"] = `Bearer ${this.access}`;
     const res = await fetch(this.exportUrl(id, format), { headers, credentials: "same-origin" });
     if (!res.ok) throw new ApiError(res.status, "HTTP_ERROR", `export failed (${res.status})`);

@@ -1,10 +1,10 @@
 /** The DocStream web UI: routing, the signed-in shell and the screens. */
 import "./desktop";
 import "./styles.css";
-import { Api } from "./api";
+import { Api, ApiError } from "./api";
 import { OfflineStore } from "./protocol/store";
 import { authView } from "./ui/auth";
-import { confirmDialog, h, initials } from "./ui/dom";
+import { confirmDialog, h, initials, promptDialog, toast } from "./ui/dom";
 import { editorPage, type EditorHandle } from "./ui/editor/page";
 import { listView } from "./ui/list";
 import { navigate, startRouter, type Route } from "./ui/router";
@@ -40,9 +40,21 @@ async function boot(): Promise<void> {
       await api.logout();
       navigate("/signin", true);
     });
+    // The name is what other people see of you (never your address): it can be changed here.
+    const rename = h("button", { type: "button", class: "user-name link-button", title: "Change the name other people see" }, user.name);
+    rename.addEventListener("click", async () => {
+      const name = await promptDialog("Your name", "The name other people see", user.name, "Save");
+      if (!name || name === user.name) return;
+      try {
+        await api.renameMe(name);
+        toast("Your name was changed.");
+      } catch (exc) {
+        toast(exc instanceof ApiError ? exc.message : "The server cannot be reached.", "error");
+      }
+    });
     userBox.append(
       h("span", { class: "avatar small", style: `background:${colorFor(user.id)}`, "aria-hidden": "true" }, initials(user.name)),
-      h("span", { class: "user-name" }, user.name),
+      rename,
       ...(api.offline ? [h("span", { class: "muted" }, " (offline)")] : []),
       signOut,
     );
@@ -66,18 +78,19 @@ async function boot(): Promise<void> {
       await old.destroy();
     }
     renderUser();
-    if (!api.user && route.name === "editor" && (await publicDocument(route.id))) {
+    if (route.name === "editor" && route.link) api.useLink(route.id, route.link);
+    if (!api.user && route.name === "editor" && route.link && (await publicDocument(route.id))) {
       document.title = "DocStream";
       editor = editorPage(api, null, route.id);
       userBox.replaceChildren(
         h("span", { class: "muted" }, "Guest"),
-        h("a", { href: `/signin?next=${encodeURIComponent(location.pathname)}`, "data-link": true }, "Sign in"),
+        h("a", { href: `/signin?next=${encodeURIComponent(location.pathname + location.hash)}`, "data-link": true }, "Sign in"),
       );
       outlet.replaceChildren(editor.element);
       return;
     }
     if (!api.user && route.name !== "signin" && route.name !== "signup") {
-      const here = location.pathname + location.search;
+      const here = location.pathname + location.search + location.hash;
       navigate(here === "/" ? "/signin" : `/signin?next=${encodeURIComponent(here)}`, true);
       return;
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Response, Router, get, post
+from litestar import Response, Router, get, patch, post
 
 from docstream.bootstrap import Services
 from docstream.services.auth import Identity, TokenPair
@@ -12,6 +12,7 @@ from docstream.web.schemas import (
     AuthOut,
     LoginBody,
     LogoutBody,
+    NameBody,
     RefreshBody,
     RegisterBody,
     TokensOut,
@@ -86,4 +87,13 @@ async def me(caller: Identity, services: Services) -> UserOut:
     return UserOut.of(user)
 
 
-router = Router(path="/auth", route_handlers=[register, login, refresh, logout, me], tags=["auth"])
+@patch("/me", summary="Change your display name (what other people see of you)")
+async def rename_me(data: NameBody, caller: Identity, services: Services) -> UserOut:
+    return UserOut.of(await services.auth.rename(caller.user_id, data.name))
+
+
+router = Router(
+    path="/auth",
+    route_handlers=[register, login, refresh, logout, me, rename_me],
+    tags=["auth"],
+)

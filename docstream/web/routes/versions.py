@@ -1,4 +1,9 @@
-"""History, versions (restore points) and export of a document."""
+"""History, versions (restore points) and export of a document.
+
+Whoever opens a document through its public link only (no own role) sees the history and the
+versions from the moment the current link was made (``Access.history_floor``): an edit or a
+version from before it may hold text that was deleted before the document was shared.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from litestar import Response, Router, get, post
 from litestar.params import Parameter, QueryParameter
 
 from docstream.bootstrap import Services
+from docstream.errors import NotFoundError
 from docstream.services.auth import Identity
 from docstream.services.versions import VersionService
 from docstream.storage.base import VersionRecord
@@ -81,8 +87,9 @@ async def history(
     ] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> list[HistoryEntryOut]:
-    await services.documents.access(maybe_caller, doc_id, "viewer")
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
     entries = await _versions(services).history(doc_id, newest, limit)
+    entries = [e for e in entries if e.seq > access.history_floor]
     return [
         HistoryEntryOut(
             seq=e.seq,
@@ -102,16 +109,22 @@ async def history(
 async def list_versions(
     doc_id: str, maybe_caller: Identity | None, services: Services
 ) -> list[VersionOut]:
-    await services.documents.access(maybe_caller, doc_id, "viewer")
-    return [VersionOut.of(v) for v in await _versions(services).list(doc_id)]
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
+    return [
+        VersionOut.of(v)
+        for v in await _versions(services).list(doc_id)
+        if v.seq >= access.history_floor
+    ]
 
 
 @get("/{doc_id:str}/versions/{version:int}", summary="A version's text")
 async def get_version(
     doc_id: str, version: int, maybe_caller: Identity | None, services: Services
 ) -> VersionTextOut:
-    await services.documents.access(maybe_caller, doc_id, "viewer")
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
     found = await _versions(services).get(doc_id, version)
+    if found.seq < access.history_floor:
+        raise NotFoundError(f"no version {version} of this document")
     return VersionTextOut(
         version=found.version, seq=found.seq, text=found.text or "", label=found.label
     )
@@ -134,7 +147,11 @@ async def create_version(
 async def restore_version(
     doc_id: str, version: int, caller: Identity, services: Services
 ) -> RestoreOut:
-    await services.documents.access(caller, doc_id, "editor")
+    access = await services.documents.access(caller, doc_id, "editor")
+    if access.history_floor and (await _versions(services).get(doc_id, version)).seq < (
+        access.history_floor
+    ):
+        raise NotFoundError(f"no version {version} of this document")
     result = await _versions(services).restore(caller, doc_id, version)
     return RestoreOut(restored=result.version, seq=result.seq, undo_version=result.undo_version)
 

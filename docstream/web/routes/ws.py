@@ -35,8 +35,8 @@ from docstream.errors import (
 from docstream.protocol import codec
 from docstream.protocol.messages import ErrorFrame, Hello, SetCursor, SubmitOps
 from docstream.services.auth import Identity
-from docstream.storage.base import Role
-from docstream.web.deps import bearer_token
+from docstream.services.documents import Access
+from docstream.web.deps import bearer_token, link_token
 from docstream.web.errors import (
     CLOSE_HELLO_TIMEOUT,
     CLOSE_RATE_LIMITED,
@@ -81,17 +81,20 @@ class _Bucket:
 
 async def _identify(
     socket: WebSocket[Any, Any, Any], services: Services, doc_id: str
-) -> tuple[Identity, Role]:
+) -> tuple[Identity, Access]:
     token = bearer_token(socket.headers, socket.cookies, socket.query_params)
+    link = link_token(socket.headers, socket.query_params)  # a public link: ?link=<token>
     identity: Identity
     if token is not None:
         user = await services.auth.authenticate(token)
-        identity = Identity(user_id=user.id, name=user.name)
+        identity = Identity(user_id=user.id, name=user.name, link=link)
     else:
         suffix = secrets.token_hex(4)
-        identity = Identity(user_id=f"guest-{suffix}", name=f"Guest {suffix[:4]}", guest=True)
+        identity = Identity(
+            user_id=f"guest-{suffix}", name=f"Guest {suffix[:4]}", guest=True, link=link
+        )
     access = await services.documents.access(identity, doc_id, "viewer")
-    return identity, access.role
+    return identity, access
 
 
 async def _sender(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
@@ -118,7 +121,7 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         return
     await socket.accept()
     try:
-        identity, role = await _identify(socket, services, doc_id)
+        identity, access = await _identify(socket, services, doc_id)
     except DocStreamError as exc:
         await socket.close(code=close_code(exc), reason=exc.detail[:120])
         return
@@ -126,10 +129,11 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
     conn = Connection(
         user_id=identity.user_id,
         name=identity.name,
-        role=role,
+        role=access.role,
         guest=identity.guest,
         queue_size=settings.send_queue_size,
     )
+    conn.link, conn.catch_up_floor = identity.link, access.history_floor
     sender = asyncio.get_running_loop().create_task(_sender(socket, conn))
     rooms: list[Room] = []  # the Room joined, if any (set before the session can fail)
     try:

@@ -17,7 +17,9 @@ function serverMessage(exc: unknown): string {
 export function authView(api: Api, mode: "signin" | "signup", next: string | null): HTMLElement {
   const signup = mode === "signup";
   const email = field("Email", { type: "email", name: "email", autocomplete: "email", required: true, maxlength: 320 });
-  const name = field("Your name", { type: "text", name: "name", autocomplete: "name", maxlength: 100 });
+  // Required: other people see this name (never the address); the server refuses invisible
+  // characters and addresses as names.
+  const name = field("Your name", { type: "text", name: "name", autocomplete: "name", required: true, maxlength: 100 });
   const password = field("Password", {
     type: "password",
     name: "password",
@@ -59,8 +61,14 @@ export function authView(api: Api, mode: "signin" | "signup", next: string | nul
       password.error.textContent = "The password must have at least 8 characters.";
       ok = false;
     }
-    if (signup && name.input.value.length > 100) {
+    if (signup && !name.input.value.trim()) {
+      name.error.textContent = "Please enter your name: it is what other people see.";
+      ok = false;
+    } else if (signup && name.input.value.length > 100) {
       name.error.textContent = "The name can have at most 100 characters.";
+      ok = false;
+    } else if (signup && EMAIL_RE.test(name.input.value.trim())) {
+      name.error.textContent = "Please enter a name, not an email address: other people see it.";
       ok = false;
     }
     for (const f of [email, password, name]) f.input.setAttribute("aria-invalid", f.error.textContent ? "true" : "false");

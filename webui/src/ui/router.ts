@@ -2,20 +2,28 @@
  * History-API routing. Page paths never start with an API prefix (`/auth/`, `/documents`,
  * `/suggest/`, `/ws/`...), so the server's SPA fallback serves index.html for them:
  * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor.
+ *
+ * A public link is `/d/{id}#link={token}`: the token rides in the fragment, which the browser
+ * never sends to the server (so it stays out of access logs and Referer headers); `?link=` is
+ * read too.
  */
 
 export type Route =
   | { name: "list" }
   | { name: "signin"; next: string | null }
   | { name: "signup"; next: string | null }
-  | { name: "editor"; id: string };
+  | { name: "editor"; id: string; link?: string };
 
-export function parseRoute(path: string, search = ""): Route {
+export function parseRoute(path: string, search = "", hash = ""): Route {
   const next = new URLSearchParams(search).get("next");
   if (path === "/signin") return { name: "signin", next };
   if (path === "/signup") return { name: "signup", next };
   const m = /^\/d\/([^/]+)\/?$/.exec(path);
-  if (m) return { name: "editor", id: decodeURIComponent(m[1]!) };
+  if (m) {
+    const id = decodeURIComponent(m[1]!);
+    const link = new URLSearchParams(hash.replace(/^#/, "")).get("link") ?? new URLSearchParams(search).get("link");
+    return link ? { name: "editor", id, link } : { name: "editor", id };
+  }
   return { name: "list" };
 }
 
@@ -27,19 +35,19 @@ let handler: ((route: Route) => void) | null = null;
 
 export function startRouter(fn: (route: Route) => void): void {
   handler = fn;
-  window.addEventListener("popstate", () => fn(parseRoute(location.pathname, location.search)));
+  window.addEventListener("popstate", () => fn(parseRoute(location.pathname, location.search, location.hash)));
   document.addEventListener("click", (ev) => {
     const a = (ev.target as Element | null)?.closest?.("a[data-link]");
     if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
     ev.preventDefault();
     navigate(a.getAttribute("href") ?? "/");
   });
-  fn(parseRoute(location.pathname, location.search));
+  fn(parseRoute(location.pathname, location.search, location.hash));
 }
 
 export function navigate(path: string, replace = false): void {
   if (replace) history.replaceState(null, "", path);
   else history.pushState(null, "", path);
   const url = new URL(path, location.origin);
-  handler?.(parseRoute(url.pathname, url.search));
+  handler?.(parseRoute(url.pathname, url.search, url.hash));
 }

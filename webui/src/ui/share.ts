@@ -1,9 +1,13 @@
 /**
  * The share dialog: invite by email with a role, list collaborators, change or revoke roles
- * (owner), public link on/off with its role and a copy button (owner).
+ * (owner), the public link on/off with its role, copy and reset (owner).
+ *
+ * Addresses are shown only when the server sends them (to the owner and editors); everyone else
+ * sees names. The public link is `/d/{id}#link={token}`: only the owner sees it; resetting it (or
+ * turning it off and on) makes every copy of the old one stop working.
  */
-import { ApiError, type Api, type Collaborator, type DocumentInfo } from "../api";
-import { field, h, modal, newId, toast } from "./dom";
+import { ApiError, displayName, type Api, type Collaborator, type DocumentInfo, type PublicSharing } from "../api";
+import { confirmDialog, field, h, modal, newId, toast } from "./dom";
 import { editorPath } from "./router";
 
 function msg(exc: unknown): string {
@@ -41,25 +45,34 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
     }
     people.replaceChildren();
     for (const c of list) {
-      const who = h("span", { class: "person" }, h("strong", {}, c.name || c.email), " ", h("span", { class: "muted" }, c.email), c.pending ? h("span", { class: "muted" }, " (invited)") : null);
+      const label = displayName(c);
+      const who = h(
+        "span",
+        { class: "person" },
+        h("strong", {}, label),
+        c.email && c.email !== label ? " " : null,
+        c.email && c.email !== label ? h("span", { class: "muted" }, c.email) : null,
+        c.pending ? h("span", { class: "muted" }, " (invited)") : null,
+      );
       let control: Node;
       if (c.role === "owner") control = h("span", { class: "role-badge role-owner" }, "owner");
-      else if (isOwner && c.user_id !== myId) {
-        const sel = roleSelect(`Role of ${c.name || c.email}`, c.role, ["editor", "viewer"]);
+      else if (isOwner && c.user_id !== myId && c.email) {
+        const address = c.email;
+        const sel = roleSelect(`Role of ${label}`, c.role, ["editor", "viewer"]);
         sel.addEventListener("change", async () => {
           try {
-            await api.share(doc.id, c.email, sel.value as "editor" | "viewer");
-            toast(`${c.name || c.email} ${sel.value === "editor" ? "can now edit" : "can now only view"}.`);
+            await api.share(doc.id, address, sel.value as "editor" | "viewer");
+            toast(`${label} ${sel.value === "editor" ? "can now edit" : "can now only view"}.`);
           } catch (exc) {
             toast(msg(exc), "error");
             sel.value = c.role;
           }
         });
-        const revoke = h("button", { type: "button", class: "danger", "aria-label": `Remove access of ${c.name || c.email}` }, "Remove");
+        const revoke = h("button", { type: "button", class: "danger", "aria-label": `Remove access of ${label}` }, "Remove");
         revoke.addEventListener("click", async () => {
           try {
             await api.revoke(doc.id, c.user_id);
-            toast(`${c.name || c.email} no longer has access.`);
+            toast(`${label} no longer has access.`);
             void load();
           } catch (exc) {
             toast(msg(exc), "error");
@@ -67,7 +80,7 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
         });
         control = h("span", { class: "person-actions" }, sel, revoke);
       } else control = h("span", { class: `role-badge role-${c.role}` }, c.role);
-      people.append(h("li", { "data-email": c.email }, who, control));
+      people.append(h("li", c.email ? { "data-email": c.email } : {}, who, control));
     }
   };
 
@@ -97,8 +110,12 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
   if (doc.role !== "viewer") body.push(form);
   body.push(h("h3", {}, "People with access"), people);
 
-  const link = `${location.origin}${editorPath(doc.id)}`;
+  // The plain address opens the document for the people listed above; the public link (owner
+  // only) carries its secret token and opens it for anyone who has it.
+  const plainLink = `${location.origin}${editorPath(doc.id)}`;
+  let link = plainLink;
   const linkId = newId("link");
+  const linkLabel = h("label", { for: linkId }, "Link for people with access");
   const linkInput = h("input", { id: linkId, type: "text", readonly: true, value: link });
   const copy = h("button", { type: "button" }, "Copy link");
   copy.addEventListener("click", async () => {
@@ -110,15 +127,23 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
     }
     toast("Link copied.");
   });
+  const reset = h("button", { type: "button", hidden: true }, "Reset link");
+  const showLink = (sharing: PublicSharing | null): void => {
+    link = sharing?.link_path ? `${location.origin}${sharing.link_path}` : plainLink;
+    linkInput.value = link;
+    linkLabel.textContent = sharing?.link_path ? "Public link (anyone who has it can open the document)" : "Link for people with access";
+    reset.hidden = !sharing?.link_path;
+  };
   if (isOwner) {
     const toggleId = newId("public");
     const toggle = h("input", { id: toggleId, type: "checkbox", checked: doc.public_sharing_enabled });
     const pubRole = roleSelect("Role of anyone with the link", doc.public_sharing_role, ["viewer", "editor"]);
     const save = async (): Promise<void> => {
       try {
-        await api.setPublic(doc.id, toggle.checked, pubRole.value as "editor" | "viewer");
+        const sharing = await api.setPublic(doc.id, toggle.checked, pubRole.value as "editor" | "viewer");
         doc.public_sharing_enabled = toggle.checked;
         doc.public_sharing_role = pubRole.value as "editor" | "viewer";
+        showLink(sharing);
         toast(toggle.checked ? "Anyone with the link can open this document." : "The public link is off.");
       } catch (exc) {
         toast(msg(exc), "error");
@@ -126,12 +151,22 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
     };
     toggle.addEventListener("change", () => void save());
     pubRole.addEventListener("change", () => void save());
+    reset.addEventListener("click", async () => {
+      if (!(await confirmDialog("Reset the public link?", "The current link stops working at once, and people using it are disconnected. Share the new link with whoever should keep access.", "Reset link"))) return;
+      try {
+        showLink(await api.resetLink(doc.id));
+        toast("The public link was reset; the old one no longer works.");
+      } catch (exc) {
+        toast(msg(exc), "error");
+      }
+    });
     body.push(
       h("h3", {}, "Public link"),
       h("div", { class: "public-row" }, toggle, h("label", { for: toggleId }, "Anyone with the link"), pubRole),
     );
+    void api.publicLink(doc.id).then(showLink, () => undefined);
   }
-  body.push(h("div", { class: "field link-row" }, h("label", { for: linkId }, "Link to this document"), h("div", { class: "inline" }, linkInput, copy)));
+  body.push(h("div", { class: "field link-row" }, linkLabel, h("div", { class: "inline" }, linkInput, copy, reset)));
   modal(`Share “${doc.title}”`, body, { wide: true });
   void load();
   if (doc.role !== "viewer") email.input.focus();

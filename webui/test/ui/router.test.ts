@@ -9,4 +9,10 @@ describe("routes", () => {
     expect(parseRoute("/d/a%20b")).toEqual({ name: "editor", id: "a b" });
     expect(parseRoute("/unknown/path")).toEqual({ name: "list" });
   });
+
+  it("read a public link's token from the fragment (or the query)", () => {
+    expect(parseRoute("/d/abc", "", "#link=tok_123")).toEqual({ name: "editor", id: "abc", link: "tok_123" });
+    expect(parseRoute("/d/abc", "?link=tok_456")).toEqual({ name: "editor", id: "abc", link: "tok_456" });
+    expect(parseRoute("/d/abc", "", "#other=1")).toEqual({ name: "editor", id: "abc" });
+  });
 });

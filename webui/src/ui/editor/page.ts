@@ -329,6 +329,13 @@ export function editorPage(api: Api, storeIn: OfflineStore | null, docId: string
   };
 
   // --- start ---------------------------------------------------------------------------------
+  /** The document's socket; a public link's token goes along (a browser cannot set headers). */
+  const socketUrl = (): string => {
+    const link = api.linkFor(docId);
+    const base = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`;
+    return link ? `${base}?link=${encodeURIComponent(link)}` : base;
+  };
+
   const start = async (): Promise<void> => {
     const claimed = await claimReplica(store, docId, user.id);
     if (destroyed) {
@@ -343,7 +350,7 @@ export function editorPage(api: Api, storeIn: OfflineStore | null, docId: string
       session: claimed.session,
       store,
       guest,
-      url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`,
+      url: socketUrl,
       // A network failure is not the end of the session: keep reconnecting while signed in.
       refreshAuth: async () => (await api.refresh()) || api.user !== null,
       callbacks: {
@@ -400,7 +407,7 @@ export function editorPage(api: Api, storeIn: OfflineStore | null, docId: string
         userId: user.id,
         session: restoreSession(o.record, o.pending),
         store,
-        url: () => `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`,
+        url: socketUrl,
         // A network failure is not the end of the session: keep reconnecting while signed in.
       refreshAuth: async () => (await api.refresh()) || api.user !== null,
         callbacks: {
