@@ -25,6 +25,7 @@ from docstream.errors import (
     NotFoundError,
     PersistenceError,
     RateLimitedError,
+    StateFormatError,
     StorageError,
     TooLargeError,
     UnauthorizedError,
@@ -39,6 +40,8 @@ _MAPPING: list[tuple[type[DocStreamError], int, str]] = [
     (NotFoundError, 404, "NOT_FOUND"),
     (ConflictError, 409, "CONFLICT"),
     (TooLargeError, 413, "PAYLOAD_TOO_LARGE"),
+    # A state or payload the server itself stored and cannot read: its fault, never the caller's.
+    (StateFormatError, 500, "INTERNAL_ERROR"),
     (InvalidInputError, 400, "VALIDATION_ERROR"),
     (RateLimitedError, 429, "RATE_LIMIT_EXCEEDED"),
     (StorageError, 503, "SERVICE_UNAVAILABLE"),
