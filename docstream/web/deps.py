@@ -9,9 +9,10 @@ from litestar.di import Provide
 
 from docstream.bootstrap import Services
 from docstream.errors import UnauthorizedError
-from docstream.services.auth import Identity
+from docstream.services.auth import Identity, Verified
+from docstream.web.cookies import AUTH_COOKIE, check_cookie_request
 
-AUTH_COOKIE = "docstream_access"
+__all__ = ["AUTH_COOKIE", "DEPENDENCIES", "bearer_token", "services_of"]
 
 
 def bearer_token(headers: Any, cookies: Any, query: Any = None) -> str | None:
@@ -38,24 +39,38 @@ async def _services(request: Request[Any, Any, Any]) -> Services:
     return services_of(request)
 
 
-async def _caller(request: Request[Any, Any, Any]) -> Identity:
+async def _verified_or_none(request: Request[Any, Any, Any]) -> Verified | None:
     token = bearer_token(request.headers, request.cookies)
     if token is None:
+        return None
+    services = services_of(request)
+    if not request.headers.get("authorization"):  # signed in by the cookie: CSRF rules apply
+        check_cookie_request(request, services.settings)
+    return await services.auth.verify(token)
+
+
+async def _verified(request: Request[Any, Any, Any]) -> Verified:
+    verified = await _verified_or_none(request)
+    if verified is None:
         raise UnauthorizedError("sign in first: send 'Authorization: Bearer <access token>'")
-    user = await services_of(request).auth.authenticate(token)
+    return verified
+
+
+async def _caller(request: Request[Any, Any, Any]) -> Identity:
+    user = (await _verified(request)).user
     return Identity(user_id=user.id, name=user.name)
 
 
 async def _optional_caller(request: Request[Any, Any, Any]) -> Identity | None:
-    token = bearer_token(request.headers, request.cookies)
-    if token is None:
+    verified = await _verified_or_none(request)
+    if verified is None:
         return None
-    user = await services_of(request).auth.authenticate(token)
-    return Identity(user_id=user.id, name=user.name)
+    return Identity(user_id=verified.user.id, name=verified.user.name)
 
 
 DEPENDENCIES = {
     "services": Provide(_services),
     "caller": Provide(_caller),
+    "verified": Provide(_verified),
     "maybe_caller": Provide(_optional_caller),
 }

@@ -1,28 +1,60 @@
-"""``/documents/{id}/collaborators`` and ``/documents/{id}/share``."""
+"""``/documents/{id}/collaborators``, ``/documents/{id}/share`` and ``/invitations/{token}``."""
 
 from __future__ import annotations
 
-from litestar import Router, delete, get, post
+from typing import Any
+
+from litestar import Request, Router, delete, get, post
 
 from docstream.bootstrap import Services
 from docstream.services.auth import Identity
-from docstream.web.schemas import CollaboratorOut, DocumentOut, PublicSharingBody, ShareBody
+from docstream.services.invitations import InvitationService, Invited
+from docstream.web.cookies import serving_origin
+from docstream.web.schemas import (
+    AcceptedOut,
+    CollaboratorOut,
+    DocumentOut,
+    InvitationOut,
+    PublicSharingBody,
+    ShareBody,
+)
 
 
-@get("/{doc_id:str}/collaborators", summary="Who has access")
+def _invitations(services: Services) -> InvitationService:
+    invitations: InvitationService = services.extras["invitations"]
+    return invitations
+
+
+@get(
+    "/{doc_id:str}/collaborators",
+    summary="Who has access; owners and editors also see pending invitations (user_id null)",
+)
 async def collaborators(doc_id: str, caller: Identity, services: Services) -> list[CollaboratorOut]:
-    return [CollaboratorOut.of(c) for c in await services.documents.collaborators(caller, doc_id)]
+    people = [CollaboratorOut.of(c) for c in await services.documents.collaborators(caller, doc_id)]
+    pending = await _invitations(services).pending(caller, doc_id)
+    return people + [CollaboratorOut.of_invitation(i) for i in pending]
 
 
 @post(
     "/{doc_id:str}/share",
     status_code=200,
-    summary="Invite by email (editors invite viewers; the owner grants editor)",
+    summary="Share by email (editors invite viewers; the owner grants editor). An address "
+    "without an account gets a single-use invitation link (invite_url), e-mailed when SMTP is "
+    "configured",
 )
 async def share(
-    doc_id: str, data: ShareBody, caller: Identity, services: Services
+    doc_id: str,
+    data: ShareBody,
+    caller: Identity,
+    services: Services,
+    request: Request[Any, Any, Any],
 ) -> CollaboratorOut:
-    return CollaboratorOut.of(await services.documents.share(caller, doc_id, data.email, data.role))
+    result = await services.documents.share(
+        caller, doc_id, data.email, data.role, serving_origin(request, services.settings)
+    )
+    if isinstance(result, Invited):
+        return CollaboratorOut.of_invitation(result.invitation, result.url, result.emailed)
+    return CollaboratorOut.of(result)
 
 
 @delete(
@@ -32,6 +64,15 @@ async def share(
 )
 async def revoke(doc_id: str, user_id: str, caller: Identity, services: Services) -> None:
     await services.documents.revoke(caller, doc_id, user_id)
+
+
+@delete(
+    "/{doc_id:str}/invitations/{invitation_id:str}",
+    status_code=204,
+    summary="Withdraw a pending invitation (owner; editors: invitations to view)",
+)
+async def withdraw(doc_id: str, invitation_id: str, caller: Identity, services: Services) -> None:
+    await _invitations(services).withdraw(caller, doc_id, invitation_id)
 
 
 @post("/{doc_id:str}/share/public", status_code=200, summary="Public link on/off (owner only)")
@@ -44,6 +85,32 @@ async def public_sharing(
 
 router = Router(
     path="/documents",
-    route_handlers=[collaborators, share, revoke, public_sharing],
+    route_handlers=[collaborators, share, revoke, withdraw, public_sharing],
     tags=["sharing"],
+)
+
+
+@get("/{token:str}", summary="What an invitation link invites to (it is not used up)")
+async def invitation(token: str, services: Services) -> InvitationOut:
+    found = await _invitations(services).preview(token)
+    return InvitationOut(
+        doc_title=found.doc_title,
+        role=found.role,
+        invited_by_name=found.inviter_name,
+        expires_at=found.expires_at,
+    )
+
+
+@post(
+    "/{token:str}/accept",
+    status_code=200,
+    summary="Redeem an invitation link as the signed-in user (single use)",
+)
+async def accept(token: str, caller: Identity, services: Services) -> AcceptedOut:
+    doc_id, role = await _invitations(services).accept(caller, token)
+    return AcceptedOut(doc_id=doc_id, role=role)
+
+
+invitations_router = Router(
+    path="/invitations", route_handlers=[invitation, accept], tags=["sharing"]
 )
