@@ -391,10 +391,8 @@ async def test_an_address_invited_twice_to_one_document_has_one_invitation(clien
             json={"email": invited, "role": role},
         )
         links.append(response.json()["invite_url"])
-    people = (await client.get(f"/documents/{doc['id']}/collaborators", headers=owner.headers))
-    assert [(p["email"], p["role"]) for p in people.json() if p["pending"]] == [
-        (invited, "editor")
-    ]
+    people = await client.get(f"/documents/{doc['id']}/collaborators", headers=owner.headers)
+    assert [(p["email"], p["role"]) for p in people.json() if p["pending"]] == [(invited, "editor")]
     newcomer = await register(client, invited)
     stale = await client.post(f"/invitations/{_token(links[0])}/accept", headers=newcomer.headers)
     assert_error(stale, 404, "NOT_FOUND")
