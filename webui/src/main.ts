@@ -6,6 +6,8 @@ import { OfflineStore } from "./protocol/store";
 import { authView } from "./ui/auth";
 import { confirmDialog, h, initials } from "./ui/dom";
 import { editorPage, type EditorHandle } from "./ui/editor/page";
+import { accountDialog } from "./ui/account";
+import { inviteView } from "./ui/invite";
 import { listView } from "./ui/list";
 import { navigate, startRouter, type Route } from "./ui/router";
 import { colorFor } from "./protocol/messages";
@@ -40,10 +42,13 @@ async function boot(): Promise<void> {
       await api.logout();
       navigate("/signin", true);
     });
+    const account = h("button", { type: "button" }, "Account");
+    account.addEventListener("click", () => accountDialog(api, () => navigate("/signin", true)));
     userBox.append(
       h("span", { class: "avatar small", style: `background:${colorFor(user.id)}`, "aria-hidden": "true" }, initials(user.name)),
       h("span", { class: "user-name" }, user.name),
       ...(api.offline ? [h("span", { class: "muted" }, " (offline)")] : []),
+      account,
       signOut,
     );
   };
@@ -74,6 +79,11 @@ async function boot(): Promise<void> {
         h("a", { href: `/signin?next=${encodeURIComponent(location.pathname)}`, "data-link": true }, "Sign in"),
       );
       outlet.replaceChildren(editor.element);
+      return;
+    }
+    if (route.name === "invite") {
+      document.title = "Invitation — DocStream";
+      outlet.replaceChildren(inviteView(api, route.token));
       return;
     }
     if (!api.user && route.name !== "signin" && route.name !== "signup") {

@@ -1,14 +1,15 @@
 /**
  * History-API routing. Page paths never start with an API prefix (`/auth/`, `/documents`,
  * `/suggest/`, `/ws/`...), so the server's SPA fallback serves index.html for them:
- * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor.
+ * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor, `/invite/{token}` an invitation link.
  */
 
 export type Route =
   | { name: "list" }
   | { name: "signin"; next: string | null }
   | { name: "signup"; next: string | null }
-  | { name: "editor"; id: string };
+  | { name: "editor"; id: string }
+  | { name: "invite"; token: string };
 
 export function parseRoute(path: string, search = ""): Route {
   const next = new URLSearchParams(search).get("next");
@@ -16,6 +17,8 @@ export function parseRoute(path: string, search = ""): Route {
   if (path === "/signup") return { name: "signup", next };
   const m = /^\/d\/([^/]+)\/?$/.exec(path);
   if (m) return { name: "editor", id: decodeURIComponent(m[1]!) };
+  const invite = /^\/invite\/([^/]+)\/?$/.exec(path);
+  if (invite) return { name: "invite", token: decodeURIComponent(invite[1]!) };
   return { name: "list" };
 }
 
