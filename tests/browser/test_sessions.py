@@ -73,3 +73,28 @@ def test_an_invitation_link_from_the_share_dialog_brings_a_newcomer_in(open_page
     # Used up: the same link again says so.
     visitor.goto(link)
     visitor.get_by_text("invalid, expired or already used").wait_for()
+
+
+def test_the_desktop_shell_sign_in_still_boots_the_ui_signed_in(browser, server, tmp_path):
+    """What `docstream desktop` does (docstream/desktop/shell.py), with the pywebview bridge
+    stood in for by a script: the shell signs the local profile in over REST and hands the
+    refresh token to the page, which stores it and refreshes (rotating it) on boot."""
+    from docstream.desktop.profile import sign_in as desktop_sign_in
+
+    for start in range(2):  # first start registers the profile; the second logs it in
+        tokens = desktop_sign_in(server.url, tmp_path)
+        context = browser.new_context()
+        try:
+            context.add_init_script(
+                "window.pywebview = {api: {session: async () => ("
+                f"{{refresh_token: {tokens['refresh_token']!r}}})}}}};"
+            )
+            page = context.new_page()
+            page.goto(f"{server.url}/?desktop")
+            page.get_by_role("heading", name="Documents").wait_for()
+            assert "desktop" not in page.url
+            assert page.get_by_text(tokens["user"]["name"]).first.is_visible(), start
+            page.reload()  # the rotated token was stored: a reload stays signed in
+            page.get_by_role("heading", name="Documents").wait_for()
+        finally:
+            context.close()
