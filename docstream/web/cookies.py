@@ -15,7 +15,10 @@ cookie must also:
   the content type alone.
 
 Requests with ``Authorization: Bearer`` are not affected: a browser never adds that header by
-itself. ``https`` is what the request arrived over, directly or, from a trusted proxy
+itself. Register, login and refresh, which *set* the cookie, follow the same rules, so another
+site cannot sign a visitor in to the attacker's account (login CSRF).
+
+``https`` is what the request arrived over, directly or, from a trusted proxy
 (``trusted_proxies``), as its ``X-Forwarded-Proto`` says.
 """
 
@@ -96,8 +99,8 @@ def check_cookie_request(request: Request[Any, Any, Any], settings: Settings) ->
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise ForbiddenError(
-            "a request signed in by the cookie must send Content-Type: application/json "
-            "(or use Authorization: Bearer)"
+            "send Content-Type: application/json (a browser request that uses or sets the auth "
+            "cookie must be JSON; API clients may use Authorization: Bearer)"
         )
     site = request.headers.get("sec-fetch-site")
     if site == "same-origin":

@@ -82,6 +82,22 @@ async def test_other_state_changing_cookie_requests_from_elsewhere_are_refused(
     assert await titles(browser, token) == ["mine"]
 
 
+async def test_another_site_cannot_sign_a_visitor_in_to_its_account(server: ServerProcess) -> None:
+    async with httpx.AsyncClient(base_url=server.url) as attacker:
+        email = unique_email("attacker")
+        await attacker.post("/auth/register", json={"email": email, "password": PASSWORD})
+    async with httpx.AsyncClient(base_url=server.url) as visitor:
+        body = f'{{"email": "{email}", "password": "{PASSWORD}"}}'.encode()
+        for headers in (
+            {"Content-Type": "text/plain", "Origin": EVIL, "Sec-Fetch-Site": "cross-site"},
+            {"Content-Type": "application/json", "Origin": EVIL},
+        ):
+            response = await visitor.post("/auth/login", content=body, headers=headers)
+            assert response.status_code == 403, response.text
+            assert "set-cookie" not in response.headers
+        assert not visitor.cookies.get("docstream_access")
+
+
 async def test_the_web_uis_own_cookie_requests_keep_working(
     server: ServerProcess, victim: tuple[httpx.AsyncClient, str]
 ) -> None:

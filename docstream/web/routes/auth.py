@@ -55,6 +55,7 @@ def _signed_out(request: Request[Any, Any, Any]) -> Response[None]:
 async def register(
     data: RegisterBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
+    check_cookie_request(request, services.settings)  # it sets the cookie: no login CSRF
     user, tokens = await services.auth.register(data.email, data.password, data.name)
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 201, request)
 
@@ -63,6 +64,7 @@ async def register(
 async def login(
     data: LoginBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
+    check_cookie_request(request, services.settings)  # it sets the cookie: no login CSRF
     user, tokens = await services.auth.login(data.email, data.password)
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 200, request)
 
@@ -76,6 +78,7 @@ async def login(
 async def refresh(
     data: RefreshBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
+    check_cookie_request(request, services.settings)  # it sets the cookie
     tokens = await services.auth.refresh(data.refresh_token)
     body = TokensOut(
         access_token=tokens.access_token,
