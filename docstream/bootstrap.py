@@ -17,10 +17,13 @@ from typing import Any
 from docstream import datadir
 from docstream.collab.cluster import Cluster
 from docstream.collab.hub import Hub
+from docstream.collab.revocation import Revocations
 from docstream.pubsub.base import Broker
 from docstream.pubsub.memory import MemoryBroker
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
+from docstream.services.invitations import InvitationService
+from docstream.services.mail import Mailer
 from docstream.services.versions import VersionService
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore
@@ -87,6 +90,15 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             Cluster(hub, broker, prefix=settings.redis_channel_prefix)
         )
         documents.listeners += [hub, cluster]
+        invitations = await stack.enter_async_context(
+            InvitationService(store, documents, settings, Mailer(settings))
+        )
+        documents.inviter = invitations
+        revocations = await stack.enter_async_context(
+            Revocations(hub, auth, store, settings, publish=cluster.publish_custom)
+        )
+        cluster.custom_handlers["sessions"] = revocations.on_cluster_event
+        broker.on_reconnect.append(revocations.recheck_all)
         versions = VersionService(store, hub, settings)
         titles = TitleService(store, documents, settings, publish=cluster.publish_custom)
         mentions = MentionService(store, settings, publish=cluster.publish_custom)
@@ -105,6 +117,8 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             "titles": titles,
             "mentions": mentions,
             "words": words,
+            "invitations": invitations,
+            "revocations": revocations,
         }
         extras["health_details"] = {
             "node": lambda: broker.instance_id,

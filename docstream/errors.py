@@ -146,3 +146,9 @@ class DesktopError(DocStreamError):
     """The desktop shell cannot start: no window toolkit, no local server, a broken profile..."""
 
     code = "desktop"
+
+
+class QuotaExceededError(ConflictError):
+    """A per-user limit is reached (e.g. too many pending invitations)."""
+
+    code = "quota_exceeded"

@@ -83,6 +83,27 @@ class Settings:
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
     max_concurrent_hashes: int = 4
+    #: Seconds a node may trust its memory that a session is still signed in (revocation check).
+    session_cache_seconds: float = 1.0
+    #: Seconds between two re-checks of the sessions and document roles of open sockets.
+    revocation_check_interval: float = 5.0
+
+    # --- invitations and e-mail --------------------------------------------------------------
+    #: Lifetime of an invitation link, seconds (7 days).
+    invitation_ttl: int = 7 * 24 * 3600
+    #: Most pending (unexpired, unredeemed) invitations one user may have sent.
+    max_pending_invitations: int = 100
+    #: Public base URL of the UI (``https://docs.example.com``): links in e-mails. Required with
+    #: ``smtp_host``; without it the share reply's link uses the request's own origin.
+    public_url: str | None = None
+    #: SMTP server for invitation e-mails; unset: nothing is sent (the inviter copies the link).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout: float = 10.0
 
     # --- HTTP middleware ---------------------------------------------------------------------
     #: Allowed browser origins (CORS, WebSocket ``Origin``) besides the serving origin itself,
@@ -205,7 +226,21 @@ class Settings:
             raise ConfigurationError("JWT_SECRET must be at least 32 bytes long")
         _check_origins(self.allowed_origins)
         _check_hosts(self.allowed_hosts)
+        if self.smtp_host and not self.public_url:
+            raise ConfigurationError(
+                "smtp_host needs public_url (the address in the links of invitation e-mails)"
+            )
+        if self.smtp_host and not self.smtp_from:
+            raise ConfigurationError("smtp_host needs smtp_from (the sender of invitation e-mails)")
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            raise ConfigurationError("public_url must start with http:// or https://")
+        if self.revocation_check_interval <= 0 or self.session_cache_seconds < 0:
+            raise ConfigurationError(
+                "revocation_check_interval must be > 0 and session_cache_seconds >= 0"
+            )
         for name in (
+            "invitation_ttl",
+            "max_pending_invitations",
             "rate_limit_per_minute",
             "snapshot_every",
             "max_frame_bytes",

@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 const backend = process.env["DOCSTREAM_DEV_BACKEND"] ?? "http://127.0.0.1:8000";
-const api = ["/auth", "/documents", "/suggest", "/health", "/schema"];
+const api = ["/auth", "/documents", "/suggest", "/health", "/schema", "/invitations"];
 
 export default defineConfig({
   build: {

@@ -57,6 +57,7 @@ class DocStreamClient:
         #: about that document and on its WebSocket. See :meth:`use_link`.
         self.links: dict[str, str] = {}
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
+        self._refreshing = asyncio.Lock()
 
     async def __aenter__(self) -> Self:
         return self
@@ -105,12 +106,45 @@ class DocStreamClient:
             await self.request("POST", "/auth/login", {"email": email, "password": password})
         )
 
-    async def refresh(self) -> None:
-        if self.refresh_token is None:
-            raise ApiError(401, "UNAUTHORIZED", "no refresh token")
-        self._take_tokens(
-            await self.request("POST", "/auth/refresh", {"refresh_token": self.refresh_token})
+    async def refresh(self, stale: str | None = None) -> None:
+        """Swap the refresh token for new tokens (a refresh token works once).
+
+        Refreshes are serialised: several live documents of this client that lose their token
+        at once refresh once, not once each (a second use of the same refresh token would sign
+        the whole session out). ``stale``: the access token the caller found expired; if it has
+        been replaced meanwhile, there is nothing to do.
+        """
+        async with self._refreshing:
+            if stale is not None and self.access_token != stale:
+                return  # another caller refreshed while this one waited
+            if self.refresh_token is None:
+                raise ApiError(401, "UNAUTHORIZED", "no refresh token")
+            self._take_tokens(
+                await self.request("POST", "/auth/refresh", {"refresh_token": self.refresh_token})
+            )
+
+    async def logout(self) -> None:
+        """Sign this session out (its tokens and open sockets, on every node)."""
+        await self.request("POST", "/auth/logout", {"refresh_token": self.refresh_token})
+        self.access_token = self.refresh_token = None
+
+    async def logout_all(self) -> None:
+        """Sign out every session of this user."""
+        await self.request("POST", "/auth/logout-all", {})
+        self.access_token = self.refresh_token = None
+
+    async def change_password(self, current: str, new: str) -> dict[str, Any]:
+        """Other sessions are signed out; this client continues with the new tokens."""
+        return self._take_tokens(
+            await self.request(
+                "POST", "/auth/password", {"current_password": current, "new_password": new}
+            )
         )
+
+    async def accept_invitation(self, token: str) -> dict[str, Any]:
+        """Redeem an invitation link's token (the part after ``/invite/``)."""
+        result: dict[str, Any] = await self.request("POST", f"/invitations/{token}/accept")
+        return result
 
     async def create_document(self, title: str) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("POST", "/documents", {"title": title})
@@ -301,11 +335,8 @@ class LiveDocument:
     async def _run(self) -> None:
         backoff = 0.05
         while not self._stopping:
-            headers = (
-                {"Authorization": f"Bearer {self.client.access_token}"}
-                if self.client.access_token
-                else {}
-            )
+            token = self.client.access_token
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
             if self.doc_id in self.client.links:
                 headers[LINK_HEADER] = self.client.links[self.doc_id]
             try:
@@ -327,8 +358,18 @@ class LiveDocument:
                 code = exc.rcvd.code if exc.rcvd else 1006
                 self.closed_reason = (code, exc.rcvd.reason if exc.rcvd else "")
                 if code == 4401 and self.client.refresh_token:
-                    with contextlib.suppress(ApiError, httpx.HTTPError):
-                        await self.client.refresh()
+                    # The token expired or the session ended: refresh (once for all the live
+                    # documents of this client) and reconnect; pending edits are re-sent.
+                    try:
+                        await self.client.refresh(stale=token)
+                    except ApiError as refused:
+                        if refused.status == 401:
+                            log.warning("document %s: signed out: %s", self.doc_id, refused)
+                            self._stopping = True
+                    except httpx.HTTPError:
+                        pass  # the server is unreachable: retry with backoff
+                elif code == 4401:
+                    self._stopping = True  # signed out for good; pending edits stay in session
                 elif code in FINAL_CLOSE_CODES:
                     log.warning("document %s closed for good: %s", self.doc_id, self.closed_reason)
                     self._stopping = True

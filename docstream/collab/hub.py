@@ -25,6 +25,7 @@ from docstream.collab.loader import (
     text_of,
 )
 from docstream.collab.room import OFFLOAD_BLOCKS, Room, RoomClosed, RoomHooks
+from docstream.errors import DocStreamError
 from docstream.protocol import codec
 from docstream.protocol.messages import Hello, RoleChanged
 from docstream.services.documents import DocumentService
@@ -58,6 +59,7 @@ class Hub:
         self.on_room_closed: Callable[[str], Awaitable[None]] | None = None
         #: Set by the cluster layer: whether any other node may be listening.
         self.fanout: Callable[[], bool] = lambda: False
+        self._checks: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Hub:
         return self
@@ -154,6 +156,9 @@ class Hub:
     async def join(self, conn: Connection, doc_id: str, hello: Hello) -> Room:
         room = await self.room(doc_id)
         await room.inbox.put(m.JoinItem(conn, hello))
+        # The role was checked before the join: a revocation committed since then found no
+        # socket to close. Re-check in the Room's order, after the join (see access_changed).
+        await room.inbox.put(m.CallItem(self._recheck_in_order(conn.user_id, only=conn)))
         return room
 
     async def with_room(self, doc_id: str, fn: Callable[[Room], Awaitable[T]]) -> T:
@@ -201,13 +206,55 @@ class Hub:
             conn.close(CLOSE_NOT_FOUND, "the document was deleted")
 
     async def access_changed(self, doc_id: str, user_id: str | None) -> None:
+        """Re-check the roles of the document's sockets (of ``user_id``, or everyone's).
+
+        The check is queued in the Room's order: every join queued before it is in the Room when
+        it looks, and every join queued after it re-checks itself (``join``). A socket authorised
+        before a revocation can therefore not slip in after it.
+        """
         room = self.rooms.get(doc_id)
-        if room is None:
+        if room is None or room.closing:
             return
-        for conn in room.presence.connections():
-            if user_id is not None and conn.user_id != user_id:
-                continue
-            role = await self.documents.role_of(doc_id, conn.user_id, conn.guest, conn.link)
+        try:
+            room.inbox.put_nowait(m.CallItem(self._recheck_in_order(user_id)))
+        except asyncio.QueueFull:  # saturated: check now; the periodic re-check backs this up
+            conns = [c for c in room.presence.connections() if user_id in (None, c.user_id)]
+            self._spawn_check(doc_id, conns)
+
+    async def recheck_all(self) -> None:
+        """Re-check the roles on every open document (periodically, after a broker reconnect)."""
+        for doc_id in list(self.rooms):
+            await self.access_changed(doc_id, None)
+
+    def _recheck_in_order(
+        self, user_id: str | None, only: Connection | None = None
+    ) -> Callable[[Room], Awaitable[None]]:
+        async def snapshot(room: Room) -> None:
+            # Runs in the Room's worker: take the sockets now, look the roles up outside it.
+            conns = [c for c in room.presence.connections() if user_id in (None, c.user_id)]
+            if only is not None:
+                conns = [c for c in conns if c is only]
+            if conns:
+                self._spawn_check(room.doc_id, conns)
+
+        return snapshot
+
+    def _spawn_check(self, doc_id: str, conns: list[Connection]) -> None:
+        task = asyncio.get_running_loop().create_task(self._check_roles(doc_id, conns))
+        self._checks.add(task)
+        task.add_done_callback(self._checks.discard)
+
+    async def _check_roles(self, doc_id: str, conns: list[Connection]) -> None:
+        roles: dict[tuple[str, bool, str | None], Any] = {}
+        for conn in conns:
+            key = (conn.user_id, conn.guest, conn.link)
+            try:
+                if key not in roles:
+                    roles[key] = await self.documents.role_of(doc_id, *key)
+            except DocStreamError as exc:  # the database is down: the next re-check tries again
+                log.warning("cannot re-check roles on %s: %s", doc_id, exc.detail)
+                return
+            role = roles[key]
             if role is None:
                 conn.close(CLOSE_FORBIDDEN, "your access to this document was revoked")
             elif role != conn.role:

@@ -1,21 +1,31 @@
-"""Accounts and tokens: argon2id password hashing and HS256 JWTs.
+"""Accounts, sessions and tokens: argon2id password hashing and HS256 JWTs.
 
 Hashing runs in worker threads, at most ``max_concurrent_hashes`` at a time, so a burst of logins
 can neither block the event loop nor exhaust memory (each argon2id hash holds
 ``argon2_memory_kib``). An unknown email and a wrong password take the same path (a dummy hash is
 verified) and produce the same error. Access and refresh tokens are told apart by the ``typ`` claim;
 the algorithm is pinned.
+
+Every sign-in starts a *session* (a row in the store; its id is the tokens' ``sid`` claim). A
+refresh token works once: refreshing swaps it for a new one, and presenting an already swapped
+one (a stolen copy, or the legitimate owner after a thief refreshed first) signs the whole session
+out. Signing out revokes the session, which ends its access tokens too: every authenticated request
+checks that its session is alive, through a small cache trusted for ``session_cache_seconds`` (an
+indexed lookup at most once a second per session), and revocations are pushed to the cache and to
+live sockets at once (``on_sessions_revoked``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import secrets
 import stat
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +37,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from docstream.errors import (
     ConfigurationError,
+    ForbiddenError,
     InvalidInputError,
     UnauthorizedError,
 )
@@ -34,6 +45,7 @@ from docstream.services.visible import refuse_invisible
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User
 
+log = logging.getLogger(__name__)
 TokenType = Literal["access", "refresh"]
 # No whitespace and no control characters (PostgreSQL refuses NUL in text; a newline or escape
 # in an address is never legitimate).
@@ -81,6 +93,16 @@ def load_or_create_secret(data_dir: Path) -> str:
 class TokenPair:
     access_token: str
     refresh_token: str
+    session_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A checked access token: its user, its session and when it expires (epoch seconds)."""
+
+    user: User
+    session_id: str
+    expires_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +152,12 @@ class AuthService:
         )
         self._hash_slots = asyncio.Semaphore(settings.max_concurrent_hashes)
         self._dummy_hash: str | None = None
+        #: session id -> monotonic time it was last seen alive in the store.
+        self._alive: dict[str, float] = {}
+        #: sessions known to be signed out (bounded; the store stays the truth).
+        self._dead: dict[str, None] = {}
+        #: Told the ids of sessions just signed out (close their sockets, tell the other nodes).
+        self.on_sessions_revoked: list[Callable[[list[str]], Awaitable[None]]] = []
 
     # --- passwords -------------------------------------------------------------------------------
 
@@ -149,13 +177,10 @@ class AuthService:
 
     async def register(self, email: str, password: str, name: str | None) -> tuple[User, TokenPair]:
         email = normalize_email(email)
-        if len(password) < MIN_PASSWORD:
-            raise InvalidInputError(f"password must be at least {MIN_PASSWORD} characters")
-        if len(password) > MAX_PASSWORD:
-            raise InvalidInputError(f"password must be at most {MAX_PASSWORD} characters")
+        _check_password(password)
         display = validate_name(name) if name and name.strip() else default_name()
         user = await self._store.register_user(email, display, await self._hash(password))
-        return user, self.issue(user.id)
+        return user, await self.start_session(user.id)
 
     async def rename(self, user_id: str, name: str) -> User:
         """Change the caller's display name (``PATCH /auth/me``)."""
@@ -177,48 +202,146 @@ class AuthService:
             raise UnauthorizedError(_BAD_LOGIN)
         if not await self._verify(user.password_hash, password):
             raise UnauthorizedError(_BAD_LOGIN)
-        return user, self.issue(user.id)
+        return user, await self.start_session(user.id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
+        """Swap a refresh token for new tokens of the same session (the old one is used up)."""
         claims = self.decode(refresh_token, "refresh")
-        if await self._store.is_token_revoked(str(claims.get("jti", ""))):
+        sid, jti = _session_of(claims), str(claims.get("jti", ""))
+        new_jti = uuid.uuid4().hex
+        expires = datetime.fromtimestamp(time.time() + self._settings.refresh_token_ttl, UTC)
+        outcome = await self._store.rotate_session(sid, jti, new_jti, expires)
+        if outcome == "reused":
+            log.warning("refresh token reuse in session %s: the session is signed out", sid)
+            await self._revoked([sid])
+            raise UnauthorizedError(
+                "this refresh token was already used; the session is signed out for safety, "
+                "sign in again"
+            )
+        if outcome != "rotated":
             raise UnauthorizedError("this session was signed out; sign in again")
         user = await self._store.get_user(claims["sub"])
         if user is None or user.pending:
             raise UnauthorizedError("the account no longer exists")
-        return self.issue(user.id)
+        self._alive[sid] = time.monotonic()
+        return self._pair(user.id, sid, new_jti)
 
-    async def logout(self, refresh_token: str | None) -> None:
-        """Revoke a refresh token (if it is a valid one) so it cannot be used again."""
-        if not refresh_token:
+    async def logout(self, *tokens: str | None) -> None:
+        """Sign out the session of the first valid token given (refresh or access token).
+
+        An expired token still names its session (its signature is checked); a foreign or
+        malformed one is ignored.
+        """
+        for token in tokens:
+            if not token:
+                continue
+            try:
+                claims = jwt.decode(
+                    token,
+                    self._secret,
+                    algorithms=["HS256"],
+                    audience=self._settings.jwt_audience,
+                    issuer=self._settings.jwt_issuer,
+                    options={"verify_exp": False, "require": ["sub", "sid"]},
+                )
+            except jwt.PyJWTError:
+                continue
+            if isinstance(claims.get("sub"), str) and isinstance(claims.get("sid"), str):
+                revoked = await self._store.revoke_sessions(claims["sub"], only=claims["sid"])
+                await self._revoked(revoked or [claims["sid"]])
+                return
+
+    async def logout_all(self, user_id: str) -> None:
+        """Sign out every session of the user (every device)."""
+        await self._revoked(await self._store.revoke_sessions(user_id))
+
+    async def change_password(
+        self, verified: Verified, current: str, new: str
+    ) -> tuple[User, TokenPair]:
+        """Check the current password, set the new one and sign out every session, the caller's
+        included; the caller continues in a new session (the returned tokens)."""
+        user = verified.user
+        if user.password_hash is None or not await self._verify(user.password_hash, current):
+            raise ForbiddenError("the current password is wrong")
+        _check_password(new)
+        await self._store.set_password(user.id, await self._hash(new))
+        await self._revoked(await self._store.revoke_sessions(user.id))
+        tokens = await self.start_session(user.id)
+        fresh = await self._store.get_user(user.id)
+        return fresh or user, tokens
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    async def start_session(self, user_id: str) -> TokenPair:
+        sid, jti = str(uuid.uuid4()), uuid.uuid4().hex
+        expires = datetime.fromtimestamp(time.time() + self._settings.refresh_token_ttl, UTC)
+        await self._store.create_session(sid, user_id, jti, expires)
+        self._alive[sid] = time.monotonic()
+        return self._pair(user_id, sid, jti)
+
+    async def _revoked(self, session_ids: list[str]) -> None:
+        if not session_ids:
             return
-        try:
-            claims = self.decode(refresh_token, "refresh")
-        except UnauthorizedError:
-            return  # expired or foreign: nothing to revoke
-        if "jti" in claims:
-            expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
-            await self._store.revoke_token(str(claims["jti"]), expires)
+        self.forget(session_ids)
+        for hook in self.on_sessions_revoked:
+            try:
+                await hook(session_ids)
+            except Exception:  # a hook must not undo a committed sign-out
+                log.exception("on_sessions_revoked hook failed")
+
+    def forget(self, session_ids: Sequence[str]) -> None:
+        """These sessions are signed out (told by this node or another one)."""
+        for sid in session_ids:
+            self._alive.pop(sid, None)
+            self._dead[sid] = None
+        while len(self._dead) > 100_000:
+            del self._dead[next(iter(self._dead))]
+
+    def known_signed_out(self, session_id: str) -> bool:
+        """Whether this node has heard that the session was signed out (no lookup)."""
+        return session_id in self._dead
+
+    async def session_alive(self, session_id: str) -> bool:
+        """Whether a session is signed in, trusting the last look for ``session_cache_seconds``."""
+        if session_id in self._dead:
+            return False
+        seen = self._alive.get(session_id)
+        now = time.monotonic()
+        if seen is not None and now - seen < self._settings.session_cache_seconds:
+            return True
+        if await self._store.dead_sessions([session_id]):
+            self.forget([session_id])
+            return False
+        if len(self._alive) > 100_000:
+            self._alive.clear()
+        self._alive[session_id] = now
+        return True
 
     # --- tokens ----------------------------------------------------------------------------------
 
-    def _token(self, user_id: str, typ: TokenType, ttl: int) -> str:
+    def _token(self, user_id: str, typ: TokenType, ttl: int, sid: str, jti: str) -> str:
         now = int(time.time())
         claims = {
             "sub": user_id,
+            "sid": sid,
             "typ": typ,
             "iat": now,
             "exp": now + ttl,
             "iss": self._settings.jwt_issuer,
             "aud": self._settings.jwt_audience,
-            "jti": uuid.uuid4().hex,
+            "jti": jti,
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
-    def issue(self, user_id: str) -> TokenPair:
+    def _pair(self, user_id: str, sid: str, refresh_jti: str) -> TokenPair:
         return TokenPair(
-            access_token=self._token(user_id, "access", self._settings.access_token_ttl),
-            refresh_token=self._token(user_id, "refresh", self._settings.refresh_token_ttl),
+            access_token=self._token(
+                user_id, "access", self._settings.access_token_ttl, sid, uuid.uuid4().hex
+            ),
+            refresh_token=self._token(
+                user_id, "refresh", self._settings.refresh_token_ttl, sid, refresh_jti
+            ),
+            session_id=sid,
         )
 
     def decode(self, token: str, typ: TokenType) -> dict[str, Any]:
@@ -242,10 +365,32 @@ class AuthService:
             raise UnauthorizedError("the token is invalid")
         return claims
 
-    async def authenticate(self, access_token: str) -> User:
-        """The registered user an access token belongs to."""
+    async def verify(self, access_token: str) -> Verified:
+        """Check an access token, its session (still signed in?) and its user."""
         claims = self.decode(access_token, "access")
+        sid = _session_of(claims)
+        if not await self.session_alive(sid):
+            raise UnauthorizedError("this session was signed out; sign in again")
         user = await self._store.get_user(claims["sub"])
         if user is None or user.pending:
             raise UnauthorizedError("the account no longer exists")
-        return user
+        return Verified(user=user, session_id=sid, expires_at=float(claims["exp"]))
+
+    async def authenticate(self, access_token: str) -> User:
+        """The registered user an access token belongs to."""
+        return (await self.verify(access_token)).user
+
+
+def _session_of(claims: dict[str, Any]) -> str:
+    sid = claims.get("sid")
+    if not isinstance(sid, str) or not sid:
+        # Tokens from before sessions existed cannot be signed out: refuse them.
+        raise UnauthorizedError("this token is from an older version; sign in again")
+    return sid
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInputError(f"password must be at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise InvalidInputError(f"password must be at most {MAX_PASSWORD} characters")

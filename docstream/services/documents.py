@@ -27,7 +27,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from docstream.errors import (
     ConflictError,
@@ -46,6 +46,9 @@ from docstream.storage.base import (
     PublicLink,
     Role,
 )
+
+if TYPE_CHECKING:
+    from docstream.services.invitations import Invited
 
 log = logging.getLogger(__name__)
 MAX_TITLE = 200
@@ -77,6 +80,18 @@ class DocumentListener(Protocol):
 
     async def access_changed(self, doc_id: str, user_id: str | None) -> None:
         """A user's grant changed (``None``: public sharing changed, re-check everyone)."""
+
+
+class Inviter(Protocol):
+    async def invite(
+        self,
+        caller: Identity,
+        doc_id: str,
+        email: str,
+        role: Literal["editor", "viewer"],
+        base_url: str,
+    ) -> Invited:
+        """Invite an address that has no account (the caller's rights are already checked)."""
 
 
 class TextSource(Protocol):
@@ -135,6 +150,8 @@ class DocumentService:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self.listeners: list[DocumentListener] = []
+        #: Set by bootstrap: invites addresses that have no account (InvitationService).
+        self.inviter: Inviter | None = None
 
     async def _notify(self, method: str, *args: object) -> None:
         for listener in self.listeners:
@@ -214,19 +231,32 @@ class DocumentService:
         return access, await self._store.list_collaborators(doc_id)
 
     async def share(
-        self, caller: Identity, doc_id: str, email: str, role: Literal["editor", "viewer"]
-    ) -> Collaborator:
+        self,
+        caller: Identity,
+        doc_id: str,
+        email: str,
+        role: Literal["editor", "viewer"],
+        base_url: str = "",
+    ) -> Collaborator | Invited:
+        """Grant a role to the account with this email at once; an address without an account
+        gets an invitation link instead (``services/invitations.py``): registering an address
+        grants nothing by itself."""
         access = await self.access(caller, doc_id, "viewer")
         if access.own_role not in ("owner", "editor"):
             raise ForbiddenError("only the owner and editors can share this document")
         email = normalize_email(email)
-        target = await self._store.get_or_create_pending_user(email)
+        if access.own_role != "owner" and role == "editor":
+            raise ForbiddenError("only the owner can grant or revoke the editor role")
+        target = await self._store.get_user_by_email(email)
+        if target is None or target.pending:
+            if self.inviter is None:
+                raise NotFoundError("no account has this email address")
+            return await self.inviter.invite(caller, doc_id, email, role, base_url)
         if target.id == access.doc.owner_id:
             raise InvalidInputError("the owner's role cannot be changed")
         if access.own_role != "owner":
             current = await self._store.get_role(doc_id, target.id)
-            current_role = current[1] if current else None
-            if role == "editor" or current_role == "editor":
+            if current is not None and current[1] == "editor":
                 raise ForbiddenError("only the owner can grant or revoke the editor role")
         await self._store.set_permission(doc_id, target.id, role)
         await self._notify("access_changed", doc_id, target.id)
@@ -235,8 +265,12 @@ class DocumentService:
             email=target.email,
             name=target.name,
             role=role,
-            pending=target.pending,
+            pending=False,
         )
+
+    async def notify_access_changed(self, doc_id: str, user_id: str | None) -> None:
+        """A grant changed elsewhere (an invitation was redeemed): tell the listeners."""
+        await self._notify("access_changed", doc_id, user_id)
 
     async def revoke(self, caller: Identity, doc_id: str, user_id: str) -> None:
         access = await self.access(caller, doc_id, "viewer")

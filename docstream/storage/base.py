@@ -71,6 +71,34 @@ class Collaborator(msgspec.Struct, frozen=True):
     pending: bool
 
 
+class SessionRecord(msgspec.Struct, frozen=True):
+    """A signed-in session (one sign-in on one device): the family of its refresh tokens."""
+
+    id: str
+    user_id: str
+    refresh_jti: str  # the only refresh token of the session that may be used (rotation)
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+RotateOutcome = Literal["rotated", "reused", "revoked", "unknown"]
+
+
+class Invitation(msgspec.Struct, frozen=True):
+    """A pending, single-use invitation to a document (only a hash of its token is stored)."""
+
+    id: str
+    doc_id: str
+    email: str
+    role: Literal["editor", "viewer"]
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    doc_title: str = ""
+    inviter_name: str = ""
+
+
 class NewLogEntry(msgspec.Struct, frozen=True):
     """One accepted ``ops`` message, ready to be appended to the log."""
 
@@ -246,6 +274,83 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     async def is_token_revoked(self, jti: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def set_password(self, user_id: str, password_hash: str) -> None:
+        """Replace a registered user's password hash."""
+
+    # --- sessions (refresh token families) -------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_session(
+        self, session_id: str, user_id: str, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        """Record a new session (and forget sessions that expired long ago)."""
+
+    @abc.abstractmethod
+    async def rotate_session(
+        self, session_id: str, old_jti: str, new_jti: str, expires_at: datetime
+    ) -> RotateOutcome:
+        """Swap the session's refresh token ``old_jti`` for ``new_jti``, atomically.
+
+        ``rotated``: done. ``reused``: ``old_jti`` was already swapped (a copy of a used refresh
+        token): the session is revoked now. ``revoked``: the session was signed out (or expired).
+        ``unknown``: no such session.
+        """
+
+    @abc.abstractmethod
+    async def revoke_sessions(
+        self, user_id: str, *, only: str | None = None, keep: str | None = None
+    ) -> list[str]:
+        """Sign out the user's session ``only`` (or every session but ``keep``); return the ids
+        of the sessions that were live until now."""
+
+    @abc.abstractmethod
+    async def dead_sessions(self, session_ids: Sequence[str]) -> set[str]:
+        """Which of ``session_ids`` are revoked, expired or unknown (one indexed query)."""
+
+    # --- invitations -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_invitation(
+        self,
+        doc_id: str,
+        email: str,
+        role: Literal["editor", "viewer"],
+        invited_by: str,
+        token_hash: str,
+        expires_at: datetime,
+        max_pending: int,
+    ) -> Invitation:
+        """Store an invitation, replacing a pending one of the same document and email.
+
+        Raises QuotaExceededError when ``invited_by`` already has ``max_pending`` pending
+        invitations (the replaced one not counted).
+        """
+
+    @abc.abstractmethod
+    async def list_invitations(self, doc_id: str) -> list[Invitation]:
+        """Pending (unexpired) invitations of a document, oldest first."""
+
+    @abc.abstractmethod
+    async def get_invitation(self, token_hash: str) -> Invitation | None:
+        """The pending invitation with this token hash (``doc_title``/``inviter_name`` filled)."""
+
+    @abc.abstractmethod
+    async def delete_invitation(self, doc_id: str, invitation_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def redeem_invitation(
+        self, token_hash: str, user_id: str
+    ) -> tuple[Invitation, Role | None] | None:
+        """Use up a pending invitation and grant its role to ``user_id``, in one transaction.
+
+        ``None``: no such pending invitation. Otherwise the invitation and the user's own role
+        afterwards (``None``: no access). The grant is never a downgrade (an owner stays owner,
+        an editor invited as viewer stays editor), and nothing is granted (the invitation is used
+        up all the same) when the inviter may no longer grant that role: the owner grants
+        anything; an editor grants ``viewer`` while still an editor.
+        """
 
     # --- replicas ------------------------------------------------------------------------------
 

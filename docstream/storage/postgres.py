@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 import psycopg
@@ -25,6 +25,7 @@ from docstream.errors import (
     DocStreamError,
     InvalidInputError,
     NotFoundError,
+    QuotaExceededError,
     StorageError,
 )
 from docstream.storage import migrate
@@ -32,13 +33,16 @@ from docstream.storage.base import (
     Collaborator,
     DocumentRecord,
     DocumentStore,
+    Invitation,
     LogEntry,
     NewLogEntry,
     PublicLink,
     Role,
+    RotateOutcome,
     Snapshot,
     User,
     VersionRecord,
+    utcnow,
 )
 
 _DOC_COLUMNS = (
@@ -59,6 +63,30 @@ def _is_uuid(value: str) -> bool:
     except (ValueError, TypeError, AttributeError):
         return False
     return True
+
+
+_INVITATION_COLUMNS = (
+    "i.id, i.doc_id, i.email, i.role, i.invited_by, i.created_at, i.expires_at, "
+    "COALESCE(d.title, ''), COALESCE(u.name, '')"
+)
+_INVITATION_FROM = (
+    "FROM invitations i LEFT JOIN documents d ON d.id = i.doc_id "
+    "LEFT JOIN users u ON u.id = i.invited_by"
+)
+
+
+def _invitation(row: Sequence[Any]) -> Invitation:
+    return Invitation(
+        id=row[0],
+        doc_id=row[1],
+        email=row[2],
+        role=row[3],
+        invited_by=row[4],
+        created_at=row[5],
+        expires_at=row[6],
+        doc_title=row[7],
+        inviter_name=row[8],
+    )
 
 
 def _doc(row: Sequence[Any]) -> DocumentRecord:
@@ -420,6 +448,197 @@ class PostgresDocumentStore(DocumentStore):
 
     async def is_token_revoked(self, jti: str) -> bool:
         return await self._one("SELECT 1 FROM revoked_tokens WHERE jti = %s", (jti,)) is not None
+
+    async def set_password(self, user_id: str, password_hash: str) -> None:
+        if not _is_uuid(user_id):
+            raise NotFoundError("no such user")
+        await self._one(
+            "UPDATE users SET password_hash = %s WHERE id = %s RETURNING id",
+            (password_hash, user_id),
+        )
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    async def create_session(
+        self, session_id: str, user_id: str, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute(
+                "DELETE FROM sessions WHERE expires_at < %s", (utcnow() - timedelta(days=1),)
+            )
+            await conn.execute(
+                "INSERT INTO sessions (id, user_id, refresh_jti, expires_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (session_id, user_id, refresh_jti, expires_at),
+            )
+
+    async def rotate_session(
+        self, session_id: str, old_jti: str, new_jti: str, expires_at: datetime
+    ) -> RotateOutcome:
+        if not _is_uuid(session_id):
+            return "unknown"
+        async with self._conn() as conn, conn.transaction():
+            cur = await conn.execute(
+                "SELECT refresh_jti, revoked_at IS NOT NULL OR expires_at < now() "
+                "FROM sessions WHERE id = %s FOR UPDATE",
+                (session_id,),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return "unknown"
+            if row[1]:
+                return "revoked"
+            if row[0] != old_jti:
+                await conn.execute(
+                    "UPDATE sessions SET revoked_at = now() WHERE id = %s", (session_id,)
+                )
+                return "reused"
+            await conn.execute(
+                "UPDATE sessions SET refresh_jti = %s, expires_at = %s WHERE id = %s",
+                (new_jti, expires_at, session_id),
+            )
+            return "rotated"
+
+    async def revoke_sessions(
+        self, user_id: str, *, only: str | None = None, keep: str | None = None
+    ) -> list[str]:
+        if not _is_uuid(user_id) or (only is not None and not _is_uuid(only)):
+            return []
+        keep = keep if keep is not None and _is_uuid(keep) else None
+        rows = await self._all(
+            "UPDATE sessions SET revoked_at = now() WHERE user_id = %s AND revoked_at IS NULL "
+            "AND (%s::uuid IS NULL OR id = %s::uuid) AND (%s::uuid IS NULL OR id <> %s::uuid) "
+            "RETURNING id",
+            (user_id, only, only, keep, keep),
+        )
+        return [str(r[0]) for r in rows]
+
+    async def dead_sessions(self, session_ids: Sequence[str]) -> set[str]:
+        ids = list(dict.fromkeys(session_ids))
+        valid = [i for i in ids if _is_uuid(i)]
+        if not valid:
+            return set(ids)
+        rows = await self._all(
+            "SELECT id FROM sessions WHERE id = ANY(%s::uuid[]) "
+            "AND revoked_at IS NULL AND expires_at > now()",
+            (valid,),
+        )
+        return set(ids) - {str(r[0]) for r in rows}
+
+    # --- invitations -----------------------------------------------------------------------------
+
+    async def create_invitation(
+        self,
+        doc_id: str,
+        email: str,
+        role: Literal["editor", "viewer"],
+        invited_by: str,
+        token_hash: str,
+        expires_at: datetime,
+        max_pending: int,
+    ) -> Invitation:
+        if not _is_uuid(doc_id) or not _is_uuid(invited_by):
+            raise NotFoundError("no such document or user")
+        async with self._conn() as conn, conn.transaction():
+            # One inviter at a time, so two requests cannot both pass the quota check.
+            await conn.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (invited_by,))
+            await conn.execute("DELETE FROM invitations WHERE expires_at <= now()")
+            await conn.execute(
+                "DELETE FROM invitations WHERE doc_id = %s AND email = %s", (doc_id, email)
+            )
+            cur = await conn.execute(
+                "SELECT COUNT(*) FROM invitations WHERE invited_by = %s", (invited_by,)
+            )
+            counted = await cur.fetchone()
+            pending = int(counted[0]) if counted else 0
+            if pending >= max_pending:
+                raise QuotaExceededError(
+                    f"you have {pending} pending invitations, the most allowed; withdraw some "
+                    "or wait until they are accepted or expire"
+                )
+            await conn.execute(
+                "INSERT INTO invitations (id, token_hash, doc_id, email, role, invited_by, "
+                "expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (uuid.uuid4(), token_hash, doc_id, email, role, invited_by, expires_at),
+            )
+            cur = await conn.execute(
+                f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} WHERE i.token_hash = %s",
+                (token_hash,),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            return _invitation(row)
+
+    async def list_invitations(self, doc_id: str) -> list[Invitation]:
+        if not _is_uuid(doc_id):
+            return []
+        rows = await self._all(
+            f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} "
+            "WHERE i.doc_id = %s AND i.expires_at > now() ORDER BY i.created_at, i.email",
+            (doc_id,),
+        )
+        return [_invitation(r) for r in rows]
+
+    async def get_invitation(self, token_hash: str) -> Invitation | None:
+        row = await self._one(
+            f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} "
+            "WHERE i.token_hash = %s AND i.expires_at > now()",
+            (token_hash,),
+        )
+        return _invitation(row) if row else None
+
+    async def delete_invitation(self, doc_id: str, invitation_id: str) -> bool:
+        if not _is_uuid(doc_id) or not _is_uuid(invitation_id):
+            return False
+        row = await self._one(
+            "DELETE FROM invitations WHERE doc_id = %s AND id = %s RETURNING id",
+            (doc_id, invitation_id),
+        )
+        return row is not None
+
+    async def redeem_invitation(
+        self, token_hash: str, user_id: str
+    ) -> tuple[Invitation, Role | None] | None:
+        if not _is_uuid(user_id):
+            return None
+        async with self._conn() as conn, conn.transaction():
+            cur = await conn.execute(
+                f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} "
+                "WHERE i.token_hash = %s AND i.expires_at > now() FOR UPDATE OF i",
+                (token_hash,),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return None
+            inv = _invitation(row)
+            await conn.execute("DELETE FROM invitations WHERE id = %s", (inv.id,))
+            cur = await conn.execute(
+                "SELECT d.owner_id, (SELECT role FROM document_permissions "
+                "WHERE doc_id = d.id AND user_id = %s), (SELECT role FROM document_permissions "
+                "WHERE doc_id = d.id AND user_id = %s) FROM documents d WHERE d.id = %s "
+                "FOR UPDATE",
+                (inv.invited_by, user_id, inv.doc_id),
+            )
+            found = await cur.fetchone()
+            role: Role | None = None
+            if found is not None:
+                owner_id, inviter_role, current = str(found[0]), found[1], found[2]
+                allowed = owner_id == inv.invited_by or (
+                    inv.role == "viewer" and inviter_role == "editor"
+                )
+                if owner_id == user_id:
+                    role = "owner"
+                elif current == "editor" or (current == "viewer" and not allowed):
+                    role = current
+                elif allowed:
+                    await conn.execute(
+                        "INSERT INTO document_permissions (doc_id, user_id, role) "
+                        "VALUES (%s, %s, %s) ON CONFLICT (doc_id, user_id) "
+                        "DO UPDATE SET role = excluded.role",
+                        (inv.doc_id, user_id, inv.role),
+                    )
+                    role = inv.role
+            return inv, role
 
     # --- replicas --------------------------------------------------------------------------------
 

@@ -16,20 +16,28 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
-from docstream.errors import ConflictError, DocStreamError, NotFoundError, StorageError
+from docstream.errors import (
+    ConflictError,
+    DocStreamError,
+    NotFoundError,
+    QuotaExceededError,
+    StorageError,
+)
 from docstream.storage import migrate
 from docstream.storage.base import (
     Collaborator,
     DocumentRecord,
     DocumentStore,
+    Invitation,
     LogEntry,
     NewLogEntry,
     PublicLink,
     Role,
+    RotateOutcome,
     Snapshot,
     User,
     VersionRecord,
@@ -54,6 +62,34 @@ def _ts(value: str) -> datetime:
 
 def _now() -> str:
     return utcnow().isoformat()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+_INVITATION_COLUMNS = (
+    "i.id, i.doc_id, i.email, i.role, i.invited_by, i.created_at, i.expires_at, "
+    "COALESCE(d.title, ''), COALESCE(u.name, '')"
+)
+_INVITATION_FROM = (
+    "FROM invitations i LEFT JOIN documents d ON d.id = i.doc_id "
+    "LEFT JOIN users u ON u.id = i.invited_by"
+)
+
+
+def _invitation(row: Sequence[Any]) -> Invitation:
+    return Invitation(
+        id=row[0],
+        doc_id=row[1],
+        email=row[2],
+        role=row[3],
+        invited_by=row[4],
+        created_at=_ts(row[5]),
+        expires_at=_ts(row[6]),
+        doc_title=row[7],
+        inviter_name=row[8],
+    )
 
 
 def _doc(row: Sequence[Any]) -> DocumentRecord:
@@ -471,6 +507,227 @@ class SqliteDocumentStore(DocumentStore):
             ).fetchone()
         )
         return row is not None
+
+    async def set_password(self, user_id: str, password_hash: str) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id)
+            )
+
+        await self._write(run)
+
+    # --- sessions --------------------------------------------------------------------------------
+
+    async def create_session(
+        self, session_id: str, user_id: str, refresh_jti: str, expires_at: datetime
+    ) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            forgotten = _iso(utcnow() - timedelta(days=1))
+            conn.execute("DELETE FROM sessions WHERE expires_at < ?", (forgotten,))
+            try:
+                conn.execute(
+                    "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, NULL)",
+                    (session_id, user_id, refresh_jti, _now(), _iso(expires_at)),
+                )
+            except sqlite3.IntegrityError as exc:
+                conn.execute("ROLLBACK")
+                raise NotFoundError("no such user") from exc
+            conn.execute("COMMIT")
+
+        await self._write(run)
+
+    async def rotate_session(
+        self, session_id: str, old_jti: str, new_jti: str, expires_at: datetime
+    ) -> RotateOutcome:
+        def run(conn: sqlite3.Connection) -> RotateOutcome:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute(
+                "SELECT refresh_jti, revoked_at, expires_at FROM sessions WHERE id = ?",
+                (session_id,),
+            ).fetchone()
+            outcome: RotateOutcome
+            if row is None:
+                outcome = "unknown"
+            elif row[1] is not None or row[2] < _now():
+                outcome = "revoked"
+            elif row[0] != old_jti:
+                conn.execute(
+                    "UPDATE sessions SET revoked_at = ? WHERE id = ?", (_now(), session_id)
+                )
+                outcome = "reused"
+            else:
+                conn.execute(
+                    "UPDATE sessions SET refresh_jti = ?, expires_at = ? WHERE id = ?",
+                    (new_jti, _iso(expires_at), session_id),
+                )
+                outcome = "rotated"
+            conn.execute("COMMIT")
+            return outcome
+
+        return await self._write(run)
+
+    async def revoke_sessions(
+        self, user_id: str, *, only: str | None = None, keep: str | None = None
+    ) -> list[str]:
+        def run(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL "
+                "AND (? IS NULL OR id = ?) AND (? IS NULL OR id != ?) RETURNING id",
+                (_now(), user_id, only, only, keep, keep),
+            ).fetchall()
+            return [str(r[0]) for r in rows]
+
+        return await self._write(run)
+
+    async def dead_sessions(self, session_ids: Sequence[str]) -> set[str]:
+        ids = list(dict.fromkeys(session_ids))
+        if not ids:
+            return set()
+
+        def run(conn: sqlite3.Connection) -> set[str]:
+            live: set[str] = set()
+            now = _now()
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                live.update(
+                    r[0]
+                    for r in conn.execute(
+                        f"SELECT id FROM sessions WHERE id IN ({marks}) "
+                        "AND revoked_at IS NULL AND expires_at > ?",
+                        (*chunk, now),
+                    )
+                )
+            return set(ids) - live
+
+        return await self._read(run)
+
+    # --- invitations -----------------------------------------------------------------------------
+
+    async def create_invitation(
+        self,
+        doc_id: str,
+        email: str,
+        role: Literal["editor", "viewer"],
+        invited_by: str,
+        token_hash: str,
+        expires_at: datetime,
+        max_pending: int,
+    ) -> Invitation:
+        def run(conn: sqlite3.Connection) -> Invitation:
+            now = _now()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM invitations WHERE expires_at <= ?", (now,))
+            conn.execute("DELETE FROM invitations WHERE doc_id = ? AND email = ?", (doc_id, email))
+            (pending,) = conn.execute(
+                "SELECT COUNT(*) FROM invitations WHERE invited_by = ?", (invited_by,)
+            ).fetchone()
+            if pending >= max_pending:
+                conn.execute("ROLLBACK")
+                raise QuotaExceededError(
+                    f"you have {pending} pending invitations, the most allowed; withdraw some "
+                    "or wait until they are accepted or expire"
+                )
+            try:
+                conn.execute(
+                    "INSERT INTO invitations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        str(uuid.uuid4()),
+                        token_hash,
+                        doc_id,
+                        email,
+                        role,
+                        invited_by,
+                        now,
+                        _iso(expires_at),
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                conn.execute("ROLLBACK")
+                raise NotFoundError("no such document or user") from exc
+            row = conn.execute(
+                f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} WHERE i.token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+            conn.execute("COMMIT")
+            return _invitation(row)
+
+        return await self._write(run)
+
+    async def list_invitations(self, doc_id: str) -> list[Invitation]:
+        rows = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} "
+                "WHERE i.doc_id = ? AND i.expires_at > ? ORDER BY i.created_at, i.email",
+                (doc_id, _now()),
+            ).fetchall()
+        )
+        return [_invitation(r) for r in rows]
+
+    async def get_invitation(self, token_hash: str) -> Invitation | None:
+        row = await self._read(
+            lambda conn: conn.execute(
+                f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} "
+                "WHERE i.token_hash = ? AND i.expires_at > ?",
+                (token_hash, _now()),
+            ).fetchone()
+        )
+        return _invitation(row) if row else None
+
+    async def delete_invitation(self, doc_id: str, invitation_id: str) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "DELETE FROM invitations WHERE doc_id = ? AND id = ?", (doc_id, invitation_id)
+                ).rowcount
+                > 0
+            )
+
+        return await self._write(run)
+
+    async def redeem_invitation(
+        self, token_hash: str, user_id: str
+    ) -> tuple[Invitation, Role | None] | None:
+        def run(conn: sqlite3.Connection) -> tuple[Invitation, Role | None] | None:
+            conn.execute("BEGIN IMMEDIATE")
+            row = conn.execute(
+                f"SELECT {_INVITATION_COLUMNS} {_INVITATION_FROM} "
+                "WHERE i.token_hash = ? AND i.expires_at > ?",
+                (token_hash, _now()),
+            ).fetchone()
+            if row is None:
+                conn.execute("ROLLBACK")
+                return None
+            inv = _invitation(row)
+            conn.execute("DELETE FROM invitations WHERE id = ?", (inv.id,))
+            found = conn.execute(
+                "SELECT d.owner_id, (SELECT role FROM document_permissions "
+                "WHERE doc_id = d.id AND user_id = ?), (SELECT role FROM document_permissions "
+                "WHERE doc_id = d.id AND user_id = ?) FROM documents d WHERE d.id = ?",
+                (inv.invited_by, user_id, inv.doc_id),
+            ).fetchone()
+            role: Role | None = None
+            if found is not None:
+                owner_id, inviter_role, current = found
+                allowed = owner_id == inv.invited_by or (
+                    inv.role == "viewer" and inviter_role == "editor"
+                )
+                if owner_id == user_id:
+                    role = "owner"
+                elif current == "editor" or (current == "viewer" and not allowed):
+                    role = current
+                elif allowed:
+                    conn.execute(
+                        "INSERT INTO document_permissions VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (doc_id, user_id) DO UPDATE SET role = excluded.role",
+                        (inv.doc_id, user_id, inv.role, _now()),
+                    )
+                    role = inv.role
+            conn.execute("COMMIT")
+            return inv, role
+
+        return await self._write(run)
 
     # --- replicas --------------------------------------------------------------------------------
 

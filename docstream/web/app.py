@@ -123,6 +123,7 @@ def create_app(
             auth.router,
             documents.router,
             sharing.router,
+            sharing.invitations_router,
             versions.router,
             suggest.router,
             ws.document_socket,

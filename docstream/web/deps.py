@@ -9,9 +9,18 @@ from litestar.di import Provide
 
 from docstream.bootstrap import Services
 from docstream.errors import UnauthorizedError
-from docstream.services.auth import Identity
+from docstream.services.auth import Identity, Verified
+from docstream.web.cookies import AUTH_COOKIE, check_cookie_request
 
-AUTH_COOKIE = "docstream_access"
+__all__ = [
+    "AUTH_COOKIE",
+    "DEPENDENCIES",
+    "LINK_HEADER",
+    "bearer_token",
+    "link_token",
+    "services_of",
+]
+
 #: Where a request presents a document's public link token: this header (the web UI and the
 #: Python client use it, so the token stays out of URLs and access logs), or ``?link=``.
 LINK_HEADER = "x-docstream-link"
@@ -47,11 +56,25 @@ async def _services(request: Request[Any, Any, Any]) -> Services:
     return services_of(request)
 
 
-async def _caller(request: Request[Any, Any, Any]) -> Identity:
+async def _verified_or_none(request: Request[Any, Any, Any]) -> Verified | None:
     token = bearer_token(request.headers, request.cookies)
     if token is None:
+        return None
+    services = services_of(request)
+    if not request.headers.get("authorization"):  # signed in by the cookie: CSRF rules apply
+        check_cookie_request(request, services.settings)
+    return await services.auth.verify(token)
+
+
+async def _verified(request: Request[Any, Any, Any]) -> Verified:
+    verified = await _verified_or_none(request)
+    if verified is None:
         raise UnauthorizedError("sign in first: send 'Authorization: Bearer <access token>'")
-    user = await services_of(request).auth.authenticate(token)
+    return verified
+
+
+async def _caller(request: Request[Any, Any, Any]) -> Identity:
+    user = (await _verified(request)).user
     return Identity(
         user_id=user.id, name=user.name, link=link_token(request.headers, request.query_params)
     )
@@ -59,18 +82,18 @@ async def _caller(request: Request[Any, Any, Any]) -> Identity:
 
 async def _optional_caller(request: Request[Any, Any, Any]) -> Identity | None:
     """The signed-in user, a guest holding a public link, or None (anonymous, no link)."""
-    token = bearer_token(request.headers, request.cookies)
     link = link_token(request.headers, request.query_params)
-    if token is None:
+    verified = await _verified_or_none(request)
+    if verified is None:
         return (
             None if link is None else Identity(user_id="guest", name="Guest", guest=True, link=link)
         )
-    user = await services_of(request).auth.authenticate(token)
-    return Identity(user_id=user.id, name=user.name, link=link)
+    return Identity(user_id=verified.user.id, name=verified.user.name, link=link)
 
 
 DEPENDENCIES = {
     "services": Provide(_services),
     "caller": Provide(_caller),
+    "verified": Provide(_verified),
     "maybe_caller": Provide(_optional_caller),
 }

@@ -178,7 +178,7 @@ class RateLimitMiddleware:
     """``limit`` requests per minute per client IP on the API; 429 with ``Retry-After`` beyond."""
 
     EXEMPT = ("/health",)
-    API_PREFIXES = ("/auth", "/documents", "/suggest", "/ws", "/schema")
+    API_PREFIXES = ("/auth", "/documents", "/suggest", "/ws", "/schema", "/invitations")
 
     def __init__(
         self,

@@ -12,7 +12,14 @@ import msgspec
 from msgspec import Meta
 
 from docstream.services.auth import Identity
-from docstream.storage.base import Collaborator, DocumentRecord, PublicLink, Role, User
+from docstream.storage.base import (
+    Collaborator,
+    DocumentRecord,
+    Invitation,
+    PublicLink,
+    Role,
+    User,
+)
 
 Email = Annotated[str, Meta(max_length=320, description="an email address; case-insensitive")]
 Password = Annotated[str, Meta(max_length=1024, description="at least 8 characters")]
@@ -38,6 +45,11 @@ class RefreshBody(msgspec.Struct):
 
 class LogoutBody(msgspec.Struct):
     refresh_token: Annotated[str, Meta(max_length=4096)] | None = None
+
+
+class PasswordBody(msgspec.Struct):
+    current_password: Password
+    new_password: Password
 
 
 class TitleBody(msgspec.Struct):
@@ -128,14 +140,23 @@ class DocumentDetailOut(DocumentOut):
         )
 
 
-class CollaboratorOut(msgspec.Struct):
-    user_id: str
+class CollaboratorOut(msgspec.Struct, omit_defaults=True):
+    """A person with access, or a pending invitation (``user_id`` null, ``pending`` true,
+    ``invitation_id`` and ``expires_at`` set). The share reply for an invitation also carries
+    ``invite_url`` (shown this once) and ``emailed``."""
+
+    user_id: str | None
     #: Shown to the owner and editors only; ``null`` for everyone else.
     email: str | None
-    #: The display name; an invited user who has not registered yet has none ("").
+    #: The display name; a pending invitation has none ("").
     name: str
     role: Role
     pending: bool
+    invitation_id: str | None = None
+    expires_at: datetime | None = None
+    invited_by: str | None = None
+    invite_url: str | None = None
+    emailed: bool | None = None
 
     @classmethod
     def of(cls, c: Collaborator, *, with_email: bool = True) -> CollaboratorOut:
@@ -145,6 +166,23 @@ class CollaboratorOut(msgspec.Struct):
             name=c.name,
             role=c.role,
             pending=c.pending,
+        )
+
+    @classmethod
+    def of_invitation(
+        cls, i: Invitation, url: str | None = None, emailed: bool | None = None
+    ) -> CollaboratorOut:
+        return cls(
+            user_id=None,
+            email=i.email,
+            name="",
+            role=i.role,
+            pending=True,
+            invitation_id=i.id,
+            expires_at=i.expires_at,
+            invited_by=i.invited_by,
+            invite_url=url,
+            emailed=emailed,
         )
 
 
@@ -169,6 +207,20 @@ class PublicSharingOut(DocumentOut):
             link_token=token,
             link_path=f"/d/{doc.id}#link={token}" if token else None,
         )
+
+
+class InvitationOut(msgspec.Struct):
+    """What an invitation link is for (before it is accepted)."""
+
+    doc_title: str
+    role: GrantRole
+    invited_by_name: str
+    expires_at: datetime
+
+
+class AcceptedOut(msgspec.Struct):
+    doc_id: str
+    role: Role
 
 
 class HealthOut(msgspec.Struct):

@@ -15,7 +15,7 @@ from litestar import Response, get
 from docstream.errors import NotFoundError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-API_PREFIXES = ("auth/", "documents", "suggest/", "ws/", "schema", "health")
+API_PREFIXES = ("auth/", "documents", "suggest/", "ws/", "schema", "health", "invitations")
 
 _MISSING_UI = b"""<!doctype html><meta charset="utf-8"><title>DocStream</title>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">

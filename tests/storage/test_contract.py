@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from docstream.errors import ConflictError, NotFoundError, StorageError
+from docstream.errors import ConflictError, NotFoundError, QuotaExceededError, StorageError
 from docstream.storage.base import DocumentStore, NewLogEntry
 
 
@@ -280,3 +281,127 @@ async def test_revoked_tokens_are_remembered_until_they_expire(store: DocumentSt
     assert await store.is_token_revoked("jti-1")
     await store.revoke_token("jti-2", utcnow() + timedelta(days=1))  # sweeps the expired "old"
     assert not await store.is_token_revoked("old")
+
+
+# --- sessions and invitations ---------------------------------------------------------------------
+
+
+def _later(seconds: float = 3600) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+async def test_a_refresh_token_rotates_once_and_reuse_revokes_the_session(
+    store: DocumentStore,
+) -> None:
+    user = await make_user(store)
+    sid, other = str(uuid.uuid4()), str(uuid.uuid4())
+    await store.create_session(sid, user.id, "jti-1", _later())
+    await store.create_session(other, user.id, "jti-x", _later())
+    assert await store.dead_sessions([sid, other]) == set()
+    assert await store.rotate_session(sid, "jti-1", "jti-2", _later()) == "rotated"
+    assert await store.rotate_session(sid, "jti-2", "jti-3", _later()) == "rotated"
+    # A used-up token again: the whole session is signed out, the good token too.
+    assert await store.rotate_session(sid, "jti-1", "jti-9", _later()) == "reused"
+    assert await store.rotate_session(sid, "jti-3", "jti-4", _later()) == "revoked"
+    assert await store.dead_sessions([sid, other]) == {sid}
+    assert await store.rotate_session(str(uuid.uuid4()), "a", "b", _later()) == "unknown"
+    assert await store.rotate_session("not-a-uuid", "a", "b", _later()) == "unknown"
+    assert await store.rotate_session(other, "jti-x", "jti-y", _later()) == "rotated"
+
+
+async def test_sessions_are_revoked_one_or_all_but_one(store: DocumentStore) -> None:
+    ann = await make_user(store)
+    bob = await make_user(store, "bob@example.com", "Bob")
+    mine = [str(uuid.uuid4()) for _ in range(3)]
+    for sid in mine:
+        await store.create_session(sid, ann.id, "j", _later())
+    bobs = str(uuid.uuid4())
+    await store.create_session(bobs, bob.id, "j", _later())
+    assert await store.revoke_sessions(ann.id, only=mine[0]) == [mine[0]]
+    assert await store.revoke_sessions(ann.id, only=mine[0]) == []  # already signed out
+    assert await store.revoke_sessions(bob.id, only=mine[1]) == []  # not Bob's session
+    assert sorted(await store.revoke_sessions(ann.id, keep=mine[2])) == [mine[1]]
+    assert await store.dead_sessions([*mine, bobs]) == {mine[0], mine[1]}
+    assert await store.revoke_sessions(ann.id) == [mine[2]]
+    unknown = str(uuid.uuid4())
+    assert await store.dead_sessions([bobs, "not-a-uuid", unknown]) == {"not-a-uuid", unknown}
+    expired = str(uuid.uuid4())
+    await store.create_session(expired, bob.id, "j", _later(-1))
+    assert await store.dead_sessions([expired, bobs]) == {expired}
+    assert await store.rotate_session(expired, "j", "k", _later()) == "revoked"
+
+
+async def test_a_password_can_be_replaced(store: DocumentStore) -> None:
+    user = await make_user(store)
+    await store.set_password(user.id, "new-hash")
+    changed = await store.get_user(user.id)
+    assert changed is not None and changed.password_hash == "new-hash"
+
+
+async def test_invitations_replace_count_and_expire(store: DocumentStore) -> None:
+    owner = await make_user(store)
+    doc = await store.create_document(owner.id, "Plan")
+    other = await store.create_document(owner.id, "Other")
+    first = await store.create_invitation(
+        doc.id, "bob@example.com", "viewer", owner.id, "h1", _later(), max_pending=2
+    )
+    assert (first.doc_title, first.inviter_name, first.role) == ("Plan", "Ann", "viewer")
+    again = await store.create_invitation(
+        doc.id, "bob@example.com", "editor", owner.id, "h2", _later(), max_pending=2
+    )
+    assert await store.get_invitation("h1") is None  # replaced: the old link is dead
+    assert (await store.get_invitation("h2")) == again
+    assert [i.role for i in await store.list_invitations(doc.id)] == ["editor"]
+    await store.create_invitation(
+        other.id, "eve@example.com", "viewer", owner.id, "h3", _later(), max_pending=2
+    )
+    with pytest.raises(QuotaExceededError):
+        await store.create_invitation(
+            doc.id, "carl@example.com", "viewer", owner.id, "h4", _later(), max_pending=2
+        )
+    assert await store.get_invitation("h4") is None
+    late = await store.create_invitation(
+        doc.id, "late@example.com", "viewer", owner.id, "h5", _later(-1), max_pending=9
+    )
+    assert await store.get_invitation("h5") is None
+    assert late.id not in {i.id for i in await store.list_invitations(doc.id)}
+    assert await store.redeem_invitation("h5", owner.id) is None
+    assert await store.delete_invitation(other.id, again.id) is False  # wrong document
+    assert await store.delete_invitation(doc.id, again.id) is True
+    assert await store.get_invitation("h2") is None
+    assert await store.delete_invitation(doc.id, "not-a-uuid") is False
+
+
+async def test_redeeming_an_invitation_grants_once_and_never_downgrades(
+    store: DocumentStore,
+) -> None:
+    owner = await make_user(store)
+    editor = await make_user(store, "ed@example.com", "Ed")
+    bob = await make_user(store, "bob@example.com", "Bob")
+    doc = await store.create_document(owner.id, "Plan")
+    await store.set_permission(doc.id, editor.id, "editor")
+
+    async def invite(by: str, role: str, h: str, email: str = "x@example.com") -> None:
+        await store.create_invitation(doc.id, email, role, by, h, _later(), max_pending=50)  # type: ignore[arg-type]
+
+    await invite(owner.id, "viewer", "a")
+    redeemed = await store.redeem_invitation("a", bob.id)
+    assert redeemed is not None and redeemed[1] == "viewer"
+    assert await store.redeem_invitation("a", bob.id) is None  # single use
+    await invite(editor.id, "viewer", "b")
+    redeemed = await store.redeem_invitation("b", editor.id)  # an editor stays editor
+    assert redeemed is not None and redeemed[1] == "editor"
+    await invite(owner.id, "editor", "c")
+    redeemed = await store.redeem_invitation("c", owner.id)  # the owner stays owner
+    assert redeemed is not None and redeemed[1] == "owner"
+    # An editor's invitation stops working when the editor loses the role.
+    carl = await make_user(store, "carl@example.com", "Carl")
+    await invite(editor.id, "viewer", "d")
+    await store.set_permission(doc.id, editor.id, "viewer")
+    redeemed = await store.redeem_invitation("d", carl.id)
+    assert redeemed is not None and redeemed[1] is None
+    assert (await store.get_role(doc.id, carl.id)) is not None
+    assert (await store.get_role(doc.id, carl.id))[1] is None  # type: ignore[index]
+    assert await store.redeem_invitation("d", carl.id) is None  # used up all the same
+    role = await store.get_role(doc.id, bob.id)
+    assert role is not None and role[1] == "viewer"

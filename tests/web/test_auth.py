@@ -383,7 +383,7 @@ async def test_the_auth_cookie_is_httponly_strict_and_cleared_on_logout(client: 
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
     assert (await client.get("/auth/me")).status_code == 200  # same-origin use: the cookie
-    logout = await client.post("/auth/logout")
+    logout = await client.post("/auth/logout", json={})  # JSON: the cookie's CSRF rule
     assert logout.status_code == 204
     assert_error(await client.get("/auth/me"), 401, "UNAUTHORIZED")
     # A header wins over the cookie, and a bad header is not rescued by a good cookie.

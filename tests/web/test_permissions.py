@@ -342,10 +342,14 @@ async def test_revoking_someone_without_access_is_404(client: Client) -> None:
         )
 
 
-# --- pending users --------------------------------------------------------------------------------
+# --- invitations to addresses without an account ------------------------------------------------
 
 
-async def test_inviting_an_unknown_email_creates_a_pending_user(client: Client) -> None:
+def _token(url: str) -> str:
+    return url.rsplit("/invite/", 1)[1]
+
+
+async def test_inviting_an_unknown_email_gives_a_single_use_link(client: Client) -> None:
     owner = await register(client, unique_email("owner"))
     doc = await create_document(client, owner, "Invitation")
     path = f"/documents/{doc['id']}"
@@ -358,42 +362,45 @@ async def test_inviting_an_unknown_email_creates_a_pending_user(client: Client) 
     assert response.status_code == 200, response.text
     pending = response.json()
     assert (pending["email"], pending["pending"], pending["role"]) == (invited, True, "editor")
+    assert pending["user_id"] is None and "/invite/" in pending["invite_url"]
+    assert pending["emailed"] is False  # no SMTP configured: the inviter sends the link
     people = (await client.get(f"{path}/collaborators", headers=owner.headers)).json()
-    assert {
-        "user_id": pending["user_id"],
-        "email": invited,
-        "role": "editor",
-        "pending": True,
-    }.items() <= next(p for p in people if p["email"] == invited).items()
+    listed = next(p for p in people if p["email"] == invited)
+    assert listed["pending"] is True and listed["invitation_id"] == pending["invitation_id"]
+    assert listed["expires_at"] and "invite_url" not in listed
 
     newcomer = await register(client, invited.capitalize())
-    assert newcomer.id == pending["user_id"]
-    assert newcomer.email == invited
+    assert (await client.get("/documents", headers=newcomer.headers)).json() == []
+    accepted = await client.post(
+        f"/invitations/{_token(pending['invite_url'])}/accept", headers=newcomer.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json() == {"doc_id": doc["id"], "role": "editor"}
     listed = (await client.get("/documents", headers=newcomer.headers)).json()
     assert [(d["id"], d["role"]) for d in listed] == [(doc["id"], "editor")]
-    opened = await client.get(path, headers=newcomer.headers)
-    assert opened.status_code == 200 and opened.json()["role"] == "editor"
     people = (await client.get(f"{path}/collaborators", headers=owner.headers)).json()
-    assert next(p for p in people if p["email"] == invited)["pending"] is False
+    assert [p["pending"] for p in people if p["email"] == invited] == [False]
     # Registering the same email again is a conflict, not a second activation.
     again = await client.post("/auth/register", json={"email": invited, "password": "other pass 1"})
     assert_error(again, 409, "CONFLICT")
 
 
-async def test_a_pending_user_invited_twice_is_one_user(client: Client) -> None:
+async def test_an_address_invited_twice_to_one_document_has_one_invitation(client: Client) -> None:
     owner = await register(client, unique_email("owner"))
-    first = await create_document(client, owner, "One")
-    second = await create_document(client, owner, "Two")
+    doc = await create_document(client, owner, "One")
     invited = unique_email("twice")
-    ids = set()
-    for doc in (first, second):
+    links = []
+    for role in ("viewer", "editor"):
         response = await client.post(
             f"/documents/{doc['id']}/share",
             headers=owner.headers,
-            json={"email": invited, "role": "viewer"},
+            json={"email": invited, "role": role},
         )
-        ids.add(response.json()["user_id"])
-    assert len(ids) == 1
+        links.append(response.json()["invite_url"])
+    people = await client.get(f"/documents/{doc['id']}/collaborators", headers=owner.headers)
+    assert [(p["email"], p["role"]) for p in people.json() if p["pending"]] == [(invited, "editor")]
     newcomer = await register(client, invited)
-    listed = (await client.get("/documents", headers=newcomer.headers)).json()
-    assert {d["id"] for d in listed} == {first["id"], second["id"]}
+    stale = await client.post(f"/invitations/{_token(links[0])}/accept", headers=newcomer.headers)
+    assert_error(stale, 404, "NOT_FOUND")
+    fresh = await client.post(f"/invitations/{_token(links[1])}/accept", headers=newcomer.headers)
+    assert fresh.json()["role"] == "editor"

@@ -2,10 +2,21 @@
  * REST access (PROTOCOL.md §3) and the signed-in session.
  *
  * Tokens: the access token lives in memory (and in the server's HttpOnly cookie, which the
- * WebSocket uses); the refresh token in localStorage so a reload stays signed in. The access
+ * WebSocket uses); the refresh token in IndexedDB (copied to localStorage, tokens.ts) so a
+ * reload stays signed in. The access
  * token is refreshed silently before it expires and, once, after any 401. The user is cached in
  * localStorage so that a reload while offline can still open documents from the offline queue.
+ *
+ * A refresh token works once (the server rotates it and signs the whole session out when a used
+ * one comes back). Every tab of this origin shares the stored token, so refreshes are serialised
+ * across tabs (`withRefreshLock`: Web Locks, or an IndexedDB lease where they are missing) and
+ * the token is re-read after the lock is taken: a tab that waited uses the token the previous
+ * tab stored, never the one it saw before waiting (tokens.ts: why IndexedDB holds it).
  */
+
+import { hasRefreshToken, readRefreshToken, withRefreshLock, writeRefreshToken } from "./tokens";
+
+export { withRefreshLock };
 
 export interface User {
   id: string;
@@ -30,13 +41,27 @@ export interface DocumentInfo {
 }
 
 export interface Collaborator {
-  user_id: string;
+  /** null for a pending invitation (an address without an account). */
+  user_id: string | null;
   /** Only the owner and editors see addresses; null for everyone else. */
   email: string | null;
-  /** "" for an invited user who has not registered yet. */
+  /** "" for a pending invitation. */
   name: string;
   role: Role;
   pending?: boolean;
+  invitation_id?: string;
+  expires_at?: string;
+  invited_by?: string;
+  /** Only in the reply to a share that created an invitation: the link to send. */
+  invite_url?: string;
+  emailed?: boolean;
+}
+
+export interface InvitationInfo {
+  doc_title: string;
+  role: "editor" | "viewer";
+  invited_by_name: string;
+  expires_at: string;
 }
 
 /** The owner's view of the public link (`/documents/{id}/share/public`). */
@@ -88,7 +113,6 @@ export class NetworkError extends Error {
   }
 }
 
-const REFRESH_KEY = "docstream.refresh";
 /** The header that carries a document's public link token (never the URL: logs keep URLs). */
 const LINK_HEADER = "X-DocStream-Link";
 const USER_KEY = "docstream.user";
@@ -159,7 +183,7 @@ export class Api {
     } catch {
       throw new NetworkError();
     }
-    if (res.status === 401 && retry && localStorage.getItem(REFRESH_KEY) && !path.startsWith("/auth/")) {
+    if (res.status === 401 && retry && hasRefreshToken() && !path.startsWith("/auth/")) {
       if (await this.refresh()) return this.request<T>(method, path, body, false);
     }
     if (!res.ok) {
@@ -188,13 +212,14 @@ export class Api {
 
   // --- auth ----------------------------------------------------------------------------------
 
-  private take(reply: TokenReply): void {
+  /** Keep new tokens; resolves once the refresh token is stored for every tab. */
+  private take(reply: TokenReply): Promise<void> {
     this.access = reply.access_token;
-    localStorage.setItem(REFRESH_KEY, reply.refresh_token);
     this.offline = false;
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
     const ttl = Math.max(30, reply.expires_in ?? 900);
     this.refreshTimer = setTimeout(() => void this.refresh(), ttl * 800);
+    return writeRefreshToken(reply.refresh_token);
   }
 
   async register(email: string, password: string, name: string): Promise<User> {
@@ -203,14 +228,14 @@ export class Api {
       password,
       name: name || null,
     });
-    this.take(reply);
+    await withRefreshLock(() => this.take(reply));
     this.setUser(reply.user);
     return reply.user;
   }
 
   async login(email: string, password: string): Promise<User> {
     const reply = await this.request<TokenReply & { user: User }>("POST", "/auth/login", { email, password });
-    this.take(reply);
+    await withRefreshLock(() => this.take(reply));
     this.setUser(reply.user);
     return reply.user;
   }
@@ -218,11 +243,10 @@ export class Api {
   /** Get a new access token (and cookie) with the refresh token; false if signed out. */
   refresh(): Promise<boolean> {
     if (this.refreshing) return this.refreshing;
-    const token = localStorage.getItem(REFRESH_KEY);
-    if (!token) return Promise.resolve(false);
+    if (!hasRefreshToken()) return Promise.resolve(false);
     this.refreshing = (async () => {
       try {
-        this.take(await this.request<TokenReply>("POST", "/auth/refresh", { refresh_token: token }, false));
+        await this.rotate();
         return true;
       } catch (exc) {
         if (exc instanceof NetworkError) {
@@ -240,14 +264,33 @@ export class Api {
     return this.refreshing;
   }
 
+  /**
+   * Swap the stored refresh token for new tokens, holding the cross-tab lock. The token is read
+   * after the lock is taken (another tab may have swapped it while this one waited). A refused
+   * token is removed from storage only if it is still the stored one (another tab may have
+   * signed in again meanwhile).
+   */
+  private rotate(): Promise<void> {
+    return withRefreshLock(async () => {
+      const token = await readRefreshToken();
+      if (!token) throw new ApiError(401, "UNAUTHORIZED", "signed out");
+      let reply: TokenReply;
+      try {
+        reply = await this.request<TokenReply>("POST", "/auth/refresh", { refresh_token: token }, false);
+      } catch (exc) {
+        // Refused: this session is over. (Under the lock nobody else changed the token.)
+        if (exc instanceof ApiError) await writeRefreshToken(null);
+        throw exc;
+      }
+      await this.take(reply);
+    });
+  }
+
   /** Restore the session at start-up: refresh + me, or the cached user when offline. */
   async resume(): Promise<User | null> {
-    if (!localStorage.getItem(REFRESH_KEY)) return null;
+    if (!hasRefreshToken()) return null;
     try {
-      const reply = await this.request<TokenReply>("POST", "/auth/refresh", {
-        refresh_token: localStorage.getItem(REFRESH_KEY),
-      }, false);
-      this.take(reply);
+      await this.rotate();
       this.setUser(await this.get<User>("/auth/me"));
       return this.user;
     } catch (exc) {
@@ -268,7 +311,6 @@ export class Api {
 
   private forget(): void {
     this.access = null;
-    localStorage.removeItem(REFRESH_KEY);
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
     this.setUser(null);
@@ -276,12 +318,35 @@ export class Api {
 
   async logout(): Promise<void> {
     try {
-      // Revokes this browser's refresh token, so a copy of it cannot sign back in.
-      await this.request("POST", "/auth/logout", { refresh_token: localStorage.getItem(REFRESH_KEY) }, false);
+      // Ends this browser's session on the server: its tokens and its open sockets.
+      await this.request("POST", "/auth/logout", { refresh_token: await readRefreshToken() }, false);
     } catch {
       /* the cookie is cleared server-side when reachable; forget locally anyway */
     }
+    await writeRefreshToken(null);
     this.forget();
+  }
+
+  /** Sign out every session of this user (every device and browser). */
+  async logoutAll(): Promise<void> {
+    await this.request("POST", "/auth/logout-all", {}, false);
+    await writeRefreshToken(null);
+    this.forget();
+  }
+
+  /** Change the password; other sessions are signed out, this one continues. */
+  async changePassword(current: string, next: string): Promise<void> {
+    const reply = await withRefreshLock(async () => {
+      const r = await this.request<TokenReply & { user: User }>(
+        "POST",
+        "/auth/password",
+        { current_password: current, new_password: next },
+        false,
+      );
+      await this.take(r);
+      return r;
+    });
+    this.setUser(reply.user);
   }
 
   // --- documents -----------------------------------------------------------------------------
@@ -304,8 +369,17 @@ export class Api {
   collaborators(id: string): Promise<Collaborator[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/collaborators`);
   }
-  share(id: string, email: string, role: "editor" | "viewer"): Promise<unknown> {
+  share(id: string, email: string, role: "editor" | "viewer"): Promise<Collaborator> {
     return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, { email, role });
+  }
+  withdrawInvitation(id: string, invitationId: string): Promise<void> {
+    return this.request("DELETE", `/documents/${encodeURIComponent(id)}/invitations/${encodeURIComponent(invitationId)}`);
+  }
+  invitation(token: string): Promise<InvitationInfo> {
+    return this.get(`/invitations/${encodeURIComponent(token)}`);
+  }
+  acceptInvitation(token: string): Promise<{ doc_id: string; role: Role }> {
+    return this.request("POST", `/invitations/${encodeURIComponent(token)}/accept`);
   }
   revoke(id: string, userId: string): Promise<void> {
     return this.request("DELETE", `/documents/${encodeURIComponent(id)}/share/${encodeURIComponent(userId)}`);

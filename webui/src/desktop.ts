@@ -22,7 +22,8 @@ declare global {
   }
 }
 
-const REFRESH_KEY = "docstream.refresh";
+import { writeRefreshToken } from "./tokens";
+
 const MARKER = "desktop";
 const BRIDGE_TIMEOUT_MS = 10_000;
 
@@ -51,7 +52,7 @@ async function signInFromShell(): Promise<void> {
   if (!api) return;
   try {
     const session = await api.session();
-    if (session?.refresh_token) localStorage.setItem(REFRESH_KEY, session.refresh_token);
+    if (session?.refresh_token) await writeRefreshToken(session.refresh_token);
   } catch {
     /* no session from the shell: the sign-in screen is shown instead */
   }

@@ -6,6 +6,8 @@ import { OfflineStore } from "./protocol/store";
 import { authView } from "./ui/auth";
 import { confirmDialog, h, initials, promptDialog, toast } from "./ui/dom";
 import { editorPage, type EditorHandle } from "./ui/editor/page";
+import { accountDialog } from "./ui/account";
+import { inviteView } from "./ui/invite";
 import { listView } from "./ui/list";
 import { navigate, startRouter, type Route } from "./ui/router";
 import { colorFor } from "./protocol/messages";
@@ -52,10 +54,13 @@ async function boot(): Promise<void> {
         toast(exc instanceof ApiError ? exc.message : "The server cannot be reached.", "error");
       }
     });
+    const account = h("button", { type: "button" }, "Account");
+    account.addEventListener("click", () => accountDialog(api, () => navigate("/signin", true)));
     userBox.append(
       h("span", { class: "avatar small", style: `background:${colorFor(user.id)}`, "aria-hidden": "true" }, initials(user.name)),
       rename,
       ...(api.offline ? [h("span", { class: "muted" }, " (offline)")] : []),
+      account,
       signOut,
     );
   };
@@ -87,6 +92,11 @@ async function boot(): Promise<void> {
         h("a", { href: `/signin?next=${encodeURIComponent(location.pathname + location.hash)}`, "data-link": true }, "Sign in"),
       );
       outlet.replaceChildren(editor.element);
+      return;
+    }
+    if (route.name === "invite") {
+      document.title = "Invitation — DocStream";
+      outlet.replaceChildren(inviteView(api, route.token));
       return;
     }
     if (!api.user && route.name !== "signin" && route.name !== "signup") {

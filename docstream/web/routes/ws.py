@@ -24,6 +24,7 @@ from docstream.bootstrap import Services
 from docstream.collab import messages as m
 from docstream.collab.connection import CloseRequest, Connection
 from docstream.collab.hub import Hub
+from docstream.collab.revocation import Revocations
 from docstream.collab.room import Room
 from docstream.crdt.ids import check_replica
 from docstream.errors import (
@@ -34,7 +35,7 @@ from docstream.errors import (
 )
 from docstream.protocol import codec
 from docstream.protocol.messages import ErrorFrame, Hello, SetCursor, SubmitOps
-from docstream.services.auth import Identity
+from docstream.services.auth import Identity, Verified
 from docstream.services.documents import Access
 from docstream.web.deps import bearer_token, link_token
 from docstream.web.errors import (
@@ -81,20 +82,21 @@ class _Bucket:
 
 async def _identify(
     socket: WebSocket[Any, Any, Any], services: Services, doc_id: str
-) -> tuple[Identity, Access]:
+) -> tuple[Identity, Access, Verified | None]:
     token = bearer_token(socket.headers, socket.cookies, socket.query_params)
     link = link_token(socket.headers, socket.query_params)  # a public link: ?link=<token>
     identity: Identity
+    verified: Verified | None = None
     if token is not None:
-        user = await services.auth.authenticate(token)
-        identity = Identity(user_id=user.id, name=user.name, link=link)
+        verified = await services.auth.verify(token)
+        identity = Identity(user_id=verified.user.id, name=verified.user.name, link=link)
     else:
         suffix = secrets.token_hex(4)
         identity = Identity(
             user_id=f"guest-{suffix}", name=f"Guest {suffix[:4]}", guest=True, link=link
         )
     access = await services.documents.access(identity, doc_id, "viewer")
-    return identity, access
+    return identity, access, verified
 
 
 async def _sender(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
@@ -121,7 +123,7 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         return
     await socket.accept()
     try:
-        identity, access = await _identify(socket, services, doc_id)
+        identity, access, verified = await _identify(socket, services, doc_id)
     except DocStreamError as exc:
         await socket.close(code=close_code(exc), reason=exc.detail[:120])
         return
@@ -134,6 +136,11 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         queue_size=settings.send_queue_size,
     )
     conn.link, conn.catch_up_floor = identity.link, access.history_floor
+    revocations: Revocations = services.extras["revocations"]
+    if verified is not None:  # closed (4401) when its session ends or its token expires
+        revocations.register(conn, verified.session_id, verified.expires_at)
+        if services.auth.known_signed_out(verified.session_id):  # signed out meanwhile
+            conn.close(4401, "this session was signed out")
     sender = asyncio.get_running_loop().create_task(_sender(socket, conn))
     rooms: list[Room] = []  # the Room joined, if any (set before the session can fail)
     try:
@@ -146,6 +153,7 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         log.exception("websocket for %s crashed", doc_id)
         conn.close(1011, "server error")
     finally:
+        revocations.unregister(conn)
         for room in rooms:
             with contextlib.suppress(Exception):
                 await room.inbox.put(m.LeaveItem(conn))

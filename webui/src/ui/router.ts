@@ -1,7 +1,7 @@
 /**
  * History-API routing. Page paths never start with an API prefix (`/auth/`, `/documents`,
  * `/suggest/`, `/ws/`...), so the server's SPA fallback serves index.html for them:
- * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor.
+ * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor, `/invite/{token}` an invitation link.
  *
  * A public link is `/d/{id}#link={token}`: the token rides in the fragment, which the browser
  * never sends to the server (so it stays out of access logs and Referer headers); `?link=` is
@@ -12,7 +12,8 @@ export type Route =
   | { name: "list" }
   | { name: "signin"; next: string | null }
   | { name: "signup"; next: string | null }
-  | { name: "editor"; id: string; link?: string };
+  | { name: "editor"; id: string; link?: string }
+  | { name: "invite"; token: string };
 
 export function parseRoute(path: string, search = "", hash = ""): Route {
   const next = new URLSearchParams(search).get("next");
@@ -24,6 +25,8 @@ export function parseRoute(path: string, search = "", hash = ""): Route {
     const link = new URLSearchParams(hash.replace(/^#/, "")).get("link") ?? new URLSearchParams(search).get("link");
     return link ? { name: "editor", id, link } : { name: "editor", id };
   }
+  const invite = /^\/invite\/([^/]+)\/?$/.exec(path);
+  if (invite) return { name: "invite", token: decodeURIComponent(invite[1]!) };
   return { name: "list" };
 }
 

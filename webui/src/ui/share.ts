@@ -5,6 +5,10 @@
  * Addresses are shown only when the server sends them (to the owner and editors); everyone else
  * sees names. The public link is `/d/{id}#link={token}`: only the owner sees it; resetting it (or
  * turning it off and on) makes every copy of the old one stop working.
+ *
+ * Sharing with an address that has no account creates an invitation: its single-use link is
+ * shown here once, with a copy button, for the inviter to send (the server also e-mails it when
+ * SMTP is configured). Pending invitations are listed with their expiry and can be withdrawn.
  */
 import { ApiError, displayName, type Api, type Collaborator, type DocumentInfo, type PublicSharing } from "../api";
 import { confirmDialog, field, h, modal, newId, toast } from "./dom";
@@ -34,6 +38,42 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
     invite,
   );
   const people = h("ul", { class: "people", "aria-label": "People with access" });
+  const invited = h("div", { class: "invite-result", "aria-live": "polite" });
+
+  const copyButton = (text: string, input: HTMLInputElement, label: string): HTMLButtonElement => {
+    const button = h("button", { type: "button" }, label);
+    button.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(text);
+      } catch {
+        input.select();
+        document.execCommand("copy");
+      }
+      toast("Link copied.");
+    });
+    return button;
+  };
+
+  const showInvitation = (reply: Collaborator): void => {
+    const url = reply.invite_url ?? "";
+    const inputId = newId("invite");
+    const input = h("input", { id: inputId, type: "text", readonly: true, value: url, "data-invite-url": true });
+    const until = reply.expires_at ? new Date(reply.expires_at).toLocaleDateString() : "";
+    invited.replaceChildren(
+      h(
+        "div",
+        { class: "field link-row" },
+        h("label", { for: inputId }, `Invitation link for ${reply.email}`),
+        h("div", { class: "inline" }, input, copyButton(url, input, "Copy invitation link")),
+        h(
+          "p",
+          { class: "hint" },
+          `${reply.emailed ? "It was also sent by e-mail. " : "Send it to them yourself. "}` +
+            `It works once${until ? ` and expires on ${until}` : ""}; whoever opens it signed in gets access.`,
+        ),
+      ),
+    );
+  };
 
   const load = async (): Promise<void> => {
     let list: Collaborator[];
@@ -45,6 +85,29 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
     }
     people.replaceChildren();
     for (const c of list) {
+      if (c.user_id === null && c.invitation_id) {
+        const email = c.email ?? "";
+        const until = c.expires_at ? new Date(c.expires_at).toLocaleDateString() : "";
+        const who = h("span", { class: "person" }, h("strong", {}, email), h("span", { class: "muted" }, ` (invited${until ? `, until ${until}` : ""})`));
+        const controls: Node[] = [h("span", { class: `role-badge role-${c.role}` }, c.role)];
+        if (isOwner || c.role === "viewer") {
+          const withdraw = h("button", { type: "button", class: "danger", "aria-label": `Withdraw the invitation of ${email}` }, "Withdraw");
+          const invitationId = c.invitation_id;
+          withdraw.addEventListener("click", async () => {
+            try {
+              await api.withdrawInvitation(doc.id, invitationId);
+              toast(`The invitation of ${email} was withdrawn.`);
+              void load();
+            } catch (exc) {
+              toast(msg(exc), "error");
+            }
+          });
+          controls.push(withdraw);
+        }
+        people.append(h("li", { "data-email": email, "data-invitation": c.invitation_id }, who, h("span", { class: "person-actions" }, ...controls)));
+        continue;
+      }
+      const userId = c.user_id ?? "";
       const label = displayName(c);
       const who = h(
         "span",
@@ -56,7 +119,7 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
       );
       let control: Node;
       if (c.role === "owner") control = h("span", { class: "role-badge role-owner" }, "owner");
-      else if (isOwner && c.user_id !== myId && c.email) {
+      else if (isOwner && userId !== myId && c.email) {
         const address = c.email;
         const sel = roleSelect(`Role of ${label}`, c.role, ["editor", "viewer"]);
         sel.addEventListener("change", async () => {
@@ -71,7 +134,7 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
         const revoke = h("button", { type: "button", class: "danger", "aria-label": `Remove access of ${label}` }, "Remove");
         revoke.addEventListener("click", async () => {
           try {
-            await api.revoke(doc.id, c.user_id);
+            await api.revoke(doc.id, userId);
             toast(`${label} no longer has access.`);
             void load();
           } catch (exc) {
@@ -95,8 +158,14 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
     }
     invite.disabled = true;
     try {
-      await api.share(doc.id, value, role.value as "editor" | "viewer");
-      toast(`Shared with ${value}.`);
+      const reply = await api.share(doc.id, value, role.value as "editor" | "viewer");
+      if (reply.invite_url) {
+        showInvitation(reply);
+        toast(`${value} has no account yet: send them the invitation link.`);
+      } else {
+        invited.replaceChildren();
+        toast(`Shared with ${value}.`);
+      }
       email.input.value = "";
       await load();
     } catch (exc) {
@@ -107,7 +176,7 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
   });
 
   const body: Node[] = [];
-  if (doc.role !== "viewer") body.push(form);
+  if (doc.role !== "viewer") body.push(form, invited);
   body.push(h("h3", {}, "People with access"), people);
 
   // The plain address opens the document for the people listed above; the public link (owner

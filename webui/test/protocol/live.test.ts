@@ -102,6 +102,68 @@ describe("LiveDocument", () => {
     expect(closed).toBe(4403);
   });
 
+  it("refreshes the token after 4401 (expired or signed out) and re-sends unacknowledged edits", async () => {
+    const sockets: FakeSocket[] = [];
+    let refreshes = 0;
+    const session = new ClientSession("replicaA");
+    const live = new LiveDocument({
+      docId: "d",
+      userId: "u1",
+      session,
+      url: () => "ws://x",
+      refreshAuth: async () => {
+        refreshes++;
+        return true;
+      },
+      makeSocket: () => {
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+      callbacks: {},
+    });
+    live.start();
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(0));
+    live.insert(0, "typed before the token expired");
+    sockets[0]!.close(4401, "the access token expired; refresh it");
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(refreshes).toBe(1);
+    const ws2 = sockets[1]!;
+    ws2.open();
+    ws2.receive(welcome(0));
+    expect(ws2.sent[1]).toMatchObject({ type: "ops", ref: 1 });
+    expect(live.state).toBe("live");
+  });
+
+  it("stops, keeping its edits, when the session cannot be refreshed", async () => {
+    const sockets: FakeSocket[] = [];
+    const session = new ClientSession("replicaA");
+    let closed = 0;
+    const live = new LiveDocument({
+      docId: "d",
+      userId: "u1",
+      session,
+      url: () => "ws://x",
+      refreshAuth: async () => false,
+      makeSocket: () => {
+        const s = new FakeSocket();
+        sockets.push(s);
+        return s;
+      },
+      callbacks: { closed: (code) => (closed = code) },
+    });
+    live.start();
+    sockets[0]!.open();
+    sockets[0]!.receive(welcome(0));
+    live.insert(0, "kept");
+    sockets[0]!.close(4401, "this session was signed out");
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(sockets.length).toBe(1);
+    expect(closed).toBe(4401);
+    expect(session.pending.size).toBe(1);
+  });
+
   it("resynchronises from a full state after an edit is refused for good", () => {
     const sockets: FakeSocket[] = [];
     const session = new ClientSession("replicaA");

@@ -8,6 +8,7 @@ describe("routes", () => {
     expect(parseRoute("/signup")).toEqual({ name: "signup", next: null });
     expect(parseRoute("/d/a%20b")).toEqual({ name: "editor", id: "a b" });
     expect(parseRoute("/unknown/path")).toEqual({ name: "list" });
+    expect(parseRoute("/invite/AbC-_9")).toEqual({ name: "invite", token: "AbC-_9" });
   });
 
   it("read a public link's token from the fragment (or the query)", () => {

@@ -76,7 +76,7 @@ export class MentionPopup {
     if (!this.serverSide) {
       if (this.names === null) {
         try {
-          this.names = (await this.api.collaborators(this.docId)).map((c) => c.name);
+          this.names = (await this.api.collaborators(this.docId)).filter((c) => c.user_id !== null).map((c) => c.name);
         } catch {
           this.names = [];
         }
