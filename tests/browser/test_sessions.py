@@ -65,6 +65,7 @@ def test_an_invitation_link_from_the_share_dialog_brings_a_newcomer_in(open_page
     visitor.goto(link)
     visitor.get_by_text("Owner invited you to view").wait_for()
     visitor.get_by_role("link", name="Create an account").click()
+    visitor.get_by_label("Your name").fill("Newcomer")
     visitor.get_by_label("Email").fill("someone-else@example.com")  # any address: the link counts
     visitor.get_by_label("Password").fill("long enough password")
     visitor.get_by_role("button", name="Create account").click()
