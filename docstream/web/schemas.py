@@ -140,12 +140,14 @@ class CollaboratorOut(msgspec.Struct):
         return cls(user_id=c.user_id, email=c.email, name=c.name, role=c.role, pending=c.pending)
 
 
-class HealthOut(msgspec.Struct):
+class HealthOut(msgspec.Struct, omit_defaults=True):
+    """``status`` for everyone; the rest only for local requests (``/health`` in app.py)."""
+
     status: Literal["ok", "degraded"]
-    db: str
-    redis: str
-    version: str
-    details: dict[str, object] = msgspec.field(default_factory=dict)
+    db: str | None = None
+    redis: str | None = None
+    version: str | None = None
+    details: dict[str, object] | None = None
 
 
 __all__ = ["Identity"]

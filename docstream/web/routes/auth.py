@@ -8,6 +8,7 @@ from docstream.bootstrap import Services
 from docstream.services.auth import Identity, TokenPair
 from docstream.storage.base import User
 from docstream.web.deps import AUTH_COOKIE
+from docstream.web.limits import AccountLimiter
 from docstream.web.schemas import (
     AuthOut,
     LoginBody,
@@ -44,14 +45,23 @@ def _auth_out(user: User, tokens: TokenPair, services: Services) -> AuthOut:
     )
 
 
+async def _account_attempt(services: Services, email: str) -> None:
+    """Count a sign-in or sign-up attempt against the account (429 past its budget)."""
+    limiter: AccountLimiter | None = services.extras.get("account_limiter")
+    if limiter is not None:
+        await limiter.check(email)
+
+
 @post("/register", status_code=201, summary="Create an account")
 async def register(data: RegisterBody, services: Services) -> Response[object]:
+    await _account_attempt(services, data.email)
     user, tokens = await services.auth.register(data.email, data.password, data.name)
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 201)
 
 
 @post("/login", status_code=200, summary="Sign in")
 async def login(data: LoginBody, services: Services) -> Response[object]:
+    await _account_attempt(services, data.email)
     user, tokens = await services.auth.login(data.email, data.password)
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 200)
 
