@@ -19,6 +19,7 @@ from docstream.pubsub.base import Broker
 from docstream.pubsub.memory import MemoryBroker
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
+from docstream.services.janitor import ReplicaJanitor
 from docstream.services.versions import VersionService
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore
@@ -76,7 +77,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
         auth = AuthService(store, settings, jwt_secret(settings))
-        documents = DocumentService(store)
+        documents = DocumentService(store, max_owned=settings.max_documents_per_user)
         broker = await stack.enter_async_context(make_broker(settings))
         hub = await stack.enter_async_context(Hub(store, settings, documents))
         cluster = await stack.enter_async_context(
@@ -92,6 +93,13 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         await stack.enter_async_context(titles)
         await stack.enter_async_context(mentions)
         words = await stack.enter_async_context(WordService(hub, settings))
+        janitor = await stack.enter_async_context(
+            ReplicaJanitor(
+                store,
+                retention_days=settings.replica_retention_days,
+                interval=settings.replica_prune_interval,
+            )
+        )
         documents.listeners += [titles, mentions]
         extras: dict[str, Any] = {
             "hub": hub,
@@ -101,6 +109,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             "titles": titles,
             "mentions": mentions,
             "words": words,
+            "janitor": janitor,
         }
         extras["health_details"] = {
             "node": lambda: broker.instance_id,

@@ -72,6 +72,12 @@ class ForbiddenError(DocStreamError):
     code = "forbidden"
 
 
+class QuotaExceededError(ForbiddenError):
+    """A per-user quota is used up (documents owned, ...): deleting frees room."""
+
+    code = "quota_exceeded"
+
+
 class ReadOnlyError(ForbiddenError):
     """A viewer tried to edit."""
 

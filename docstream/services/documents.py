@@ -24,6 +24,7 @@ from docstream.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    QuotaExceededError,
     UnauthorizedError,
 )
 from docstream.services.auth import Identity, normalize_email
@@ -91,8 +92,12 @@ def effective_role(doc: DocumentRecord, own: Role | None) -> Role | None:
 
 
 class DocumentService:
-    def __init__(self, store: DocumentStore) -> None:
+    """``max_owned``: the most documents one user may own (``None``: no quota). Checked before
+    each creation; concurrent creations by one user may pass it by a few."""
+
+    def __init__(self, store: DocumentStore, *, max_owned: int | None = None) -> None:
         self._store = store
+        self._max_owned = max_owned
         self.listeners: list[DocumentListener] = []
 
     async def _notify(self, method: str, *args: object) -> None:
@@ -128,7 +133,15 @@ class DocumentService:
         return Access(doc=doc, role=role, own_role=own)
 
     async def create(self, caller: Identity, title: str) -> DocumentRecord:
-        doc = await self._store.create_document(caller.user_id, validate_title(title))
+        title = validate_title(title)
+        if self._max_owned is not None:
+            owned = await self._store.count_owned_documents(caller.user_id)
+            if owned >= self._max_owned:
+                raise QuotaExceededError(
+                    f"you own {owned} documents, the most allowed is {self._max_owned}; "
+                    "delete some to create new ones"
+                )
+        doc = await self._store.create_document(caller.user_id, title)
         await self._notify("document_created", doc)
         return doc
 
