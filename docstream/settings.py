@@ -79,7 +79,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ("http://localhost:5173",)
     rate_limit_per_minute: int = 100
     #: Sign-in and sign-up attempts per minute per client address...
-    auth_rate_limit_per_minute: int = 10
+    auth_rate_limit_per_minute: int = 30
     #: ...and per account (e-mail address), whatever address they come from.
     auth_rate_limit_per_account: int = 10
     #: WebSocket handshakes per minute per client address.
