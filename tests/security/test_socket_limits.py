@@ -31,6 +31,7 @@ async def test_a_reader_that_never_reads_is_closed_once_its_queue_holds_too_many
         "DOCSTREAM_SEND_QUEUE_BYTES": str(1024 * 1024),
         "DOCSTREAM_WS_BYTES_PER_SECOND": str(100 * 1024 * 1024),
         "DOCSTREAM_WS_BYTE_BURST": str(100 * 1024 * 1024),
+        "DOCSTREAM_MAX_DOCUMENT_CHARS": str(30_000_000),  # 24 million characters are written
     }
     with start_server(env=env) as server:
         users = Users(server.url)
@@ -158,12 +159,12 @@ async def test_one_address_cannot_hold_more_sockets_than_the_cap(
         try:
             ann = await users.new("ann")
             doc = await ann.create_document("Public")
-            await ann.request(
+            link = await ann.request(
                 "POST",
                 f"/documents/{doc['id']}/share/public",
                 json={"enabled": True, "role": "viewer"},
             )
-            url = f"{server.ws_url}/ws/document/{doc['id']}"
+            url = f"{server.ws_url}/ws/document/{doc['id']}?link={link['link_token']}"
             held = [await connect(url) for _ in range(4)]
             with pytest.raises(InvalidStatus) as refused:
                 await connect(url)
