@@ -23,6 +23,7 @@ from docstream.pubsub.memory import MemoryBroker
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
 from docstream.services.invitations import InvitationService
+from docstream.services.janitor import ReplicaJanitor
 from docstream.services.mail import Mailer
 from docstream.services.versions import VersionService
 from docstream.settings import Settings
@@ -83,7 +84,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
         auth = AuthService(store, settings, jwt_secret(settings))
-        documents = DocumentService(store)
+        documents = DocumentService(store, max_owned=settings.max_documents_per_user)
         broker = await stack.enter_async_context(make_broker(settings))
         hub = await stack.enter_async_context(Hub(store, settings, documents))
         cluster = await stack.enter_async_context(
@@ -108,6 +109,13 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         await stack.enter_async_context(titles)
         await stack.enter_async_context(mentions)
         words = await stack.enter_async_context(WordService(hub, settings))
+        janitor = await stack.enter_async_context(
+            ReplicaJanitor(
+                store,
+                retention_days=settings.replica_retention_days,
+                interval=settings.replica_prune_interval,
+            )
+        )
         documents.listeners += [titles, mentions]
         extras: dict[str, Any] = {
             "hub": hub,
@@ -119,6 +127,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             "words": words,
             "invitations": invitations,
             "revocations": revocations,
+            "janitor": janitor,
         }
         extras["health_details"] = {
             "node": lambda: broker.instance_id,

@@ -78,6 +78,13 @@ class ForbiddenError(DocStreamError):
     code = "forbidden"
 
 
+class QuotaExceededError(ForbiddenError):
+    """A per-user quota is used up (documents owned, pending invitations): freeing some (deleting
+    a document, withdrawing an invitation) makes room again."""
+
+    code = "quota_exceeded"
+
+
 class ReadOnlyError(ForbiddenError):
     """A viewer tried to edit."""
 
@@ -146,9 +153,3 @@ class DesktopError(DocStreamError):
     """The desktop shell cannot start: no window toolkit, no local server, a broken profile..."""
 
     code = "desktop"
-
-
-class QuotaExceededError(ConflictError):
-    """A per-user limit is reached (e.g. too many pending invitations)."""
-
-    code = "quota_exceeded"

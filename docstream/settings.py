@@ -116,8 +116,21 @@ class Settings:
     #: checked. Entries: ``docs.example.com``, ``.example.com`` (and subdomains), or ``*`` (any).
     allowed_hosts: tuple[str, ...] = ()
     rate_limit_per_minute: int = 100
+    #: Sign-in and sign-up attempts per minute per client address...
+    auth_rate_limit_per_minute: int = 30
+    #: ...and per account (e-mail address), whatever address they come from.
+    auth_rate_limit_per_account: int = 10
+    #: WebSocket handshakes per minute per client address.
+    ws_handshakes_per_minute: int = 120
+    #: Typeahead requests per minute per signed-in user (per address for guests).
+    typeahead_rate_limit_per_minute: int = 1200
+    #: Open WebSockets per user, and per client address (each worker process counts its own).
+    ws_max_sockets_per_user: int = 32
+    ws_max_sockets_per_address: int = 128
     #: Peers whose ``X-Forwarded-For`` is trusted (IP addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
+    #: Forwarding headers from an untrusted peer are logged once per peer per this many seconds.
+    forwarded_warning_interval: float = 600.0
     max_body_bytes: int = 1024 * 1024
 
     # --- collaboration -----------------------------------------------------------------------
@@ -137,6 +150,17 @@ class Settings:
     max_document_chars: int = 5_000_000
     max_document_runs: int = 2_000_000
     max_document_log_entries: int = 100_000_000
+    #: ...and the bytes (memory) those frames may hold together.
+    send_queue_bytes: int = 16 * 1024 * 1024
+    #: What one client may send, in bytes per second (token bucket) and burst.
+    ws_bytes_per_second: int = 1024 * 1024
+    ws_byte_burst: int = 4 * 1024 * 1024
+    #: Documents one user may own.
+    max_documents_per_user: int = 10_000
+    #: Replica ids that never wrote to the log are forgotten after this many days unseen...
+    replica_retention_days: float = 7.0
+    #: ...checked this often (seconds).
+    replica_prune_interval: float = 3600.0
     #: An automatic restore point is taken after a burst of editing goes quiet for this long.
     version_idle_seconds: float = 30.0
     max_auto_versions: int = 50
@@ -144,6 +168,8 @@ class Settings:
 
     # --- typeahead ---------------------------------------------------------------------------
     titles_max_words: int = 50_000
+    #: Titles one owner may hold in the title index (the newest are kept; fairness between owners).
+    titles_max_per_owner: int = 2_000
     titles_snapshot_writes: int = 100
     titles_snapshot_interval: float = 300.0
     mentions_max_words: int = 1_000
@@ -252,6 +278,16 @@ class Settings:
             "max_document_chars",
             "max_document_runs",
             "max_document_log_entries",
+            "auth_rate_limit_per_minute",
+            "auth_rate_limit_per_account",
+            "ws_handshakes_per_minute",
+            "typeahead_rate_limit_per_minute",
+            "ws_max_sockets_per_user",
+            "ws_max_sockets_per_address",
+            "send_queue_bytes",
+            "ws_bytes_per_second",
+            "max_documents_per_user",
+            "titles_max_per_owner",
         ):
             if getattr(self, name) < 1:
                 raise ConfigurationError(f"{name} must be at least 1")
@@ -261,6 +297,14 @@ class Settings:
             raise ConfigurationError(
                 "max_document_log_entries x max_insert_length is too large: a document could "
                 "run out of character ids"
+            )
+        if self.ws_byte_burst < self.max_frame_bytes:
+            raise ConfigurationError(
+                "ws_byte_burst must be at least max_frame_bytes (a largest frame must fit)"
+            )
+        if self.replica_retention_days <= 0 or self.replica_prune_interval <= 0:
+            raise ConfigurationError(
+                "replica_retention_days and replica_prune_interval must be > 0"
             )
         return self
 

@@ -53,6 +53,10 @@ def test_docstream_variables_win_over_seed_names_and_flags_win_over_both() -> No
         ({"DATABASE_URL": "postgresql://db/x"}, "JWT_SECRET"),
         ({"DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "short"}, "32 bytes"),
         ({"DOCSTREAM_SNAPSHOT_EVERY": "0"}, "snapshot_every"),
+        ({"DOCSTREAM_WS_MAX_SOCKETS_PER_USER": "0"}, "ws_max_sockets_per_user"),
+        ({"DOCSTREAM_SEND_QUEUE_BYTES": "0"}, "send_queue_bytes"),
+        ({"DOCSTREAM_WS_BYTE_BURST": "1000"}, "ws_byte_burst"),
+        ({"DOCSTREAM_REPLICA_RETENTION_DAYS": "0"}, "replica_retention_days"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(env: dict[str, str], message: str) -> None:

@@ -2,7 +2,9 @@
 
 ``decode_client_frame`` turns any bytes or text into a ``ClientFrame`` or raises a
 ``ProtocolError`` / ``TooLargeError`` with a message a client author can act on; it never lets a
-``msgspec`` or ``UnicodeDecodeError`` escape.
+``msgspec`` or ``UnicodeDecodeError`` escape, nor the ``RecursionError`` msgspec raises for JSON
+nested deeper than it recurses (an unknown field may hold any JSON, and msgspec walks it to skip
+it): a frame nested thousands deep is a ``bad_message`` like any other.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def decode_client_frame(data: bytes | str, max_bytes: int) -> ClientFrame:
         raise ProtocolError(f"invalid frame: {exc}") from None
     except msgspec.DecodeError as exc:
         raise ProtocolError(f"malformed JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("malformed JSON: nested too deeply") from None
 
 
 def decode_server_frame(data: bytes | str) -> ServerFrame:

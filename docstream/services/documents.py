@@ -34,6 +34,7 @@ from docstream.errors import (
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
+    QuotaExceededError,
     UnauthorizedError,
 )
 from docstream.services.auth import Identity, normalize_email
@@ -147,8 +148,12 @@ def effective_role(doc: DocumentRecord, own: Role | None, linked: bool = False) 
 
 
 class DocumentService:
-    def __init__(self, store: DocumentStore) -> None:
+    """``max_owned``: the most documents one user may own (``None``: no quota). Checked before
+    each creation; concurrent creations by one user may pass it by a few."""
+
+    def __init__(self, store: DocumentStore, *, max_owned: int | None = None) -> None:
         self._store = store
+        self._max_owned = max_owned
         self.listeners: list[DocumentListener] = []
         #: Set by bootstrap: invites addresses that have no account (InvitationService).
         self.inviter: Inviter | None = None
@@ -200,7 +205,15 @@ class DocumentService:
         return link if link_matches(link, presented) else None
 
     async def create(self, caller: Identity, title: str) -> DocumentRecord:
-        doc = await self._store.create_document(caller.user_id, validate_title(title))
+        title = validate_title(title)
+        if self._max_owned is not None:
+            owned = await self._store.count_owned_documents(caller.user_id)
+            if owned >= self._max_owned:
+                raise QuotaExceededError(
+                    f"you own {owned} documents, the most allowed is {self._max_owned}; "
+                    "delete some to create new ones"
+                )
+        doc = await self._store.create_document(caller.user_id, title)
         await self._notify("document_created", doc)
         return doc
 

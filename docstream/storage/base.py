@@ -265,8 +265,13 @@ class DocumentStore(abc.ABC):
         """The owner first, then grants by email."""
 
     @abc.abstractmethod
-    async def all_document_titles(self) -> list[tuple[str, str]]:
-        """``(doc_id, title)`` of every document (typeahead reconciliation on start)."""
+    async def all_document_titles(self) -> list[tuple[str, str, str]]:
+        """``(doc_id, title, owner_id)`` of every document, oldest first (typeahead
+        reconciliation on start)."""
+
+    @abc.abstractmethod
+    async def count_owned_documents(self, owner_id: str) -> int:
+        """How many documents the user owns (the per-user quota)."""
 
     @abc.abstractmethod
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
@@ -356,7 +361,14 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     async def bind_replica(self, replica_id: str, user_id: str) -> str:
-        """Bind ``replica_id`` to ``user_id`` unless already bound; return the bound user id."""
+        """Bind ``replica_id`` to ``user_id`` unless already bound; return the bound user id.
+
+        Binding again to the same user refreshes the replica's last-seen time."""
+
+    @abc.abstractmethod
+    async def prune_replicas(self, unseen_since: datetime, limit: int = 10_000) -> int:
+        """Forget up to ``limit`` replicas last seen before ``unseen_since`` that never wrote to
+        the ops log; return how many. Replicas that authored entries stay bound forever."""
 
     # --- ops log and snapshots ------------------------------------------------------------------
 

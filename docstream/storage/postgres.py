@@ -434,9 +434,15 @@ class PostgresDocumentStore(DocumentStore):
             Collaborator(user_id=r[0], email=r[1], name=r[2], role=r[3], pending=r[4]) for r in rows
         ]
 
-    async def all_document_titles(self) -> list[tuple[str, str]]:
-        rows = await self._all("SELECT id, title FROM documents ORDER BY created_at")
-        return [(r[0], r[1]) for r in rows]
+    async def all_document_titles(self) -> list[tuple[str, str, str]]:
+        rows = await self._all("SELECT id, title, owner_id FROM documents ORDER BY created_at")
+        return [(str(r[0]), r[1], str(r[2])) for r in rows]
+
+    async def count_owned_documents(self, owner_id: str) -> int:
+        if not _is_uuid(owner_id):
+            return 0
+        row = await self._one("SELECT count(*) FROM documents WHERE owner_id = %s", (owner_id,))
+        return int(row[0]) if row else 0
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         async with self._conn() as conn:
@@ -645,8 +651,9 @@ class PostgresDocumentStore(DocumentStore):
     async def bind_replica(self, replica_id: str, user_id: str) -> str:
         async with self._conn() as conn:
             await conn.execute(
-                "INSERT INTO replicas (replica_id, user_id) VALUES (%s, %s) "
-                "ON CONFLICT (replica_id) DO NOTHING",
+                "INSERT INTO replicas AS r (replica_id, user_id) VALUES (%s, %s) "
+                "ON CONFLICT (replica_id) DO UPDATE SET last_seen_at = now() "
+                "WHERE r.user_id = excluded.user_id",
                 (replica_id, user_id),
             )
             cur = await conn.execute(
@@ -655,6 +662,16 @@ class PostgresDocumentStore(DocumentStore):
             row = await cur.fetchone()
             assert row is not None
             return str(row[0])
+
+    async def prune_replicas(self, unseen_since: datetime, limit: int = 10_000) -> int:
+        async with self._conn() as conn:
+            cur = await conn.execute(
+                "DELETE FROM replicas WHERE replica_id IN (SELECT r.replica_id FROM replicas r "
+                "WHERE r.last_seen_at < %s AND NOT EXISTS "
+                "(SELECT 1 FROM ops_log l WHERE l.replica = r.replica_id) LIMIT %s)",
+                (unseen_since, limit),
+            )
+            return cur.rowcount
 
     # --- ops log ---------------------------------------------------------------------------------
 

@@ -482,13 +482,21 @@ class SqliteDocumentStore(DocumentStore):
             for r in rows
         ]
 
-    async def all_document_titles(self) -> list[tuple[str, str]]:
+    async def all_document_titles(self) -> list[tuple[str, str, str]]:
         rows = await self._read(
             lambda conn: conn.execute(
-                "SELECT id, title FROM documents ORDER BY created_at"
+                "SELECT id, title, owner_id FROM documents ORDER BY created_at"
             ).fetchall()
         )
-        return [(r[0], r[1]) for r in rows]
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    async def count_owned_documents(self, owner_id: str) -> int:
+        row = await self._read(
+            lambda conn: conn.execute(
+                "SELECT count(*) FROM documents WHERE owner_id = ?", (owner_id,)
+            ).fetchone()
+        )
+        return int(row[0])
 
     async def revoke_token(self, jti: str, expires_at: datetime) -> None:
         def run(conn: sqlite3.Connection) -> None:
@@ -733,14 +741,30 @@ class SqliteDocumentStore(DocumentStore):
 
     async def bind_replica(self, replica_id: str, user_id: str) -> str:
         def run(conn: sqlite3.Connection) -> str:
+            now = _now()
             conn.execute(
-                "INSERT INTO replicas VALUES (?, ?, ?) ON CONFLICT (replica_id) DO NOTHING",
-                (replica_id, user_id, _now()),
+                "INSERT INTO replicas (replica_id, user_id, created_at, last_seen_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (replica_id) DO UPDATE "
+                "SET last_seen_at = excluded.last_seen_at WHERE user_id = excluded.user_id",
+                (replica_id, user_id, now, now),
             )
             row = conn.execute(
                 "SELECT user_id FROM replicas WHERE replica_id = ?", (replica_id,)
             ).fetchone()
             return str(row[0])
+
+        return await self._write(run)
+
+    async def prune_replicas(self, unseen_since: datetime, limit: int = 10_000) -> int:
+        cutoff = unseen_since.astimezone(UTC).isoformat()
+
+        def run(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "DELETE FROM replicas WHERE replica_id IN (SELECT r.replica_id FROM replicas r "
+                "WHERE r.last_seen_at < ? AND NOT EXISTS "
+                "(SELECT 1 FROM ops_log l WHERE l.replica = r.replica_id) LIMIT ?)",
+                (cutoff, limit),
+            ).rowcount
 
         return await self._write(run)
 

@@ -16,6 +16,12 @@ failed write. So titles never go missing, whatever happened to the files or the 
 -9`` loses at most the queued changes, which the next start re-adds. With more documents than
 ``titles_max_words``, the most recently created ones are indexed.
 
+**Fairness between owners.** The index holds at most ``titles_max_per_owner`` titles of any one
+owner: a user who creates thousands of documents pushes out their own oldest titles, never other
+people's (the trie's LRU bound alone would let one account evict everybody). Such an owner's
+searches also look through their own documents in the database when the index has too few
+matches, so their unindexed titles are still found by them.
+
 **Reads** run the adaptive permission loop: rank ``3 * limit`` candidates, ask the database which
 of them the caller can open (one query), keep those, and double the pool (up to
 :data:`MAX_POOL`) while too few are left and the trie has more; each round checks only the
@@ -36,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -84,6 +91,8 @@ class SetTitle(msgspec.Struct, tag="set", frozen=True):
 
     doc_id: str
     title: str
+    #: Empty in events from nodes that predate per-owner fairness (then the owner is not counted).
+    owner_id: str = ""
 
 
 class DropTitle(msgspec.Struct, tag="drop", frozen=True):
@@ -176,6 +185,11 @@ class TitleService:
         self._task: asyncio.Task[None] | None = None
         #: doc id -> its entry, as last written (the trie itself may have evicted some).
         self._entries: dict[str, str] = {}
+        #: owner -> their indexed doc ids, least recently set first; doc id -> owner.
+        self._owned: dict[str, OrderedDict[str, None]] = {}
+        self._owner_of: dict[str, str] = {}
+        #: Owners with more documents than ``titles_max_per_owner`` (some titles not indexed).
+        self._overflowing: set[str] = set()
         self.failed_writes = 0
         self.stale = False
 
@@ -261,10 +275,10 @@ class TitleService:
     # --- DocumentListener and cluster events -------------------------------------------------
 
     async def document_created(self, doc: DocumentRecord) -> None:
-        await self._change(SetTitle(doc.id, doc.title))
+        await self._change(SetTitle(doc.id, doc.title, doc.owner_id))
 
     async def document_renamed(self, doc: DocumentRecord) -> None:
-        await self._change(SetTitle(doc.id, doc.title))
+        await self._change(SetTitle(doc.id, doc.title, doc.owner_id))
 
     async def document_deleted(self, doc_id: str) -> None:
         await self._change(DropTitle(doc_id))
@@ -311,6 +325,8 @@ class TitleService:
                 if doc_id in allowed and doc_id not in found:
                     found[doc_id] = TitleSuggestion(title, frequency, doc_id)
             if len(found) >= limit or len(candidates) < pool:
+                if len(found) < limit and caller.user_id in self._overflowing:
+                    return await self._with_own_documents(caller, text, limit, found)
                 return list(found.values())[:limit]
             if pool >= LAST_POOL:
                 break
@@ -377,11 +393,38 @@ class TitleService:
 
     async def _write(self, batch: list[SetTitle | DropTitle]) -> None:
         after: dict[str, str | None] = {}
+        owners_after: dict[str, str | None] = {}
+        books: dict[str, OrderedDict[str, None]] = {}  # working copies of the owners touched
+        overflow: set[str] = set()
         mutations: list[Mutation] = []
+
+        def entry_now(doc_id: str) -> str | None:
+            return after[doc_id] if doc_id in after else self._entries.get(doc_id)
+
+        def owner_now(doc_id: str) -> str | None:
+            return owners_after[doc_id] if doc_id in owners_after else self._owner_of.get(doc_id)
+
         for change in batch:
             doc_id = change.doc_id
-            current = after[doc_id] if doc_id in after else self._entries.get(doc_id)
+            current = entry_now(doc_id)
             new = entry_for(doc_id, change.title) if isinstance(change, SetTitle) else None
+            owner = (change.owner_id if isinstance(change, SetTitle) else "") or owner_now(doc_id)
+            if owner:
+                book = books.get(owner)
+                if book is None:
+                    book = books[owner] = OrderedDict(self._owned.get(owner, {}))
+                book.pop(doc_id, None)
+                if new is not None:
+                    book[doc_id] = None  # the owner's most recent
+                    while len(book) > self._settings.titles_max_per_owner:
+                        oldest, _ = book.popitem(last=False)
+                        evicted = entry_now(oldest)
+                        if evicted is not None:
+                            mutations.append(Mutation(Op.REMOVE, evicted))
+                        after[oldest] = None
+                        owners_after[oldest] = None
+                        overflow.add(owner)
+                owners_after[doc_id] = owner if new is not None else None
             if new == current:
                 continue
             if current is not None:
@@ -389,9 +432,7 @@ class TitleService:
             if new is not None:
                 mutations.append(Mutation(Op.INSERT, new))
             after[doc_id] = new
-        if not mutations:
-            return
-        if not await self._apply(mutations, f"{len(batch)} title change(s)"):
+        if mutations and not await self._apply(mutations, f"{len(batch)} title change(s)"):
             self.failed_writes += len(batch)
             self.stale = True
             return
@@ -400,6 +441,17 @@ class TitleService:
                 self._entries.pop(doc_id, None)
             else:
                 self._entries[doc_id] = entry
+        for doc_id, owner in owners_after.items():
+            if owner is None:
+                self._owner_of.pop(doc_id, None)
+            else:
+                self._owner_of[doc_id] = owner
+        for owner, book in books.items():
+            if book:
+                self._owned[owner] = book
+            else:
+                self._owned.pop(owner, None)
+        self._overflowing |= overflow
 
     async def _reconcile(self) -> None:
         try:
@@ -408,20 +460,43 @@ class TitleService:
             log.warning("title index: cannot read the titles to reconcile (%s); will retry", exc)
             self.stale = True
             return
-        desired = {doc_id: entry_for(doc_id, title) for doc_id, title in rows}
-        if len(desired) > self.trie.max_words:
+        per_owner = self._settings.titles_max_per_owner
+        kept: list[tuple[str, str, str]] = []  # newest first
+        counts: dict[str, int] = {}
+        overflowing: set[str] = set()
+        for doc_id, title, owner in reversed(rows):
+            if counts.get(owner, 0) >= per_owner:
+                overflowing.add(owner)
+                continue
+            counts[owner] = counts.get(owner, 0) + 1
+            kept.append((doc_id, title, owner))
+        if overflowing:
+            log.info(
+                "title index: %d owner(s) have more than titles_max_per_owner=%d documents; "
+                "their oldest titles are not indexed",
+                len(overflowing),
+                per_owner,
+            )
+        if len(kept) > self.trie.max_words:
             log.warning(
                 "title index: %d documents exceed titles_max_words=%d; the oldest are not indexed",
-                len(desired),
+                len(kept),
                 self.trie.max_words,
             )
-            desired = dict(list(desired.items())[-self.trie.max_words :])  # newest last
+            kept = kept[: self.trie.max_words]
+        kept.reverse()  # oldest first, as the trie's recency order wants
+        desired = {doc_id: entry_for(doc_id, title) for doc_id, title, _ in kept}
         mutations = _reconcile_mutations(self.trie, desired)
         if mutations and not await self._apply(mutations, "reconciliation"):
             self.failed_writes += 1
             self.stale = True
         else:
             self._entries = desired
+            self._owner_of = {doc_id: owner for doc_id, _, owner in kept}
+            self._owned = {}
+            for doc_id, _, owner in kept:
+                self._owned.setdefault(owner, OrderedDict())[doc_id] = None
+            self._overflowing = overflowing
             self.stale = False
             if mutations:
                 log.info("title index: reconciled with the database (%d changes)", len(mutations))

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Literal
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 
@@ -27,7 +27,9 @@ from docstream.web import static
 from docstream.web.deps import DEPENDENCIES
 from docstream.web.errors import EXCEPTION_HANDLERS
 from docstream.web.hosts import AllowedHostsMiddleware
+from docstream.web.limits import AccountLimiter, SocketLimitMiddleware, TokenPeek, is_local
 from docstream.web.middleware import (
+    Budget,
     DrainRefusedBodyMiddleware,
     ErrorEnvelopeMiddleware,
     FixedWindowCounter,
@@ -66,8 +68,11 @@ class _SwappableCounter:
         return count
 
 
-@get("/health", summary="Liveness and dependencies", tags=["health"])
-async def health(services: Services) -> HealthOut:
+@get("/health", summary="Liveness (component details for local requests only)", tags=["health"])
+async def health(request: Request[Any, Any, Any], services: Services) -> HealthOut:
+    """``{status}`` for everyone (HTTP 200 either way, for load balancers); the components,
+    version, node id, pid and counters only for a request from this host (see
+    :func:`docstream.web.limits.is_local`): they tell an attacker what to aim at."""
     try:
         await asyncio.wait_for(services.store.ping(), 2.0)
         db = "ok"
@@ -81,6 +86,8 @@ async def health(services: Services) -> HealthOut:
     status: Literal["ok", "degraded"] = (
         "ok" if db == "ok" and redis in ("ok", "disabled") else "degraded"
     )
+    if not is_local(request.scope):
+        return HealthOut(status=status)
     details = {k: v() for k, v in services.extras.get("health_details", {}).items()}
     return HealthOut(status=status, db=db, redis=redis, version=__version__, details=details)
 
@@ -98,6 +105,10 @@ def create_app(
     """
     configure_logging(settings.log_level)
     counter = _SwappableCounter()
+    peek = TokenPeek()
+    proxies = TrustedProxies(
+        settings.trusted_proxies, warn_interval=settings.forwarded_warning_interval
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -109,6 +120,11 @@ def create_app(
             limiter_counter = services.extras.get("rate_limit_counter")
             if limiter_counter is not None:
                 counter.target = limiter_counter
+            peek.decode = lambda token: str(services.auth.decode(token, "access")["sub"])
+            services.extras["account_limiter"] = AccountLimiter(
+                counter, settings.auth_rate_limit_per_account, clock
+            )
+            services.extras["proxies"] = proxies
             log.info(
                 "DocStream %s ready (%s)",
                 __version__,
@@ -147,11 +163,25 @@ def create_app(
         AllowedHostsMiddleware(
             DrainRefusedBodyMiddleware(
                 RateLimitMiddleware(
-                    ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
+                    SocketLimitMiddleware(
+                        ErrorEnvelopeMiddleware(app.asgi_handler),  # type: ignore[arg-type]
+                        per_user=settings.ws_max_sockets_per_user,
+                        per_address=settings.ws_max_sockets_per_address,
+                        proxies=proxies,
+                        peek=peek,
+                    ),
                     limit=settings.rate_limit_per_minute,
-                    proxies=TrustedProxies(settings.trusted_proxies),
+                    proxies=proxies,
                     counter=counter,
                     clock=clock,
+                    budgets={
+                        "auth": Budget(settings.auth_rate_limit_per_minute),
+                        "ws": Budget(settings.ws_handshakes_per_minute),
+                        "typeahead": Budget(
+                            settings.typeahead_rate_limit_per_minute, per_user=True
+                        ),
+                    },
+                    peek=peek,
                 )
             ),
             allowed=settings.allowed_hosts,

@@ -24,6 +24,7 @@ from docstream.errors import (
     InvalidInputError,
     NotFoundError,
     PersistenceError,
+    QuotaExceededError,
     RateLimitedError,
     StateFormatError,
     StorageError,
@@ -36,6 +37,7 @@ log = logging.getLogger("docstream.web")
 # Most specific first.
 _MAPPING: list[tuple[type[DocStreamError], int, str]] = [
     (UnauthorizedError, 401, "UNAUTHORIZED"),
+    (QuotaExceededError, 403, "QUOTA_EXCEEDED"),
     (ForbiddenError, 403, "FORBIDDEN"),
     (NotFoundError, 404, "NOT_FOUND"),
     (ConflictError, 409, "CONFLICT"),

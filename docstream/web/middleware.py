@@ -14,10 +14,18 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from docstream.web.errors import code_for_status, error_body
+from docstream.web.limits import (
+    FORWARDING_HEADERS,
+    TokenPeek,
+    address_key,
+    budget_of,
+    refuse_websocket,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -65,7 +73,7 @@ class RequestIdMiddleware:
             if kind == "websocket.send":  # the hot path of a live socket
                 await send(message)
                 return
-            if kind in ("http.response.start", "websocket.accept"):
+            if kind in ("http.response.start", "websocket.accept", "websocket.http.response.start"):
                 headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
                 headers.append((b"x-request-id", rid.encode()))
                 message["headers"] = headers
@@ -124,10 +132,26 @@ class DrainRefusedBodyMiddleware:
 
 
 class TrustedProxies:
-    """Which peers may tell us the client address through ``X-Forwarded-For``."""
+    """Which peers may tell us the client address through ``X-Forwarded-For``.
 
-    def __init__(self, entries: tuple[str, ...]) -> None:
+    Forwarding headers from any other peer are ignored (anyone can send them) and logged as a
+    warning, once per peer per ``warn_interval`` seconds: a proxy that is missing from
+    ``trusted_proxies`` makes every client look like the proxy (one shared rate limit).
+    """
+
+    FORWARDING = FORWARDING_HEADERS
+
+    def __init__(
+        self,
+        entries: tuple[str, ...],
+        *,
+        warn_interval: float = 600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._networks = [ipaddress.ip_network(e, strict=False) for e in entries]
+        self._warn_interval = warn_interval
+        self._clock = clock
+        self._warned: dict[str, float] = {}
 
     def trusts(self, address: str) -> bool:
         try:
@@ -140,6 +164,7 @@ class TrustedProxies:
         peer = scope.get("client")
         address = str(peer[0]) if peer else "unknown"
         if not self._networks or not self.trusts(address):
+            self._warn_if_forwarded(scope, address)
             return address
         forwarded = _header(scope, b"x-forwarded-for")
         if not forwarded:
@@ -149,6 +174,29 @@ class TrustedProxies:
             if not self.trusts(hop):
                 return hop
         return address
+
+    def _warn_if_forwarded(self, scope: Scope, peer: str) -> None:
+        names = [
+            key.decode("latin-1")
+            for key, _ in scope.get("headers", ())
+            if bytes(key).lower() in self.FORWARDING
+        ]
+        if not names:
+            return
+        now = self._clock()
+        last = self._warned.get(peer)
+        if last is not None and now - last < self._warn_interval:
+            return
+        if len(self._warned) >= 10_000:  # bounded: forget peers not warned about lately
+            cutoff = now - self._warn_interval
+            self._warned = {p: t for p, t in self._warned.items() if t >= cutoff}
+        self._warned[peer] = now
+        log.warning(
+            "ignored %s from %s, which is not a trusted proxy (set trusted_proxies if it is "
+            "your load balancer; until then its clients share one rate limit)",
+            "/".join(sorted(set(names))),
+            peer,
+        )
 
 
 class FixedWindowCounter:
@@ -174,8 +222,21 @@ class Counter(Protocol):
     async def hit(self, key: str, window: int) -> int: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """``limit`` requests per minute; keyed by the signed-in user if ``per_user`` (and there is
+    one), else by the client address (its /64 for IPv6)."""
+
+    limit: int
+    per_user: bool = False
+
+
 class RateLimitMiddleware:
-    """``limit`` requests per minute per client IP on the API; 429 with ``Retry-After`` beyond."""
+    """Requests per minute in separate budgets (see :mod:`docstream.web.limits`); 429 with
+    ``Retry-After`` beyond. ``limit`` is the general API budget per client address; ``budgets``
+    adds the others by name (``auth``, ``ws``, ``typeahead``); a request whose budget is not
+    listed spends the general one. A refused WebSocket handshake answers HTTP 429 (or, on a
+    server without the denial response extension, closes with 4429 after accepting)."""
 
     EXEMPT = ("/health",)
     API_PREFIXES = ("/auth", "/documents", "/suggest", "/ws", "/schema", "/invitations")
@@ -188,12 +249,16 @@ class RateLimitMiddleware:
         proxies: TrustedProxies,
         counter: Counter,
         clock: Callable[[], float] = time.time,
+        budgets: Mapping[str, Budget] | None = None,
+        peek: TokenPeek | None = None,
     ) -> None:
         self.app = app
         self.limit = limit
         self.proxies = proxies
         self.counter = counter
         self.clock = clock
+        self.budgets: dict[str, Budget] = {"api": Budget(limit), **(budgets or {})}
+        self.peek = peek or TokenPeek()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -202,21 +267,32 @@ class RateLimitMiddleware:
             return
         now = self.clock()
         window = int(now // 60)
-        key = self.proxies.client_ip(scope)
+        name = budget_of(scope)
+        if name not in self.budgets:
+            name = "api"
+        budget = self.budgets[name]
+        user = self.peek.user_id(scope) if budget.per_user else None
+        who = f"u:{user}" if user else f"a:{address_key(self.proxies.client_ip(scope))}"
+        key = who if name == "api" else f"{name}:{who}"
         count = await self.counter.hit(key, window)
-        if count <= self.limit:
+        if count <= budget.limit:
             await self.app(scope, receive, send)
             return
         retry_after = str(max(1, int((window + 1) * 60 - now + 0.999)))
-        log.info("rate limit exceeded for %s (%d requests this minute)", key, count)
+        log.info("rate limit (%s) exceeded for %s (%d requests this minute)", name, who, count)
+        message = f"more than {budget.limit} {_WHAT[name]} per minute; retry in {retry_after} s"
         if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 4429})
+            await refuse_websocket(
+                scope,
+                receive,
+                send,
+                status=429,
+                code="RATE_LIMIT_EXCEEDED",
+                message=message,
+                headers=[(b"retry-after", retry_after.encode())],
+            )
             return
-        body = error_body(
-            "RATE_LIMIT_EXCEEDED",
-            f"more than {self.limit} requests per minute; retry in {retry_after} s",
-        )
+        body = error_body("RATE_LIMIT_EXCEEDED", message)
         await send(
             {
                 "type": "http.response.start",
@@ -229,6 +305,14 @@ class RateLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+_WHAT = {
+    "api": "requests",
+    "auth": "sign-in or sign-up attempts",
+    "ws": "connection attempts",
+    "typeahead": "suggestion requests",
+}
 
 
 class ErrorEnvelopeMiddleware:

@@ -223,12 +223,14 @@ class AcceptedOut(msgspec.Struct):
     role: Role
 
 
-class HealthOut(msgspec.Struct):
+class HealthOut(msgspec.Struct, omit_defaults=True):
+    """``status`` for everyone; the rest only for local requests (``/health`` in app.py)."""
+
     status: Literal["ok", "degraded"]
-    db: str
-    redis: str
-    version: str
-    details: dict[str, object] = msgspec.field(default_factory=dict)
+    db: str | None = None
+    redis: str | None = None
+    version: str | None = None
+    details: dict[str, object] | None = None
 
 
 __all__ = ["Identity"]

@@ -2,15 +2,18 @@
 
 The UI is built by Vite into ``docstream/web/static/`` (never committed; the wheel build requires
 it). Unknown paths under the API prefixes stay JSON 404s; any other GET path gets ``index.html`` so
-the single-page app can route it.
+the single-page app can route it, unless the request asks only for JSON (``Accept:
+application/json``): an API client that mistyped a path gets the JSON error envelope and a 404,
+not a page of HTML with a 200.
 """
 
 from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
+from typing import Any
 
-from litestar import Response, get
+from litestar import Request, Response, get
 
 from docstream.errors import NotFoundError
 
@@ -46,8 +49,17 @@ def index_page() -> Response[bytes]:
     return _index(STATIC_DIR)
 
 
+def wants_only_json(accept: str | None) -> bool:
+    """Whether an ``Accept`` header lists JSON types only (``application/json``, ``+json``)."""
+    if not accept:
+        return False
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    types = [t for t in types if t]
+    return bool(types) and all(t == "application/json" or t.endswith("+json") for t in types)
+
+
 @get("/{path:path}", include_in_schema=False, sync_to_thread=False)
-def ui_files(path: str) -> Response[bytes]:
+def ui_files(path: str, request: Request[Any, Any, Any]) -> Response[bytes]:
     relative = path.lstrip("/")
     if relative.startswith(API_PREFIXES):
         raise NotFoundError(f"no route GET /{relative}")
@@ -58,4 +70,6 @@ def ui_files(path: str) -> Response[bytes]:
         return _file(candidate, "public, max-age=31536000, immutable" if immutable else "no-cache")
     if relative.startswith("assets/") or "." in relative.rsplit("/", 1)[-1]:
         raise NotFoundError(f"no file /{relative}")
+    if wants_only_json(request.headers.get("accept")):
+        raise NotFoundError(f"no route GET /{relative}")
     return _index(STATIC_DIR)

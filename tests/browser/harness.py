@@ -97,7 +97,17 @@ def run_server(extra_env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
     data = Path(tempfile.mkdtemp(prefix="docstream-browser-"))
     log = data / "server.log"
-    env = {**os.environ, "DOCSTREAM_RATE_LIMIT_PER_MINUTE": "100000", **(extra_env or {})}
+    limits = {
+        name: "100000"
+        for name in (
+            "DOCSTREAM_RATE_LIMIT_PER_MINUTE",
+            "DOCSTREAM_AUTH_RATE_LIMIT_PER_MINUTE",
+            "DOCSTREAM_AUTH_RATE_LIMIT_PER_ACCOUNT",
+            "DOCSTREAM_WS_HANDSHAKES_PER_MINUTE",
+            "DOCSTREAM_TYPEAHEAD_RATE_LIMIT_PER_MINUTE",
+        )
+    }
+    env = {**os.environ, **limits, **(extra_env or {})}
     exe = Path(sys.executable).with_name("docstream")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "docstream"]
     with log.open("wb") as out:

@@ -120,7 +120,10 @@ async def test_export_as_txt_and_md(vserver: ServerProcess) -> None:
                 assert r.status_code == 200 and r.headers["content-type"].startswith(media)
                 assert r.content.decode() == "# Title\n\nBody — ünïcode 😀\n"
                 disposition = r.headers["content-disposition"]
-                assert disposition.startswith("attachment;") and disposition.endswith(f'.{fmt}"')
+                # RFC 6266: an ASCII fallback, then the UTF-8 name.
+                assert disposition.startswith("attachment;")
+                assert f'filename="Notes_ 2026_11.{fmt}"' in disposition
+                assert disposition.endswith(f".{fmt}") and "filename*=UTF-8''" in disposition
                 assert "/" not in disposition.split("filename=")[1]
             r = await http.get(
                 f"/documents/{doc['id']}/export", params={"format": "pdf"}, headers=headers

@@ -193,7 +193,7 @@ async def test_pending_invitations_per_user_are_capped(make_settings: SettingsFa
         for _ in range(3):
             await invite(client, doc["id"], owner, unique_email("spam"), "viewer")
         refused = await share(client, doc["id"], owner, unique_email("spam"), "viewer")
-        body = assert_error(refused, 409, "CONFLICT")
+        body = assert_error(refused, 403, "QUOTA_EXCEEDED")
         assert "pending invitations" in body["error"]["message"]
         # Renewing an invitation to the same address is not a new one; sharing with an existing
         # account is not an invitation at all.

@@ -75,7 +75,10 @@ async def test_documents_roles_and_public_sharing(store: DocumentStore) -> None:
     renamed = await store.rename_document(doc.id, "Renamed")
     assert renamed is not None and renamed.title == "Renamed"
     assert await store.rename_document(str(uuid.uuid4()), "x") is None
-    assert await store.all_document_titles() == [(doc.id, "Renamed")]
+    assert await store.all_document_titles() == [(doc.id, "Renamed", owner.id)]
+    assert await store.count_owned_documents(owner.id) == 1
+    assert await store.count_owned_documents(other.id) == 0
+    assert await store.count_owned_documents("not-a-user") == 0
 
     assert await store.delete_document(doc.id)
     assert not await store.delete_document(doc.id)
@@ -148,6 +151,35 @@ async def test_a_replica_is_bound_to_its_first_user(store: DocumentStore) -> Non
     assert await store.bind_replica("replicaAAA", ann.id) == ann.id
     assert await store.bind_replica("replicaAAA", bob.id) == ann.id
     assert await store.bind_replica("replicaBBB", bob.id) == bob.id
+
+
+async def test_replicas_that_never_wrote_are_pruned_once_unseen(store: DocumentStore) -> None:
+    ann = await make_user(store)
+    doc = await store.create_document(ann.id, "Replicas")
+    for rid in ("idleAAAA", "idleBBBB", "idleCCCC", "writerAA"):
+        await store.bind_replica(rid, ann.id)
+    await store.append_ops(doc.id, [entry(ann.id, replica="writerAA")])
+    past = datetime.now(UTC) - timedelta(days=1)
+    assert await store.prune_replicas(past) == 0  # all seen just now
+    future = datetime.now(UTC) + timedelta(seconds=5)
+    assert await store.prune_replicas(future, limit=2) == 2  # bounded batches
+    assert await store.prune_replicas(future) == 1
+    assert await store.prune_replicas(future) == 0
+    assert await store.bind_replica("writerAA", "someone-else") == ann.id  # kept: it wrote
+    assert await store.bind_replica("idleAAAA", "someone-else") == "someone-else"  # free again
+
+
+async def test_binding_a_replica_again_refreshes_when_it_was_last_seen(
+    store: DocumentStore,
+) -> None:
+    ann = await make_user(store)
+    await store.bind_replica("seenAAAA", ann.id)
+    await asyncio.sleep(0.05)
+    cutoff = datetime.now(UTC)
+    await asyncio.sleep(0.05)
+    assert await store.bind_replica("seenAAAA", ann.id) == ann.id  # seen again after the cutoff
+    assert await store.prune_replicas(cutoff) == 0
+    assert await store.bind_replica("seenAAAA", "mallory") == ann.id  # another user: no refresh
 
 
 async def test_the_ops_log_is_gap_free_under_concurrent_appends(store: DocumentStore) -> None:

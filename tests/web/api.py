@@ -82,3 +82,18 @@ def assert_error(response: httpx.Response, status: int, code: str | None = None)
     text = response.text.replace(response.request.url.path, "<path>")
     assert not _LEAKS.search(text), f"the error leaks internals: {response.text}"
     return body
+
+
+class LoopbackPeer:
+    """Test-only outermost ASGI layer: every request comes from 127.0.0.1 (the Litestar test
+    client says ``testclient``) and names ``localhost``, as a request from the server's own host
+    does (a loopback peer must name a loopback host: the DNS-rebinding check)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        scope["client"] = ("127.0.0.1", 50000)
+        headers = [(k, v) for k, v in scope.get("headers", []) if bytes(k).lower() != b"host"]
+        scope["headers"] = [*headers, (b"host", b"localhost")]
+        await self.app(scope, receive, send)

@@ -27,6 +27,16 @@ FAST_ARGON2: dict[str, Any] = {
 }
 
 SettingsFactory = Callable[..., Settings]
+#: Every rate budget and cap out of the way (tests/security/ and test_rate_limit.py set them).
+UNLIMITED: dict[str, Any] = {
+    "rate_limit_per_minute": 1_000_000,
+    "auth_rate_limit_per_minute": 1_000_000,
+    "auth_rate_limit_per_account": 1_000_000,
+    "ws_handshakes_per_minute": 1_000_000,
+    "typeahead_rate_limit_per_minute": 1_000_000,
+    "ws_max_sockets_per_user": 100_000,
+    "ws_max_sockets_per_address": 100_000,
+}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -45,8 +55,8 @@ def make_settings(backend: str, data_dir: Path, request: pytest.FixtureRequest) 
     base: dict[str, Any] = {
         "data_dir": data_dir,
         "log_level": "warning",
-        # The limiter has its own tests; the others make more than 100 requests a minute.
-        "rate_limit_per_minute": 1_000_000,
+        # The limiters have their own tests; the others make more than 100 requests a minute.
+        **UNLIMITED,
         **FAST_ARGON2,
     }
     if backend == "postgres":

@@ -10,6 +10,7 @@ from docstream.bootstrap import Services
 from docstream.services.auth import Identity, TokenPair, Verified
 from docstream.storage.base import User
 from docstream.web.cookies import AUTH_COOKIE, check_cookie_request, set_auth_cookie
+from docstream.web.limits import AccountLimiter
 from docstream.web.schemas import (
     AuthOut,
     LoginBody,
@@ -52,11 +53,19 @@ def _signed_out(request: Request[Any, Any, Any]) -> Response[None]:
     return response
 
 
+async def _account_attempt(services: Services, email: str) -> None:
+    """Count a sign-in or sign-up attempt against the account (429 past its budget)."""
+    limiter: AccountLimiter | None = services.extras.get("account_limiter")
+    if limiter is not None:
+        await limiter.check(email)
+
+
 @post("/register", status_code=201, summary="Create an account")
 async def register(
     data: RegisterBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
     check_cookie_request(request, services.settings)  # it sets the cookie: no login CSRF
+    await _account_attempt(services, data.email)
     user, tokens = await services.auth.register(data.email, data.password, data.name)
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 201, request)
 
@@ -66,6 +75,7 @@ async def login(
     data: LoginBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
     check_cookie_request(request, services.settings)  # it sets the cookie: no login CSRF
+    await _account_attempt(services, data.email)
     user, tokens = await services.auth.login(data.email, data.password)
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 200, request)
 

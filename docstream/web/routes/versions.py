@@ -8,15 +8,17 @@ version from before it may hold text that was deleted before the document was sh
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import msgspec
 from litestar import Response, Router, get, post
 from litestar.params import Parameter, QueryParameter
 
 from docstream.bootstrap import Services
-from docstream.errors import NotFoundError
+from docstream.errors import InvalidInputError, NotFoundError
 from docstream.services.auth import Identity
 from docstream.services.versions import VersionService
 from docstream.storage.base import VersionRecord
@@ -72,6 +74,12 @@ class RestoreOut(msgspec.Struct, omit_defaults=True):
     undo_version: int | None = None
 
 
+#: The bound of every integer a route takes (seqs, versions): 2^53 - 1, exact in JavaScript and
+#: within every database's integer type, so a larger one is a clear 400, never a 500 from SQLite.
+MAX_INT = 2**53 - 1
+VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_INT, description="a version number")]
+
+
 def _versions(services: Services) -> VersionService:
     service: VersionService = services.extras["versions"]
     return service
@@ -83,10 +91,14 @@ async def history(
     maybe_caller: Identity | None,
     services: Services,
     newest: Annotated[
-        int | None, QueryParameter(name="from", ge=0, description="newest seq to include")
+        int | None, QueryParameter(name="from", description="newest seq to include")
     ] = None,
     limit: Annotated[int, Parameter(ge=1, le=500)] = 50,
 ) -> list[HistoryEntryOut]:
+    if newest is not None and not 0 <= newest <= MAX_INT:
+        # Checked here rather than by the parameter's ge/le: Litestar's message would name the
+        # Python parameter (``newest``), not the query parameter the client sent.
+        raise InvalidInputError(f"from must be between 0 and {MAX_INT}, got {newest}")
     access = await services.documents.access(maybe_caller, doc_id, "viewer")
     entries = await _versions(services).history(doc_id, newest, limit)
     entries = [e for e in entries if e.seq > access.history_floor]
@@ -119,7 +131,7 @@ async def list_versions(
 
 @get("/{doc_id:str}/versions/{version:int}", summary="A version's text")
 async def get_version(
-    doc_id: str, version: int, maybe_caller: Identity | None, services: Services
+    doc_id: str, version: VersionNumber, maybe_caller: Identity | None, services: Services
 ) -> VersionTextOut:
     access = await services.documents.access(maybe_caller, doc_id, "viewer")
     found = await _versions(services).get(doc_id, version)
@@ -145,7 +157,7 @@ async def create_version(
     summary="Restore a version as ordinary edits (everyone connected sees it live)",
 )
 async def restore_version(
-    doc_id: str, version: int, caller: Identity, services: Services
+    doc_id: str, version: VersionNumber, caller: Identity, services: Services
 ) -> RestoreOut:
     access = await services.documents.access(caller, doc_id, "editor")
     if access.history_floor and (await _versions(services).get(doc_id, version)).seq < (
@@ -157,6 +169,22 @@ async def restore_version(
 
 
 _UNSAFE = re.compile(r"[^\w .()-]+", re.UNICODE)
+_NOT_ASCII_SAFE = re.compile(r"[^A-Za-z0-9 .()_-]+")
+
+
+def content_disposition(title: str, extension: str) -> str:
+    """An ``attachment`` header naming the file after ``title`` (RFC 6266).
+
+    ``filename*=UTF-8''...`` carries the title itself, percent-encoded (RFC 8187), for every
+    current browser; ``filename="..."`` is an ASCII fallback for older clients (accents dropped,
+    anything else replaced by ``_``). A header value must be Latin-1 on the wire, so the raw
+    title never goes into it: a title such as ``Отчёт 会议 ✓`` used to fail the response.
+    """
+    name = (_UNSAFE.sub("_", title).strip(" ._") or "document")[:100]
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    fallback = _NOT_ASCII_SAFE.sub("_", plain).strip(" ._") or "document"
+    encoded = quote(f"{name}.{extension}", safe="")
+    return f"attachment; filename=\"{fallback}.{extension}\"; filename*=UTF-8''{encoded}"
 
 
 @get("/{doc_id:str}/export", summary="Download the text as .txt or .md")
@@ -168,12 +196,11 @@ async def export(
 ) -> Response[bytes]:
     access = await services.documents.access(maybe_caller, doc_id, "viewer")
     text, _ = await services.texts.current_text(doc_id)
-    name = _UNSAFE.sub("_", access.doc.title).strip(" ._") or "document"
     media = "text/markdown" if format == "md" else "text/plain"
     return Response(
         text.encode("utf-8"),
         media_type=f"{media}; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name[:100]}.{format}"'},
+        headers={"Content-Disposition": content_disposition(access.doc.title, format)},
     )
 
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -40,13 +39,15 @@ from docstream.services.documents import Access
 from docstream.web.deps import bearer_token, link_token
 from docstream.web.errors import (
     CLOSE_HELLO_TIMEOUT,
-    CLOSE_RATE_LIMITED,
     CLOSE_TOO_LARGE,
     close_code,
 )
+from docstream.web.limits import SocketBudget, frame_size
 
 log = logging.getLogger("docstream.ws")
 MAX_STRIKES = 20
+#: The largest ``since`` a hello may carry (2^53 - 1: exact in JavaScript, fits every database).
+MAX_SEQ = 2**53 - 1
 
 
 def origin_allowed(socket: WebSocket[Any, Any, Any], allowed: tuple[str, ...]) -> bool:
@@ -58,26 +59,6 @@ def origin_allowed(socket: WebSocket[Any, Any, Any], allowed: tuple[str, ...]) -
         return True
     host = socket.headers.get("host", "")
     return urlsplit(origin).netloc.lower() == host.lower()
-
-
-class _Bucket:
-    """Token bucket for a connection's messages."""
-
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, float(burst)
-        self.tokens, self.stamp = float(burst), time.monotonic()
-        self.strikes = 0
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            self.strikes = max(0, self.strikes - 1)
-            return True
-        self.strikes += 1
-        return False
 
 
 async def _identify(
@@ -101,7 +82,7 @@ async def _identify(
 
 async def _sender(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
     while True:
-        item = await conn.outbox.get()
+        item = await conn.next_frame()
         if isinstance(item, CloseRequest):
             with contextlib.suppress(Exception):
                 await socket.close(code=item.code, reason=item.reason[:120])
@@ -134,6 +115,7 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
         role=access.role,
         guest=identity.guest,
         queue_size=settings.send_queue_size,
+        queue_bytes=settings.send_queue_bytes,
     )
     conn.link, conn.catch_up_floor = identity.link, access.history_floor
     revocations: Revocations = services.extras["revocations"]
@@ -194,22 +176,46 @@ async def _drain(socket: WebSocket[Any, Any, Any], timeout: float = 2.0) -> None
         await asyncio.wait_for(until_disconnect(), timeout)
 
 
-async def _receive(socket: WebSocket[Any, Any, Any], conn: Connection, max_bytes: int) -> Any:
-    """The next decoded client frame, or None for a frame that got an error reply."""
+async def _receive(
+    socket: WebSocket[Any, Any, Any], conn: Connection, max_bytes: int, budget: SocketBudget
+) -> Any:
+    """The next decoded client frame, or None for a frame that got an error reply.
+
+    Every frame spends the connection's budget first (before ``hello`` too, and whether or not it
+    decodes): one over budget gets ``error rate_limited``, and persistent flooding closes 4429.
+    """
     message = await socket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(detail="client disconnected", code=message.get("code", 1000))
     text = message.get("text")
+    if isinstance(text, str) and len(text) > max_bytes:
+        raise TooLargeError(f"frame of {len(text)} characters exceeds the limit of {max_bytes}")
+    if not budget.take(frame_size(message)):
+        if budget.flooding:
+            await _discard_until_quiet(socket)
+            raise RateLimitedError("rate limited")
+        ref = _ref_of(text if isinstance(text, str) else None)
+        _error(conn, RateLimitedError("too many messages; slow down"), ref)
+        return None
     if not isinstance(text, str):
         _error(conn, ProtocolError("frames must be JSON text, not binary"))
         return None
-    if len(text) > max_bytes:
-        raise TooLargeError(f"frame of {len(text)} characters exceeds the limit of {max_bytes}")
     try:
         return codec.decode_client_frame(text, max_bytes)
     except ProtocolError as exc:
         _error(conn, exc)
         return None
+
+
+def _ref_of(text: str | None) -> int | None:
+    """The ``ref`` of a refused ``ops`` frame, so the client knows which message to keep."""
+    if text is None or '"ops"' not in text:
+        return None
+    with contextlib.suppress(ProtocolError, TooLargeError):
+        frame = codec.decode_client_frame(text, len(text))
+        if isinstance(frame, SubmitOps):
+            return frame.ref
+    return None
 
 
 async def _session(
@@ -223,6 +229,13 @@ async def _session(
     settings = services.settings
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.hello_timeout
+    budget = SocketBudget(
+        messages_per_second=settings.ws_messages_per_second,
+        message_burst=settings.ws_message_burst,
+        bytes_per_second=settings.ws_bytes_per_second,
+        byte_burst=settings.ws_byte_burst,
+        max_strikes=MAX_STRIKES,
+    )
     hello: Hello | None = None
     while hello is None:
         remaining = deadline - loop.time()
@@ -231,7 +244,7 @@ async def _session(
             return
         try:
             frame = await asyncio.wait_for(
-                _receive(socket, conn, settings.max_frame_bytes), remaining
+                _receive(socket, conn, settings.max_frame_bytes, budget), remaining
             )
         except TimeoutError:
             conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
@@ -245,29 +258,21 @@ async def _session(
             _error(conn, ProtocolError("the first frame must be hello"))
     try:
         check_replica(hello.replica)
-        if hello.since < 0:
-            raise ProtocolError("since must be >= 0")
+        if hello.since < 0 or hello.since > MAX_SEQ:
+            raise ProtocolError(f"since must be between 0 and {MAX_SEQ}")
     except DocStreamError as exc:
         _error(conn, exc)
         conn.close(4400, "invalid hello")
         return
     room = await hub.join(conn, doc_id, hello)
     rooms.append(room)
-    bucket = _Bucket(settings.ws_messages_per_second, settings.ws_message_burst)
     while conn.closing is None:
         try:
-            frame = await _receive(socket, conn, settings.max_frame_bytes)
+            frame = await _receive(socket, conn, settings.max_frame_bytes, budget)
         except TooLargeError as exc:
             conn.close(CLOSE_TOO_LARGE, exc.detail)
             break
         if frame is None:
-            continue
-        if not bucket.take():
-            ref = frame.ref if isinstance(frame, SubmitOps) else None
-            _error(conn, RateLimitedError("too many messages; slow down"), ref)
-            if bucket.strikes >= MAX_STRIKES:
-                await _discard_until_quiet(socket)
-                conn.close(CLOSE_RATE_LIMITED, "rate limited")
             continue
         if isinstance(frame, SubmitOps):
             await room.inbox.put(m.OpsItem(conn, frame))

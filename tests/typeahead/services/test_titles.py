@@ -312,7 +312,12 @@ async def test_cluster_events_keep_two_nodes_in_step(world: World) -> None:
         await world.documents.delete(ann, (await world.doc(ann, "Temp")).id)
         assert [kind for kind, _ in sent] == ["titles"] * 4
         first = msgspec.json.decode(sent[0][1])
-        assert first == {"type": "set", "doc_id": doc.id, "title": "Travels"}
+        assert first == {
+            "type": "set",
+            "doc_id": doc.id,
+            "title": "Travels",
+            "owner_id": doc.owner_id,  # per-owner fairness on every node
+        }
         for _kind, body in sent:
             await node_b.on_cluster_event(body)
         await node_b.on_cluster_event(b"not json")  # ignored, logged
