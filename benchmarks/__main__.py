@@ -12,7 +12,16 @@ import sys
 
 from benchmarks.report import Row, print_table
 
-SUITES = ["crdt", "typeahead", "suggest_http", "collab", "cluster", "ui", "packaging"]
+SUITES = [
+    "crdt",
+    "typeahead",
+    "suggest_http",
+    "collab",
+    "cluster",
+    "large_document",
+    "ui",
+    "packaging",
+]
 
 
 def main() -> int:
