@@ -274,13 +274,6 @@ class DocumentStore(abc.ABC):
         """How many documents the user owns (the per-user quota)."""
 
     @abc.abstractmethod
-    async def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        """Remember a signed-out refresh token until it expires (and forget expired ones)."""
-
-    @abc.abstractmethod
-    async def is_token_revoked(self, jti: str) -> bool: ...
-
-    @abc.abstractmethod
     async def set_password(self, user_id: str, password_hash: str) -> None:
         """Replace a registered user's password hash."""
 

@@ -243,6 +243,9 @@ class PostgresDocumentStore(DocumentStore):
             if row is not None and row[3] is not None:
                 raise ConflictError("an account with this email already exists")
             if row is not None:
+                # An invited user of an older version: whatever it was granted was meant for
+                # whoever received the invitation, not for whoever registers the address.
+                await conn.execute("DELETE FROM document_permissions WHERE user_id = %s", (row[0],))
                 cur = await conn.execute(
                     f"UPDATE users SET name = %s, password_hash = %s WHERE id = %s "
                     f"RETURNING {_USER_COLUMNS}",
@@ -443,17 +446,6 @@ class PostgresDocumentStore(DocumentStore):
             return 0
         row = await self._one("SELECT count(*) FROM documents WHERE owner_id = %s", (owner_id,))
         return int(row[0]) if row else 0
-
-    async def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        async with self._conn() as conn:
-            await conn.execute("DELETE FROM revoked_tokens WHERE expires_at < now()")
-            await conn.execute(
-                "INSERT INTO revoked_tokens VALUES (%s, %s) ON CONFLICT (jti) DO NOTHING",
-                (jti, expires_at),
-            )
-
-    async def is_token_revoked(self, jti: str) -> bool:
-        return await self._one("SELECT 1 FROM revoked_tokens WHERE jti = %s", (jti,)) is not None
 
     async def set_password(self, user_id: str, password_hash: str) -> None:
         if not _is_uuid(user_id):

@@ -260,6 +260,9 @@ class SqliteDocumentStore(DocumentStore):
                 conn.execute("ROLLBACK")
                 raise ConflictError("an account with this email already exists")
             if row is not None:
+                # An invited user of an older version: whatever it was granted was meant for
+                # whoever received the invitation, not for whoever registers the address.
+                conn.execute("DELETE FROM document_permissions WHERE user_id = ?", (row[0],))
                 out = conn.execute(
                     f"UPDATE users SET name = ?, password_hash = ? WHERE id = ? "
                     f"RETURNING {_USER_COLUMNS}",
@@ -497,24 +500,6 @@ class SqliteDocumentStore(DocumentStore):
             ).fetchone()
         )
         return int(row[0])
-
-    async def revoke_token(self, jti: str, expires_at: datetime) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM revoked_tokens WHERE expires_at < ?", (_now(),))
-            conn.execute(
-                "INSERT INTO revoked_tokens VALUES (?, ?) ON CONFLICT (jti) DO NOTHING",
-                (jti, expires_at.isoformat()),
-            )
-
-        await self._write(run)
-
-    async def is_token_revoked(self, jti: str) -> bool:
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT 1 FROM revoked_tokens WHERE jti = ?", (jti,)
-            ).fetchone()
-        )
-        return row is not None
 
     async def set_password(self, user_id: str, password_hash: str) -> None:
         def run(conn: sqlite3.Connection) -> None:
