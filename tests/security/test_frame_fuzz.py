@@ -246,9 +246,9 @@ class Program:
 
 replicas = st.integers(0, 5)
 positions = st.integers(0, 10**6)
-texts = st.text(st.sampled_from("abc xyz\nAé漢👍\u0301\u200b\t"), min_size=1, max_size=6) | st.text(
-    min_size=1, max_size=4
-)
+texts = st.text(
+    st.sampled_from("abc xyz\nAé漢👍\u0301\u200b\t\x00"), min_size=1, max_size=6
+) | st.text(min_size=1, max_size=4)
 WEIRD_INTS = [-1, 0, 1, 2**31, 2**53 - 1, 2**53, 2**63 - 1, 2**63, 2**64, -(2**63) - 1, 10**30]
 WEIRD_IDS = [
     "",
@@ -595,8 +595,13 @@ class Socket:
         elif kind == "error":
             code, ref = frame.get("code"), frame.get("ref")
             run.ctx.stats.errors[str(code)] += 1
+            message = str(frame.get("message"))
             if code == "internal":
-                run.problem(f"{self.label}: error internal: {frame.get('message')}")
+                run.problem(f"{self.label}: error internal: {message}")
+            if message.startswith("not saved") and code not in TRANSIENT | {"storage_unavailable"}:
+                # A failed commit refuses the whole batch, other people's messages too: with a
+                # permanent code their clients drop edits that were never wrong.
+                run.problem(f"{self.label}: a failed commit answered {code}: {message}")
             if ref is not None:
                 if self.outstanding.pop(ref, None) is None:
                     run.problem(f"{self.label}: error for ref {ref}, which is not waiting")
@@ -1415,3 +1420,31 @@ async def test_an_oversized_frame_followed_by_more_frames_still_gets_1009(
         except AssertionError:  # closed without a close frame
             codes.append(1006)
     assert codes == [1009] * 10
+
+
+async def test_a_nul_character_typed_into_a_document_is_stored_and_logged(
+    fuzz_server: ServerProcess, server_backend: list[str]
+) -> None:
+    """NUL is a code point like any other. On PostgreSQL its history preview could not be stored,
+    the commit failed and every message of the batch (anyone's) was refused as ``bad_message``."""
+    tokens, _ = await _accounts(fuzz_server)
+    async with httpx.AsyncClient(base_url=fuzz_server.url) as http:
+        headers = {"Authorization": f"Bearer {tokens['owner']}"}
+        doc_id = (await http.post("/documents", json={"title": "Nul"}, headers=headers)).json()[
+            "id"
+        ]
+        peer = await RawPeer.open(fuzz_server.url, doc_id, tokens["owner"])
+        rid = f"nul_{secrets.token_hex(6)}"
+        await peer.hello(rid)
+        ins = {"kind": "ins", "id": f"{rid}:1", "after": None, "text": "a\x00b"}
+        await peer.send({"type": "ops", "ref": 1, "ops": [ins]})
+        reply = await peer.recv()
+        while reply["type"] not in ("ack", "error"):
+            reply = await peer.recv()
+        assert reply == {"type": "ack", "ref": 1, "seq": 1}
+        document = (await http.get(f"/documents/{doc_id}", headers=headers)).json()
+        assert document["text"] == "a\x00b"
+        await peer.close()
+    async with server_store(fuzz_server, server_backend) as store:
+        views = await read_views(store, doc_id)
+    assert integrity_problems(views, text=document["text"], seq=document["seq"]) == []
