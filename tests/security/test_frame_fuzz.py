@@ -1,7 +1,8 @@
 """A WebSocket frame fuzzer against a real ``docstream serve``: the document stays whole.
 
-Hypothesis generates *programs*: a few users (two editors with two replicas each, a viewer, and a
-public-link guest when public sharing is on) connect to one fresh document and send frames —
+Hypothesis generates *programs*: a few users (the owner and an editor with two replicas each, a
+viewer, and a public-link guest when public sharing is on) connect to one fresh document and send
+frames —
 edits made by real CRDT replicas (so the text really changes), re-sends of earlier messages (exact,
 partial, reordered, with ops appended or prepended, under another ref, from another replica's
 socket), cursors, a second ``hello``, another user's replica id, and hostile frames (wrong types,
@@ -24,9 +25,14 @@ After every program, the test asserts what the security issue asks of document i
   document still equals the log.
 
 The run is seeded: ``DOCSTREAM_FUZZ_SEED`` (default 0) picks the programs, so CI runs the same ones
-every time; ``DOCSTREAM_FUZZ_RANDOM=1`` draws a fresh seed (printed). Rounds of programs run until
-``DOCSTREAM_FUZZ_FRAMES`` frames (default 10,000 per run: three quarters on SQLite, a quarter on
-PostgreSQL) were sent. Counts go to ``test-artifacts/frame-fuzz-<backend>.json`` and ``pytest -s``.
+every time; ``DOCSTREAM_FUZZ_RANDOM=1`` draws a fresh seed (printed). Rounds of 25 programs (round
+*k* seeded ``seed * 1000 + k``) run until ``DOCSTREAM_FUZZ_FRAMES`` frames were sent (default
+10,000 per run: 70% on SQLite, 30% on PostgreSQL; about a minute on two cores). A failure is shrunk
+and reported with the program and the frames of its last run (sent ``>``, received ``<``). Counts
+go to ``test-artifacts/frame-fuzz-<backend>.json`` and, with ``pytest -s``, to the output.
+
+Known limits: a text frame that is not UTF-8 is failed by granian before DocStream sees it, so a
+close without a close frame (1006) is accepted after one; everywhere else a 1006 fails the run.
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ from tests.processes import ServerProcess
 from tests.security.invariant import integrity_problems, read_views, server_store
 
 TOTAL_FRAMES = int(os.environ.get("DOCSTREAM_FUZZ_FRAMES", "10000"))
-SHARE = {"sqlite": 0.75, "postgres": 0.25}
+SHARE = {"sqlite": 0.7, "postgres": 0.3}
 RANDOM = os.environ.get("DOCSTREAM_FUZZ_RANDOM", "") in ("1", "true", "yes")
 BASE_SEED = secrets.randbits(32) if RANDOM else int(os.environ.get("DOCSTREAM_FUZZ_SEED", "0") or 0)
 EXAMPLES_PER_ROUND = 25
@@ -485,8 +491,6 @@ class Replica:
         self.bound = False  # welcomed once: its replica id belongs to this user now
         self.final = False  # closed with a final code (4403 for a guest's replica)
         self.resync = False  # reconnect before going on (a gap, or a transient refusal)
-        #: Messages sent on an earlier connection may still land after this one's welcome.
-        self.late_possible = False
 
     @property
     def live(self) -> bool:
@@ -530,6 +534,7 @@ class Socket:
         #: itself, and with frames still unread that close may arrive as a reset (1006).
         self.invalid_utf8 = False
         self.desynced = False
+        self.late_possible = False
         self.changed = asyncio.Event()
         self.reader = asyncio.get_running_loop().create_task(self._read())
 
@@ -598,7 +603,7 @@ class Socket:
             message = str(frame.get("message"))
             if code == "internal":
                 run.problem(f"{self.label}: error internal: {message}")
-            if message.startswith("not saved") and code not in TRANSIENT | {"storage_unavailable"}:
+            if message.startswith("not saved") and code not in TRANSIENT:
                 # A failed commit refuses the whole batch, other people's messages too: with a
                 # permanent code their clients drop edits that were never wrong.
                 run.problem(f"{self.label}: a failed commit answered {code}: {message}")
@@ -624,7 +629,7 @@ class Socket:
             return False
         self.run.ctx.stats.gaps += 1
         message = f"{self.label}: {what} seq {seq} after {rep.since}"
-        if rep.late_possible:
+        if self.late_possible:
             # The missing seq can be this replica's own message from a dead connection that
             # landed after this one's welcome: never echoed, acked only when re-sent (and a
             # re-send may come later). A client re-synchronises, as ClientSession does.
@@ -723,11 +728,11 @@ async def connect_replica(run: Run, rep: Replica) -> None:
     sock = await _open(run, rep)
     if sock is None:
         return
-    previous, rep.socket = rep.socket, sock
-    if previous is not None and previous.outstanding:
-        rep.late_possible = True
-    if rep.pending:
-        rep.late_possible = True  # they may have been sent on a connection that is gone
+    # Messages sent on an earlier connection and never answered may land after this welcome.
+    sock.late_possible = any(
+        old.outstanding for old in run.sockets if old.replica is rep and old is not sock
+    )
+    rep.socket = sock
     run.kinds["hello"] += 1
     await run.send(sock, json.dumps({"type": "hello", "replica": rep.rid, "since": rep.since}))
     await sock.wait(lambda: sock.welcomed)
@@ -1351,6 +1356,7 @@ def test_no_frame_sequence_breaks_the_document_or_the_server(
         "received": dict(stats.received.most_common()),
         "errors": dict(stats.errors.most_common()),
         "closes": dict(stats.closes.most_common()),
+        "gaps_after_reconnects": stats.gaps,
         "notes": stats.notes[:50],
         "failures": stats.failures[:50],
     }
