@@ -81,6 +81,8 @@ BAD_LOG_LINE = re.compile(r"Traceback|unexpected failure|\bERROR\b|\bCRITICAL\b"
 TRANSIENT = {"storage_unavailable", "rate_limited", "internal"}
 MAX_FRAME = 1024 * 1024
 REPLY_TIMEOUT = 10.0
+#: Once every answer arrived, what is still on its way to a replica is a few frames.
+CATCH_UP_TIMEOUT = 5.0
 OWN_RANGE = 1 << 20  # hostile inserts use counters this far beyond the clock (no clash with typing)
 
 FUZZ_ENV = {
@@ -1053,12 +1055,14 @@ async def hijack(run: Run, rep: Replica, victim: Replica) -> None:
 
 
 async def settle(run: Run) -> None:
-    """Every live socket has had the answers to what it sent."""
+    """Every live socket has had the answers to what it sent (one deadline for all)."""
+    deadline = asyncio.get_running_loop().time() + REPLY_TIMEOUT
     for rep in run.replicas:
         sock = rep.socket
         if sock is None or sock.code is not None:
             continue
-        if not await sock.wait(lambda s=sock: not s.outstanding):  # type: ignore[misc]
+        left = deadline - asyncio.get_running_loop().time()
+        if not await sock.wait(lambda s=sock: not s.outstanding, left):  # type: ignore[misc]
             run.problem(
                 f"{sock.label}: no answer within {REPLY_TIMEOUT} s to refs "
                 f"{sorted(sock.outstanding)}"
@@ -1067,12 +1071,14 @@ async def settle(run: Run) -> None:
 
 
 async def catch_up(run: Run, seq: int) -> None:
-    """Every live replica has received everything up to ``seq``."""
+    """Every live replica has received everything up to ``seq`` (one deadline for all)."""
+    deadline = asyncio.get_running_loop().time() + CATCH_UP_TIMEOUT
     for rep in run.replicas:
         sock = rep.socket
         if sock is None or not rep.live:
             continue
-        if not await sock.wait(lambda r=rep: r.since >= seq):  # type: ignore[misc]
+        left = deadline - asyncio.get_running_loop().time()
+        if not await sock.wait(lambda r=rep: r.since >= seq, left):  # type: ignore[misc]
             run.problem(f"{sock.label}: stuck at seq {rep.since}, the server is at {seq}")
 
 
