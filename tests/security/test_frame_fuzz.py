@@ -432,6 +432,8 @@ class Run:
         self.transcript: list[str] = []
         self.sockets: list[Socket] = []
         self.history: list[tuple[Replica, list[Op]]] = []  # every ops message sent (decodable)
+        #: Gaps excused after a reconnect: (socket, replica id, first and last missing seq).
+        self.gaps: list[tuple[str, str, int, int]] = []
         self.frames = 0
         self.kinds: Counter[str] = Counter()
         tokens = ctx.tokens
@@ -632,9 +634,11 @@ class Socket:
         self.run.ctx.stats.gaps += 1
         message = f"{self.label}: {what} seq {seq} after {rep.since}"
         if self.late_possible:
-            # The missing seq can be this replica's own message from a dead connection that
+            # The missing seqs can be this replica's own messages from a dead connection that
             # landed after this one's welcome: never echoed, acked only when re-sent (and a
-            # re-send may come later). A client re-synchronises, as ClientSession does.
+            # re-send may come later). A client re-synchronises, as ClientSession does; the
+            # log is asked at the end whether the missing seqs really were this replica's.
+            self.run.gaps.append((self.label, rep.rid, rep.since + 1, seq - 1))
             self.run.ctx.stats.notes.append(f"gap after a reconnect: {message}")
             self.run.log(f"-- {message}: resync")
         else:
@@ -1248,6 +1252,15 @@ async def finish(run: Run, http: Http, client: httpx.AsyncClient) -> None:
         views = await read_views(store, run.doc_id)
         for problem in integrity_problems(views, text=text, seq=seq, clients=clients):
             run.problem(f"while connected: {problem}")
+        if run.gaps:
+            authors = {e.seq: e.replica for e in await store.read_ops(run.doc_id, 0)}
+            for label, rid, lo, hi in run.gaps:
+                for missing in range(lo, hi + 1):
+                    if authors.get(missing) != rid:
+                        run.problem(
+                            f"{label}: seq {missing} (by {authors.get(missing)}) never reached "
+                            "it, and it is not its own late message"
+                        )
         # Everyone leaves: the room writes its final snapshot and restore point.
         await close_all(run)
         if not await rooms_closed(client):
