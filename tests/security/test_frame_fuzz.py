@@ -62,6 +62,7 @@ from docstream.crdt import Document, Op, op_decoder
 from docstream.errors import DocStreamError
 from docstream.protocol import codec
 from docstream.protocol.messages import SubmitOps, Welcome
+from docstream.protocol.session import text_diff
 from tests.collab.conftest import ServerFactory
 from tests.collab.raw import RawPeer
 from tests.processes import ServerProcess
@@ -729,6 +730,14 @@ async def connect_replica(run: Run, rep: Replica) -> None:
     if rep.final:
         return
     rep.resync = False
+    carry: str | None = None
+    if rep.who == "guest" and rep.bound:
+        # A guest is a new user on every connection, so it comes back as a new replica and
+        # re-makes its unsaved edits as new ones, as the web UI does (ClientSession.carry).
+        carry = rep.doc.text
+        rep.rid = f"guest_{secrets.token_hex(6)}"
+        rep.doc, rep.mirror, rep.since, rep.bound = Document(replica=rep.rid), None, 0, False
+        rep.pending.clear()
     if rep.mirror is None:
         rep.since = 0
     sock = await _open(run, rep)
@@ -752,6 +761,10 @@ async def connect_replica(run: Run, rep: Replica) -> None:
         return
     for ref, ops in list(rep.pending.items()):
         await send_ops(run, rep, ops, ref)
+    if carry is not None:
+        for change in text_diff(rep.doc.text, carry):
+            ops = rep.doc.delete(change.index, change.deleted)
+            await submit(run, rep, ops + rep.doc.insert(change.index, change.inserted))
 
 
 async def send_ops(run: Run, rep: Replica, ops: list[Op], ref: int) -> None:
