@@ -558,6 +558,8 @@ class Socket:
         except Exception as exc:  # a bug in the model: fail loudly, with the transcript
             self.run.problem(f"{self.label}: the fuzzer's reader failed: {exc!r}")
             self.code = -1
+            self.aborted = True
+            self.ws.transport.abort()
         finally:
             if self.code is None:
                 self.code = -2  # cancelled
@@ -735,6 +737,7 @@ async def connect_replica(run: Run, rep: Replica) -> None:
         # A guest is a new user on every connection, so it comes back as a new replica and
         # re-makes its unsaved edits as new ones, as the web UI does (ClientSession.carry).
         carry = rep.doc.text
+        rep.socket = None  # what the old connection still receives is not this replica's
         rep.rid = f"guest_{secrets.token_hex(6)}"
         rep.doc, rep.mirror, rep.since, rep.bound = Document(replica=rep.rid), None, 0, False
         rep.pending.clear()
@@ -1217,7 +1220,7 @@ async def close_all(run: Run) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(sock.ws.close(), 2)
 
-    await asyncio.gather(*(close(sock) for sock in run.sockets if sock.code is None))
+    await asyncio.gather(*(close(sock) for sock in run.sockets))
 
 
 async def quiet_seq(run: Run, http: Http) -> dict[str, Any]:
