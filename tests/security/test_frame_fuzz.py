@@ -21,8 +21,8 @@ After every program, the test asserts what the security issue asks of document i
   replay of the ops log from seq 0 and from the latest snapshot; every connected replica, once it
   has caught up, has that text (each socket's *mirror*: its ``welcome``, the ``ops`` broadcast to
   it and its own acked messages — what a protocol-following client believes is stored); a fresh
-  joiner gets it; and after everyone left (final snapshot and restore point written) the stored
-  document still equals the log.
+  joiner gets it; and after everyone left the stored document still equals the log, with the final
+  snapshot and the newest restore point (taken by the last one out) at the log's last seq.
 
 The run is seeded: ``DOCSTREAM_FUZZ_SEED`` (default 0) picks the programs, so CI runs the same ones
 every time; ``DOCSTREAM_FUZZ_RANDOM=1`` draws a fresh seed (printed). Rounds of 25 programs (round
@@ -1295,6 +1295,10 @@ async def finish(run: Run, http: Http, client: httpx.AsyncClient) -> None:
             run.problem(
                 f"the final snapshot is at {views.snapshot_seq}, the log at {views.log_seq}"
             )
+        newest = views.versions[0][1] if views.versions else 0
+        if newest != views.log_seq:
+            # The last one out takes a restore point of the final text.
+            run.problem(f"the newest version is at seq {newest}, the log at {views.log_seq}")
 
 
 def check_log(run: Run, server: ServerProcess, offset: int) -> int:
