@@ -443,6 +443,7 @@ class Run:
             Replica(self, "owner-2", "owner", tokens["owner"]),
             Replica(self, "editor-1", "editor", tokens["editor"]),
             Replica(self, "editor-2", "editor", tokens["editor"]),
+            # (With public sharing as editor, a signed-in viewer edits too: the effective role.)
             Replica(self, "viewer", "viewer", tokens["viewer"]),
         ]
         if public is not None:
