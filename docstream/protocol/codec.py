@@ -34,6 +34,7 @@ def decode_client_frame(data: bytes | str, max_bytes: int) -> ClientFrame:
     except msgspec.DecodeError as exc:
         raise ProtocolError(f"malformed JSON: {exc}") from None
     except RecursionError:
+        # msgspec recurses into what it skips (an unknown field): deep nesting exhausts the stack.
         raise ProtocolError("malformed JSON: nested too deeply") from None
 
 

@@ -697,7 +697,9 @@ class PostgresDocumentStore(DocumentStore):
                 "k": [e.kind for e in entries],
                 "pos": [e.position for e in entries],
                 "len": [e.length for e in entries],
-                "pre": [e.preview for e in entries],
+                # PostgreSQL text cannot hold NUL (a legal code point in a document): the preview
+                # is for display only, and one NUL must not fail the batch's other messages.
+                "pre": [e.preview.replace("\x00", "\ufffd") for e in entries],
             },
         )
         if row is None:

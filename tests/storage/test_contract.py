@@ -426,3 +426,17 @@ async def test_redeeming_an_invitation_grants_once_and_never_downgrades(
     assert await store.redeem_invitation("d", carl.id) is None  # used up all the same
     role = await store.get_role(doc.id, bob.id)
     assert role is not None and role[1] == "viewer"
+
+
+async def test_a_nul_in_an_entry_preview_does_not_fail_the_batch(store: DocumentStore) -> None:
+    """NUL is a legal code point in a document; PostgreSQL text cannot hold it. The preview is
+    for display (PostgreSQL shows U+FFFD), the payload keeps the text, and the batch commits."""
+    ann = await make_user(store)
+    doc = await store.create_document(ann.id, "Nul")
+    last = await store.append_ops(
+        doc.id,
+        [entry(ann.id, payload=b"\x01[]", preview="ok"), entry(ann.id, preview="a\x00b")],
+    )
+    assert last == 2
+    previews = [e.preview for e in await store.read_ops(doc.id, 0)]
+    assert previews[0] == "ok" and previews[1] in ("a\x00b", "a\ufffdb")

@@ -250,6 +250,7 @@ async def _session(
             conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
             return
         except TooLargeError as exc:
+            await _discard_until_quiet(socket)  # frames left unread would reset our close frame
             conn.close(CLOSE_TOO_LARGE, exc.detail)
             return
         if isinstance(frame, Hello):
@@ -270,6 +271,7 @@ async def _session(
         try:
             frame = await _receive(socket, conn, settings.max_frame_bytes, budget)
         except TooLargeError as exc:
+            await _discard_until_quiet(socket)  # frames left unread would reset our close frame
             conn.close(CLOSE_TOO_LARGE, exc.detail)
             break
         if frame is None:
