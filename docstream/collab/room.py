@@ -453,6 +453,9 @@ class Room:
                     raise ForbiddenReplicaError(
                         f"insert id {op.id} is not of your replica {conn.replica}"
                     )
+                if "\x00" in op.text:
+                    # PostgreSQL text (versions, previews) cannot hold it; no editor types it.
+                    raise InvalidInputError(f"insert {op.id}: text must not contain NUL (U+0000)")
                 if len(op.text) > self.settings.max_insert_length:
                     raise TooLargeError(
                         f"an insert of {len(op.text)} characters exceeds "
@@ -596,10 +599,10 @@ class Room:
                 )
                 # Nothing of the batch is stored: every sender hears so, re-sends included
                 # (those may repeat a message of this very batch).
+                # Always a transient code: the failure may be one message's, not each sender's.
+                code = exc.code if isinstance(exc, StorageError) else "internal"
                 for acc in accepted:
-                    acc.conn.send(
-                        _text(ErrorFrame(exc.code, f"not saved: {exc.detail}", acc.msg.ref))
-                    )
+                    acc.conn.send(_text(ErrorFrame(code, f"not saved: {exc.detail}", acc.msg.ref)))
                     acc.answered = True
                 self.needs_rebuild = True
                 await self._ensure_consistent()
@@ -684,8 +687,11 @@ class Room:
                 ops=msgspec.Raw(payload_json(acc.payload)),
             )
         )
-        for other in self.presence.others(entry.replica):
-            other.send(frame)
+        # Everyone but the sending connection, a newer connection of the same replica included:
+        # it may have said hello before this message (sent on the old one) was stored.
+        for other in self.presence.local.values():
+            if other is not acc.conn:
+                other.send(frame)
         self._outgoing.append(acc)
         self._changed = True
 
@@ -817,7 +823,7 @@ class Room:
                     ops=msgspec.Raw(payload_json(e.payload)),
                 )
             )
-            for conn in self.presence.others(e.replica):
+            for conn in self.presence.local.values():  # its author's replica too, if it is here
                 conn.send(frame)
         while self.seq + 1 in self._held:
             self._announce_own(self._held.pop(self.seq + 1))

@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from docstream.collab.loader import decode_payload
+from docstream.collab.loader import decode_payload, unseal_state
 from docstream.crdt import Document
 from docstream.errors import DocStreamError
 from docstream.storage.base import DocumentStore
@@ -103,7 +103,8 @@ async def read_views(store: DocumentStore, doc_id: str) -> LogViews:
     if snapshot is not None:
         snapshot_seq = snapshot.seq
         try:
-            from_snapshot = Document.decode_state(snapshot.state, replica=REPLAY_REPLICA)
+            state = unseal_state(snapshot.state)  # the stored form carries a checksum
+            from_snapshot = Document.decode_state(state, replica=REPLAY_REPLICA)
             snapshot_own_text = from_snapshot.text
             for entry in entries:
                 if entry.seq > snapshot.seq:
