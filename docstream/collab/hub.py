@@ -6,14 +6,15 @@ restore point) and dropped; a join that arrives while it stops waits for the sto
 loads it afresh. The Hub also implements the ``DocumentListener`` hooks so that role changes,
 revocations and deletions reach live sockets, and the ``TextSource`` used by the REST API.
 
-**Texts for the REST API** (:meth:`Hub.current_text`). The web UI sends ``GET /documents/{id}``
-together with the WebSocket ``hello``, so the read goes through the document's Room, open or being
-opened: one load serves both (decoding a large state twice, concurrently, doubled the time every
-other socket waited). A Room remembers each text it reads at a seq the log holds (versions, these
-reads, its final restore point), the latest per document, in a small cache: the text at a seq never
-changes, so an entry is good exactly while the document's stored seq is the same, and a read of a
-document nobody has open is then one row read instead of a load. The cache is bounded by
-:data:`TEXT_CACHE_CHARS` and :data:`TEXT_CACHE_ENTRIES`, and forgets a deleted document at once.
+**Texts for the REST API** (:meth:`Hub.current_text`). A Room remembers each text it reads at a
+seq the log holds (versions, these reads, its final restore point), the latest per document, in a
+small cache: the text at a seq never changes, so an entry is good exactly while the document's
+stored seq is the same. A read first looks there (one row read for the stored seq): a document
+nobody edited since is answered without a load, open or not. Otherwise the read goes through the
+document's Room, open or being opened: the web UI sends ``GET /documents/{id}`` together with the
+WebSocket ``hello``, and one load serves both (decoding a large state twice, concurrently, doubled
+the time every other socket waited). The cache is bounded by :data:`TEXT_CACHE_CHARS` and
+:data:`TEXT_CACHE_ENTRIES`, and forgets a deleted document at once.
 """
 
 from __future__ import annotations
@@ -223,16 +224,15 @@ class Hub:
 
     async def current_text(self, doc_id: str) -> tuple[str, int]:
         """The text of a document and the seq it reflects (see the module docstring): from the
-        text cache when nothing has the document open or is opening it and the cache holds its
-        stored seq, else read in its Room's order (loading the Room if needed), else -- while the
-        Room's replica may differ from the log -- from the log."""
-        if doc_id not in self.rooms and doc_id not in self._loading:
-            record = await self.store.get_document(doc_id)
-            if record is None:
-                return "", 0  # deleted: no log, no text
-            text = self.texts.get(doc_id, record.seq)
-            if text is not None:
-                return text, record.seq
+        text cache when it holds the document's stored seq, else read in its Room's order
+        (loading the Room, or waiting for the load in progress), else -- while the Room's replica
+        may differ from the log -- from the log."""
+        record = await self.store.get_document(doc_id)
+        if record is None:
+            return "", 0  # deleted: no log, no text
+        text = self.texts.get(doc_id, record.seq)
+        if text is not None:
+            return text, record.seq
 
         async def read(room: Room) -> tuple[str, int] | None:
             if not room.consistent:

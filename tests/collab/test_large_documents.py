@@ -251,6 +251,23 @@ async def test_a_rest_read_during_an_open_shares_the_rooms_load(
     assert decodes == [len(state)]
 
 
+async def test_a_read_during_a_load_is_answered_from_the_cache_when_it_is_current(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state, text = state_of(80_000)
+    doc_id = await stored(node, state)
+    node.hub.texts.put(doc_id, 0, text)
+    conn = Connection(user_id=node.user_id, name="ann", role="owner", guest=False, queue_size=10)
+    join = asyncio.get_running_loop().create_task(
+        node.hub.join(conn, doc_id, Hello(replica="annReplica", since=0))
+    )
+    await asyncio.sleep(0)
+    assert doc_id in node.hub._loading
+    assert await node.hub.current_text(doc_id) == (text, 0)
+    assert doc_id in node.hub._loading  # answered without waiting for the load
+    await join
+
+
 async def test_a_document_nobody_has_open_is_read_once_then_from_the_cache(
     node: Node, monkeypatch: pytest.MonkeyPatch
 ) -> None:
