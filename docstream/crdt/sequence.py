@@ -476,8 +476,10 @@ class RunSequence:
                 raise StateFormatError(f"state lists an id of replica {r} twice")
             if rep.end - 1 > self._max:
                 self._max = rep.end - 1
-            yield from _drop_steps(rl)
-        yield from _drop_steps(runs)  # the decoded tuples: a million freed at once take ~35 ms
+            if len(rl) > DROP_STEP:
+                yield from _drop_steps(rl)
+        if len(runs) > DROP_STEP:  # the decoded tuples: a million freed at once take ~35 ms
+            yield from _drop_steps(runs)
         self._blocks = blocks
         self._bvis = bvis
         self._bmin = bmin
