@@ -3,6 +3,9 @@
 Invariants (the life of an edit, ARCHITECTURE.md):
 
 1. One worker task handles the Room's inbox strictly in order; nothing else mutates the replica.
+   Whole-document jobs on it (encoding the state, extracting the text) run in slices on the event
+   loop while the worker awaits them (``slices.py``), so none sees the replica change; a closed
+   Room frees its replica the same way.
 2. ``ops`` messages waiting in the inbox are validated one by one against the replica, then stored
    together in ONE transaction (group commit; under streaming load the worker lets a few more
    arrive first). Only after the commit is each sender acked and the others told, in ``seq``
