@@ -10,8 +10,8 @@ opening as a different document. A snapshot that does not unseal or decode is lo
 the next older one is tried, and without any the log is replayed from the start. The log is the
 truth; a snapshot is only a shortcut.
 
-Decoding a large state and replaying a long tail take a while (a million runs: about three
-seconds), so both run on the event loop in slices (:mod:`~docstream.collab.slices`), and the loop
+Decoding a large state and replaying a long tail take a while (a million runs: about a second of
+CPU), so both run on the event loop in slices (:mod:`~docstream.collab.slices`), and the loop
 keeps serving other sockets meanwhile. A worker thread would not help: pure Python holds the GIL.
 """
 
