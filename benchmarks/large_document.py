@@ -24,9 +24,11 @@ HTTP rate limit, see ``benchmarks.collab.BASE_ENV``), with the helpers of ``benc
    WebSocket ``hello`` (since 0) and ``GET /documents/{id}`` (its full text) sent at the same
    time -- then one single-character edit into it (acked), then the socket is closed and the
    benchmark waits until the Room has closed: its final snapshot (an encode of the whole state)
-   and restore point (its text) are in the database. So each cycle decodes the state twice (the
-   Room and the REST read, concurrently), encodes it once and extracts its text twice. The load
-   window runs from the first ``hello`` to :data:`SETTLE` seconds after the last Room closed.
+   and restore point (its text) are in the database. So each cycle decodes the state once (the
+   REST read shares the Room's load, or is answered from the text the server remembered at the
+   document's seq: the previous cycle's restore point), encodes it once and extracts its text
+   once or twice, and frees it. The load window runs from the first ``hello`` to :data:`SETTLE`
+   seconds after the last Room closed.
    p99 of the edits *sent* in each window; the added p99 is load - baseline of the same round.
 4. Rows: baseline p99 (the floor), p99 during the opens, their difference (target < 50 ms), the
    cold open (``hello`` -> ``welcome`` received), the ``welcome`` frame's size, and errors.
@@ -92,7 +94,8 @@ SETTLE = 1.0  # seconds of the load window after the last Room closed
 BIG_SEQ = 1
 #: The web UI sends ``GET /documents/{id}`` and the WebSocket ``hello`` at the same time.
 #: ``DOCSTREAM_BENCH_GET_AFTER_WELCOME=1`` sends the GET once the ``welcome`` arrived instead (the
-#: Room is open, so the text is read from it: one decode per open instead of two).
+#: Room is open, so the text is read from it; before the server shared the load with the REST read,
+#: this was the way to measure one decode per open instead of two).
 REST_WITH_HELLO = os.environ.get("DOCSTREAM_BENCH_GET_AFTER_WELCOME") != "1"
 
 _PROSE = "the quick brown fox jumps over a lazy dog while editors type and delete text"

@@ -5,26 +5,31 @@ opens of one document share one load. A Room whose last client left is stopped (
 restore point) and dropped; a join that arrives while it stops waits for the stop to finish and then
 loads it afresh. The Hub also implements the ``DocumentListener`` hooks so that role changes,
 revocations and deletions reach live sockets, and the ``TextSource`` used by the REST API.
+
+**Texts for the REST API** (:meth:`Hub.current_text`). A Room remembers each text it reads at a
+seq the log holds (versions, these reads, its final restore point), the latest per document, in a
+small cache: the text at a seq never changes, so an entry is good exactly while the document's
+stored seq is the same. A read first looks there (one row read for the stored seq): a document
+nobody edited since is answered without a load, open or not. Otherwise the read goes through the
+document's Room, open or being opened: the web UI sends ``GET /documents/{id}`` together with the
+WebSocket ``hello``, and one load serves both (decoding a large state twice, concurrently, doubled
+the time every other socket waited). The cache is bounded by :data:`TEXT_CACHE_CHARS` and
+:data:`TEXT_CACHE_ENTRIES`, and forgets a deleted document at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from docstream.collab import messages as m
+from docstream.collab import slices
 from docstream.collab.connection import Connection
-from docstream.collab.loader import (
-    load_document,
-    load_document_and_state,
-    off_loop,
-    server_replica,
-    text_of,
-)
-from docstream.collab.room import OFFLOAD_BLOCKS, Room, RoomClosed, RoomHooks
+from docstream.collab.loader import load_document, load_document_and_state, server_replica
+from docstream.collab.room import Room, RoomClosed, RoomHooks
 from docstream.errors import DocStreamError
 from docstream.protocol import codec
 from docstream.protocol.messages import Hello, RoleChanged
@@ -38,6 +43,48 @@ T = TypeVar("T")
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_GOING_AWAY = 1001
+#: Remembered texts of documents (see the module docstring): at most this many characters ...
+TEXT_CACHE_CHARS = 8_000_000
+#: ... and this many documents.
+TEXT_CACHE_ENTRIES = 256
+
+
+class TextCache:
+    """The latest known text of documents, by (doc_id, seq), least recently used first out."""
+
+    def __init__(self, chars: int = TEXT_CACHE_CHARS, entries: int = TEXT_CACHE_ENTRIES) -> None:
+        self._limit_chars = chars
+        self._limit_entries = entries
+        self._texts: OrderedDict[str, tuple[int, str]] = OrderedDict()
+        self._chars = 0
+
+    def get(self, doc_id: str, seq: int) -> str | None:
+        """The text of ``doc_id`` at ``seq``, if remembered."""
+        found = self._texts.get(doc_id)
+        if found is None or found[0] != seq:
+            return None
+        self._texts.move_to_end(doc_id)
+        return found[1]
+
+    def put(self, doc_id: str, seq: int, text: str) -> None:
+        """Remember the text of ``doc_id`` at ``seq`` (unless an entry at a later seq is there)."""
+        found = self._texts.get(doc_id)
+        if found is not None and found[0] > seq:
+            return
+        self.drop(doc_id)
+        if len(text) > self._limit_chars:
+            return
+        self._texts[doc_id] = (seq, text)
+        self._chars += len(text)
+        while self._chars > self._limit_chars or len(self._texts) > self._limit_entries:
+            _, (_, old) = self._texts.popitem(last=False)
+            self._chars -= len(old)
+
+    def drop(self, doc_id: str) -> None:
+        """Forget ``doc_id``."""
+        found = self._texts.pop(doc_id, None)
+        if found is not None:
+            self._chars -= len(found[1])
 
 
 class Hub:
@@ -60,6 +107,7 @@ class Hub:
         #: Set by the cluster layer: whether any other node may be listening.
         self.fanout: Callable[[], bool] = lambda: False
         self._checks: set[asyncio.Task[None]] = set()
+        self.texts = TextCache()
 
     async def __aenter__(self) -> Hub:
         return self
@@ -115,6 +163,7 @@ class Hub:
             publish_presence=self._publish_presence,
             bind_replica=self._bind_replica,
             fanout=self.fanout,
+            remember_text=self.texts.put,
         )
         room = Room(doc_id, doc, seq, self.store, self.settings, hooks)
         if state is not None:
@@ -174,21 +223,30 @@ class Hub:
     # --- TextSource ------------------------------------------------------------------------------
 
     async def current_text(self, doc_id: str) -> tuple[str, int]:
-        """The text of the open Room (read in its order: a large one is read off the event
-        loop), or of the log when the document is not open here."""
-        room = self.rooms.get(doc_id)
-        if room is not None and not room.closing:
+        """The text of a document and the seq it reflects (see the module docstring): from the
+        text cache when it holds the document's stored seq, else read in its Room's order
+        (loading the Room, or waiting for the load in progress), else -- while the Room's replica
+        may differ from the log -- from the log."""
+        record = await self.store.get_document(doc_id)
+        if record is None:
+            return "", 0  # deleted: no log, no text
+        text = self.texts.get(doc_id, record.seq)
+        if text is not None:
+            return text, record.seq
 
-            async def read(room: Room) -> tuple[str, int]:
-                if not room.consistent:
-                    raise RoomClosed(room.doc_id)  # the log is the truth until it is rebuilt
-                return await room.text(), room.seq
+        async def read(room: Room) -> tuple[str, int] | None:
+            if not room.consistent:
+                return None  # the log is the truth until the replica is rebuilt
+            return await room.text(), room.seq
 
-            with contextlib.suppress(RoomClosed):
-                result: tuple[str, int] = await room.call(read)
-                return result
+        found = await self.with_room(doc_id, read)
+        if found is not None:
+            return found
         doc, seq = await load_document(self.store, doc_id)
-        return await off_loop(doc.block_count > OFFLOAD_BLOCKS, text_of, doc), seq
+        try:
+            return await slices.text(doc), seq
+        finally:
+            await slices.release(doc)
 
     # --- DocumentListener ------------------------------------------------------------------------
 
@@ -199,6 +257,7 @@ class Hub:
         return None
 
     async def document_deleted(self, doc_id: str) -> None:
+        self.texts.drop(doc_id)
         room = self.rooms.get(doc_id)
         if room is None:
             return

@@ -10,36 +10,34 @@ opening as a different document. A snapshot that does not unseal or decode is lo
 the next older one is tried, and without any the log is replayed from the start. The log is the
 truth; a snapshot is only a shortcut.
 
-Decoding a large state and replaying a long tail take a while (a million runs: about a second), so
-both run in a worker thread above a size threshold, and the event loop keeps serving other sockets.
+Decoding a large state and replaying a long tail take a while (a million runs: about a second of
+CPU), so both run on the event loop in slices (:mod:`~docstream.collab.slices`), and the loop
+keeps serving other sockets meanwhile. A worker thread would not help: pure Python holds the GIL.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import zlib
-from collections.abc import Callable
-from typing import TypeVar
 
 import msgspec
 
+from docstream.collab import slices
 from docstream.crdt import Document, Op, op_decoder
+from docstream.crdt.steps import Steps
 from docstream.errors import StateFormatError
 from docstream.storage.base import DocumentStore, LogEntry
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 PAYLOAD_VERSION = 1
 _PREFIX = bytes([PAYLOAD_VERSION])
 _encoder = msgspec.json.Encoder()
 #: First byte of a sealed snapshot (a CRDT state starts with its own version byte, 0x01).
 SEAL_TAG = 0xD5
-#: States (bytes) and tails (entries) above these sizes are decoded in a worker thread.
-OFFLOAD_STATE_BYTES = 256 * 1024
-OFFLOAD_TAIL_ENTRIES = 2_000
+#: Log entries replayed per step of a sliced replay.
+REPLAY_STEP = 16
 
 
 def encode_payload(ops: list[Op]) -> bytes:
@@ -89,22 +87,11 @@ def server_replica() -> str:
     return "srv_" + secrets.token_urlsafe(12)
 
 
-async def off_loop(large: bool, fn: Callable[..., T], *args: object) -> T:
-    """``fn(*args)``, in a worker thread when ``large`` (so other sockets keep being served)."""
-    if large:
-        return await asyncio.to_thread(fn, *args)
-    return fn(*args)
-
-
-def text_of(doc: Document) -> str:
-    """The visible text (a function, to hand to :func:`off_loop`)."""
-    return doc.text
-
-
-def _replay(doc: Document, tail: list[LogEntry]) -> Document:
-    for entry in tail:
+def _replay_steps(doc: Document, tail: list[LogEntry]) -> Steps[None]:
+    for i, entry in enumerate(tail):
+        if i % REPLAY_STEP == REPLAY_STEP - 1:
+            yield
         doc.apply(decode_payload(entry.payload))
-    return doc
 
 
 async def load_document(
@@ -119,16 +106,18 @@ async def load_document_and_state(
     store: DocumentStore, doc_id: str, replica: str | None = None
 ) -> tuple[Document, int, bytes | None]:
     """Like :func:`load_document`, plus the encoded state when the snapshot is already current
-    (no tail), so the first ``welcome`` need not encode it again."""
+    (no tail), so the first ``welcome`` need not encode it again.
+
+    The document may be frozen (:mod:`~docstream.collab.heap`): when done with it, release it
+    with :func:`~docstream.collab.slices.release`.
+    """
     replica = replica or server_replica()
     doc, seq, state = Document(replica=replica), 0, None
     before: int | None = None
     while (snapshot := await store.latest_snapshot(doc_id, before_seq=before)) is not None:
         try:
             state = unseal_state(snapshot.state)
-            doc = await off_loop(
-                len(state) > OFFLOAD_STATE_BYTES, Document.decode_state, state, replica
-            )
+            doc = await slices.decode(state, replica)
         except StateFormatError as exc:
             log.error(
                 "document %s: the snapshot at seq %d is damaged (%s); trying an older one",
@@ -143,8 +132,12 @@ async def load_document_and_state(
     else:
         if before is not None:
             log.error("document %s: no usable snapshot; replaying the whole log", doc_id)
-    tail = await store.read_ops(doc_id, seq)
-    if tail:
-        doc = await off_loop(len(tail) > OFFLOAD_TAIL_ENTRIES, _replay, doc, tail)
-        seq = tail[-1].seq
+    try:
+        tail = await store.read_ops(doc_id, seq)
+        if tail:
+            await slices.run_sliced(_replay_steps(doc, tail))
+            seq = tail[-1].seq
+    except BaseException:
+        slices.release_now(doc)
+        raise
     return doc, seq, state if not tail else None

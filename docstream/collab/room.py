@@ -3,6 +3,9 @@
 Invariants (the life of an edit, ARCHITECTURE.md):
 
 1. One worker task handles the Room's inbox strictly in order; nothing else mutates the replica.
+   Whole-document jobs on it (encoding the state, extracting the text) run in slices on the event
+   loop while the worker awaits them (``slices.py``), so none sees the replica change; a closed
+   Room frees its replica the same way.
 2. ``ops`` messages waiting in the inbox are validated one by one against the replica, then stored
    together in ONE transaction (group commit; under streaming load the worker lets a few more
    arrive first). Only after the commit is each sender acked and the others told, in ``seq``
@@ -30,15 +33,14 @@ from typing import Any
 import msgspec
 
 from docstream.collab import messages as m
+from docstream.collab import slices
 from docstream.collab.connection import CLOSE_REPLACED, Connection
 from docstream.collab.loader import (
     decode_payload,
     encode_payload,
     load_document,
-    off_loop,
     payload_json,
     seal_state,
-    text_of,
 )
 from docstream.collab.presence import CursorState, Presence
 from docstream.crdt import CharId, Delete, Document, Insert, Op
@@ -79,9 +81,6 @@ GROUP_WAIT_PER_MESSAGE = 0.0005  # ... waiting this long (s) per message of the 
 GROUP_WAIT_MAX = 0.020  # ... but never longer than this (s) ...
 GROUP_TICK = 0.001  # ... looking at the inbox this often (s)
 CATCH_UP_LIMIT = 2000  # beyond this many missing entries, `welcome` carries the state instead
-#: Above this many blocks of runs (64 runs each), encoding the state or extracting the text of a
-#: document runs in a worker thread.
-OFFLOAD_BLOCKS = 1024
 CATCH_UP_RETRY = 0.1  # first wait (s) before reading the log again after a failed read ...
 CATCH_UP_RETRY_MAX = 5.0  # ... doubling up to this
 
@@ -128,6 +127,8 @@ class RoomHooks:
     bind_replica: Callable[[str, str], Awaitable[str]]
     #: Whether other nodes may be listening (skip building cluster messages when alone).
     fanout: Callable[[], bool] = lambda: True
+    #: Told (doc_id, seq, text) whenever the Room read its text at a seq the log holds.
+    remember_text: Callable[[str, int, str], None] = lambda doc_id, seq, text: None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -199,7 +200,12 @@ class Room:
             await self._finish()
         finally:
             self.closing = True
-            self.closed.set()
+            try:
+                # Free the document now, in slices, rather than leave a web of cycles (a large
+                # one frozen, too) to the garbage collector. Before ``closed``: a reopen waits.
+                await slices.release(self.doc)
+            finally:
+                self.closed.set()
 
     async def _gather_ops(self, first: m.OpsItem) -> list[m.OpsItem]:
         """The ops messages to store in one transaction: ``first`` and those waiting behind it.
@@ -735,17 +741,22 @@ class Room:
         """
         doc, seq = await load_document(self.store, self.doc_id, self.doc.replica)
         behind: list[LogEntry] = []
-        if seq > self.seq:
-            behind = await self.store.read_ops(self.doc_id, self.seq, seq - self.seq)
-            if len(behind) != seq - self.seq:
-                raise StorageError("the log changed while the document was reloaded")
-        elif seq < self.seq:
-            log.error(
-                "room %s: the log is at seq %d, the replica at %d", self.doc_id, seq, self.seq
-            )
-        for acc in accepted:
-            doc.apply(acc.msg.ops)
-        self.doc = doc
+        try:
+            if seq > self.seq:
+                behind = await self.store.read_ops(self.doc_id, self.seq, seq - self.seq)
+                if len(behind) != seq - self.seq:
+                    raise StorageError("the log changed while the document was reloaded")
+            elif seq < self.seq:
+                log.error(
+                    "room %s: the log is at seq %d, the replica at %d", self.doc_id, seq, self.seq
+                )
+            for acc in accepted:
+                doc.apply(acc.msg.ops)
+        except BaseException:
+            slices.release_now(doc)
+            raise
+        old, self.doc = self.doc, doc
+        self._spawn(slices.release(old))  # nothing else holds the old replica
         self._state_cache = None
         self._deliver(behind, apply=False)
         self._flush_held_acks()
@@ -835,22 +846,26 @@ class Room:
 
     # --- snapshots and versions ------------------------------------------------------------------
 
-    def _large(self) -> bool:
-        """Whether encoding or extracting the text takes long enough to leave the event loop."""
-        return self.doc.block_count > OFFLOAD_BLOCKS
-
     async def encoded_state(self) -> bytes:
         """The encoded CRDT at ``self.seq`` (cached per seq). Only from the worker: a large state
-        is encoded in a thread while the worker waits, so nothing changes the replica meanwhile."""
+        is encoded in slices on the event loop (:mod:`~docstream.collab.slices`) while the worker
+        awaits it, so nothing changes the replica meanwhile."""
         if self._state_cache is None or self._state_cache[0] != self.seq:
             seq = self.seq
-            state = await off_loop(self._large(), self.doc.encode_state)
+            state = await slices.encode(self.doc)
             self._state_cache = (seq, state)
         return self._state_cache[1]
 
     async def text(self) -> str:
-        """The visible text at ``self.seq``. Only from the worker (see :meth:`encoded_state`)."""
-        return await off_loop(self._large(), text_of, self.doc)
+        """The visible text at ``self.seq``. Only from the worker (see :meth:`encoded_state`).
+
+        When the replica is the log up to ``self.seq``, the text is also handed to
+        ``hooks.remember_text`` (the Hub answers reads of a closed document from it)."""
+        seq = self.seq
+        text = await slices.text(self.doc)
+        if self.consistent:
+            self.hooks.remember_text(self.doc_id, seq, text)
+        return text
 
     async def _after_change(self) -> None:
         self.dirty_words = True

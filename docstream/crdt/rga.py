@@ -72,12 +72,13 @@ import gc
 from collections.abc import Iterable
 from itertools import islice
 
-from docstream.crdt.encoding import decode_runs, encode_runs
+from docstream.crdt.encoding import decode_runs_steps, encode_runs, encode_runs_steps
 from docstream.crdt.ids import MAX_COUNTER, CharId, check_replica, parse_counter
 from docstream.crdt.local import LocalEditing
 from docstream.crdt.ops import Change, Delete, Insert, Op, check_text
 from docstream.crdt.runindex import RunIndex
 from docstream.crdt.sequence import BLOCK_MAX, RUN_MAX, Block, Run
+from docstream.crdt.steps import Steps, finish
 from docstream.errors import (
     CrdtError,
     DocStreamError,
@@ -485,6 +486,11 @@ class Document(LocalEditing):
         """
         return encode_runs(self.runs())
 
+    def encode_state_steps(self) -> Steps[bytes]:
+        """:meth:`encode_state` as a step function (:mod:`~docstream.crdt.steps`); the document
+        must not change until it has returned."""
+        return (yield from encode_runs_steps(self.runs()))
+
     @classmethod
     def decode_state(cls, blob: bytes, replica: str) -> Document:
         """A new document from :meth:`encode_state` bytes, editing as ``replica``.
@@ -500,12 +506,32 @@ class Document(LocalEditing):
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            doc = cls(replica)
-            doc._load(decode_runs(blob, RUN_MAX))
+            return finish(cls(replica)._fill(blob, sliced=False))
         finally:
             if was_enabled:
                 gc.enable()
-        return doc
+
+    @classmethod
+    def decode_state_steps(cls, blob: bytes, replica: str) -> Steps[Document]:
+        """:meth:`decode_state` as a step function (:mod:`~docstream.crdt.steps`): every step,
+        sorting included, is bounded. It raises what :meth:`decode_state` raises (an invalid
+        ``replica`` at once), but leaves the garbage collector alone: the driver decides (a
+        collection in the middle of the build walks its objects for nothing)."""
+        return cls(replica)._fill(blob, sliced=True)
+
+    def _fill(self, blob: bytes, *, sliced: bool) -> Steps[Document]:
+        """Fill this new document from a state (see :meth:`decode_state_steps`)."""
+        runs = yield from decode_runs_steps(blob, RUN_MAX)
+        yield from self._load_steps(runs, sliced=sliced)
+        return self
+
+    def dispose_steps(self) -> Steps[None]:
+        """Empty this document (as new) and free what it held, in bounded steps: see
+        :meth:`RunSequence.dispose_steps <docstream.crdt.sequence.RunSequence.dispose_steps>`."""
+        self._tail_wire = self._tail_r = self._next_wire = self._own_wire = ""
+        self._tail_c = 0
+        self._own_c = -1
+        yield from super().dispose_steps()
 
 
 def _add_change(changes: list[Change], index: int, deleted: int, inserted: str) -> None:

@@ -24,6 +24,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from typing import Generic, Protocol, TypeVar
 
+from docstream.crdt.steps import Steps, finish
+
 
 class _Run(Protocol):
     counter: int
@@ -35,6 +37,8 @@ R = TypeVar("R", bound=_Run)
 
 #: Target chunk size; a chunk is split in two when it passes twice this.
 _CHUNK = 256
+#: Runs indexed per step of :meth:`RunIndex.bulk_load_steps`.
+LOAD_STEP = 2048
 
 
 class RunIndex(Generic[R]):
@@ -200,7 +204,15 @@ class RunIndex(Generic[R]):
 
         Returns False (and leaves the index unusable) if two runs overlap.
         """
-        for i in range(0, len(runs), _CHUNK):
+        return finish(self.bulk_load_steps(runs))
+
+    def bulk_load_steps(self, runs: list[R]) -> Steps[bool]:
+        """:meth:`bulk_load` as a step function (:mod:`~docstream.crdt.steps`): a step per
+        :data:`LOAD_STEP` runs."""
+        per_step = max(1, LOAD_STEP // _CHUNK)
+        for n, i in enumerate(range(0, len(runs), _CHUNK)):
+            if n % per_step == per_step - 1:
+                yield
             chunk = runs[i : i + _CHUNK]
             keys = [r.counter for r in chunk]
             self.keys.append(keys)
@@ -209,14 +221,17 @@ class RunIndex(Generic[R]):
             self.vis.append(sum([1 for r in chunk if r.text is not None]))
         known = self.known
         end = -1
-        for run in runs:
-            start = run.counter
-            if start == end:
-                end = known[-1] = start + run.length
-            elif start > end:
-                end = start + run.length
-                known += (start, end)
-            else:
-                return False
+        for first in range(0, len(runs), LOAD_STEP):
+            if first:
+                yield
+            for run in runs[first : first + LOAD_STEP]:
+                start = run.counter
+                if start == end:
+                    end = known[-1] = start + run.length
+                elif start > end:
+                    end = start + run.length
+                    known += (start, end)
+                else:
+                    return False
         self.end = end
         return True

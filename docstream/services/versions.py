@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from docstream.collab import slices
 from docstream.collab.connection import Connection
 from docstream.collab.hub import Hub
 from docstream.collab.messages import OpsItem
@@ -107,8 +108,11 @@ class VersionService:
                 )
                 room.version_seq = room.seq
                 undo = record.version
-            scratch = Document.decode_state(await room.encoded_state(), replica=replica)
-            ops = diff_ops(scratch, target.text or "")
+            scratch = await slices.decode(await room.encoded_state(), replica)
+            try:
+                ops = diff_ops(scratch, target.text or "")
+            finally:
+                await slices.release(scratch)
             if not ops:
                 return undo, room.seq
             await room.handle_ops([OpsItem(conn, SubmitOps(ref=1, ops=ops))])
