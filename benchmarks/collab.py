@@ -96,11 +96,13 @@ BASE_ENV = {
     "DOCSTREAM_WS_MAX_SOCKETS_PER_USER": "100000",
     "DOCSTREAM_WS_MAX_SOCKETS_PER_ADDRESS": "100000",
 }
-#: Added for the single-socket throughput replay only.
+#: Added for the single-socket replays only (throughput, and filling the memory rows' documents).
 FLOOD_ENV = {
     "DOCSTREAM_WS_MESSAGES_PER_SECOND": "10000000",
     "DOCSTREAM_WS_MESSAGE_BURST": "10000000",
     "DOCSTREAM_SEND_QUEUE_SIZE": "1000000",
+    "DOCSTREAM_WS_BYTES_PER_SECOND": "1000000000",
+    "DOCSTREAM_WS_BYTE_BURST": "1000000000",
 }
 
 _spawn = mp.get_context("spawn")
@@ -1314,7 +1316,7 @@ def memory_rows(setup: Setup) -> list[Row]:
     log(f"memory: {idle} idle clients, {docs} documents of 104,852 chars")
     data_dir = Path(tempfile.mkdtemp(prefix="docstream-bench-mem-"))
     try:
-        with docstream_server(["--data-dir", str(data_dir)]) as server:
+        with docstream_server(["--data-dir", str(data_dir)], FLOOD_ENV) as server:  # a replay
             account = register(server.url)
             small = create_document(account, "idle")
             big = [create_document(account, f"big {i}") for i in range(docs)]
