@@ -207,3 +207,13 @@ def run_server(
         finally:
             server.kill()  # the group: workers that outlived the main process go too
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def a_minute_with_room(seconds: float = 15.0) -> None:
+    """Rate limits count per wall-clock minute: unless ``seconds`` are left in this one, wait for
+    the next, so that a test's requests are counted in one window (not split over two)."""
+    import asyncio
+
+    left = 60 - time.time() % 60
+    if left < seconds:
+        await asyncio.sleep(left + 0.05)

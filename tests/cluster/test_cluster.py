@@ -15,7 +15,7 @@ from tests.collab.conftest import Users
 from tests.collab.raw import RawPeer
 from tests.collab.test_editing import replica
 from tests.collab.typing import Typist, lost_acked_ops
-from tests.processes import ServerProcess
+from tests.processes import ServerProcess, a_minute_with_room
 from tests.services import RedisServer, free_port
 
 
@@ -194,6 +194,7 @@ async def test_two_workers_behave_as_two_nodes_and_share_the_rate_limit(
 ) -> None:
     env = {"DOCSTREAM_RATE_LIMIT_PER_MINUTE": "100"}
     with start_node(args=["--workers", "2"], env=env) as server:
+        await a_minute_with_room()
         async with httpx.AsyncClient(base_url=server.url) as http:
             statuses = []
             for _ in range(150):

@@ -25,7 +25,7 @@ from docstream.web.app import create_app
 from tests.collab.conftest import ServerFactory, Users
 from tests.collab.raw import RawPeer
 from tests.collab.test_editing import replica
-from tests.processes import ServerProcess
+from tests.processes import ServerProcess, a_minute_with_room
 from tests.web.api import PASSWORD, assert_error, register, unique_email
 from tests.web.conftest import SettingsFactory
 from tests.web.test_rate_limit import PeerFromHeader, peer
@@ -38,6 +38,12 @@ REAL_BUDGETS = {
     "DOCSTREAM_TYPEAHEAD_RATE_LIMIT_PER_MINUTE": "1200",
     "DOCSTREAM_WS_HANDSHAKES_PER_MINUTE": "120",
 }
+
+
+@pytest.fixture(autouse=True)
+async def one_window() -> None:
+    """Every budget here counts per wall-clock minute: start each test where it fits in one."""
+    await a_minute_with_room()
 
 
 @asynccontextmanager
