@@ -10,7 +10,7 @@ UI_DEPS := webui/node_modules/.installed
 UI_SOURCES := $(shell find webui/src webui/public webui/index.html -type f 2>/dev/null) \
 	webui/package.json webui/package-lock.json webui/vite.config.ts webui/tsconfig.json
 
-.PHONY: install install-dev ui run test test-ui test-py lint format bench clean coverage-crdt
+.PHONY: install install-dev ui run test test-ui test-py lint format bench clean coverage-crdt screenshots
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "DocStream needs Python 3.11 or newer")'
@@ -54,19 +54,26 @@ test-ui: install-dev $(UI_DEPS)
 test-py: install-dev ui
 	$(BIN)/python -m pytest
 
-lint: install-dev
-	$(BIN)/ruff check docstream tests benchmarks
-	$(BIN)/ruff format --check docstream tests benchmarks
+lint: install-dev $(UI_DEPS)
+	$(BIN)/ruff check docstream testkit tests benchmarks
+	$(BIN)/ruff format --check docstream testkit tests benchmarks
 	$(BIN)/mypy
-	cd webui && $(NPM) run typecheck
+	$(BIN)/lint-imports
+	cd webui && $(NPM) run typecheck && $(NPM) run lint && $(NPM) run format:check
 
-format: install-dev
-	$(BIN)/ruff check --fix docstream tests benchmarks
-	$(BIN)/ruff format docstream tests benchmarks
+format: install-dev $(UI_DEPS)
+	$(BIN)/ruff check --fix docstream testkit tests benchmarks
+	$(BIN)/ruff format docstream testkit tests benchmarks
+	cd webui && $(NPM) run format
 
 ## 100% branch coverage of the pure CRDT package (docstream/crdt) by its own tests
 coverage-crdt: install-dev
 	$(BIN)/python -m pytest tests/crdt --cov=docstream.crdt --cov-branch --cov-fail-under=100 -q
+
+## Refresh the screenshots docs/ui.md shows (docs/ui/) from a run of the screen tour; every
+## screen at both sizes and themes is in test-artifacts/screenshots/
+screenshots: install-dev ui
+	DOCSTREAM_DOCS_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/browser/test_screens.py -k every_screen
 
 ## Benchmarks: medians of repeated runs with the peers measured in the same run
 bench: install-dev
@@ -76,7 +83,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build webui/node_modules \
 		docstream/web/static
 
-# --- Packaging (issue 8): one-file bundles and their tests -------------------------------------
+# --- Packaging: one-file bundles and their tests ----------------------------------------------
 .PHONY: bundle bundle-desktop test-packaging
 
 ## dist/docstream: one executable for `serve` and `migrate`, web UI and migrations inside

@@ -21,6 +21,7 @@ SUITES = [
     "large_document",
     "ui",
     "packaging",
+    "datatools",
 ]
 
 

@@ -1,5 +1,5 @@
-"""Cluster benchmarks (issue 5, "Benchmarks"): two real ``docstream serve`` nodes sharing one
-throwaway PostgreSQL and one throwaway Redis (``tests.services``), clients in separate processes.
+"""Cluster benchmarks: two real ``docstream serve`` nodes sharing one throwaway PostgreSQL and one
+throwaway Redis (``testkit.services``), clients in separate processes.
 
 1. Cross-node latency at 1,000 ops/s -- one writer socket on node A sends 1,000 single-insert
    ``ops`` messages per second (paced evenly, each carrying its send time, ``time.monotonic_ns()``)
@@ -43,13 +43,13 @@ from benchmarks.collab import (
     load_avg,
     percentile,
     pg_database,
-    postgres,
     register,
     replay,
     replica_id,
     summarize,
 )
 from benchmarks.report import Row
+from testkit.services import postgres, redis
 
 SUITE = "cluster"
 RATE = 1000.0
@@ -57,18 +57,6 @@ RATE = 1000.0
 
 def log(message: str) -> None:
     print(f"  {SUITE}: {message}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def redis() -> Iterator[Any]:
-    from tests.services import start_redis
-
-    gen = start_redis()
-    server = next(gen)
-    try:
-        yield server
-    finally:
-        gen.close()
 
 
 @contextlib.contextmanager
@@ -223,7 +211,7 @@ def latency_at(rate: float, quick: bool, target: bool) -> list[Row]:
     }
     missing = sum(max(0, sent.sent - len(p.samples_ms)) for p in probes.values())
     errors = sent.errors + same.errors + cross.errors + missing + max(0, sent.sent - sent.acks)
-    saturated = stats["same"][1] >= 100  # issue 4's p99 target on one node
+    saturated = stats["same"][1] >= 100  # the collab suite's p99 target on one node
     added_p50 = stats["cross"][0] - stats["same"][0]
     added_p99 = stats["cross"][1] - stats["same"][1]
     note = (

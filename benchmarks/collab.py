@@ -1,7 +1,7 @@
-"""Collaboration benchmarks through real server processes (issue 4, "Benchmarks").
+"""Collaboration benchmarks through real server processes.
 
-Everything runs against ``docstream serve`` (granian + Litestar) started by ``tests.processes``;
-PostgreSQL is a throwaway cluster from ``tests.services``. Clients are separate processes
+Everything runs against ``docstream serve`` (granian + Litestar) started by ``testkit.processes``;
+PostgreSQL is a throwaway cluster from ``testkit.services``. Clients are separate processes
 (``multiprocessing`` spawn) speaking raw WebSocket frames: they build every frame before the clock
 starts and only count what they receive, so the Python client is not what is measured (each row
 reports the clients' CPU next to the server's).
@@ -76,6 +76,11 @@ from typing import Any
 import httpx
 
 from benchmarks.report import Row
+from testkit import accounts
+from testkit.ports import free_port
+from testkit.processes import run_server
+from testkit.services import postgres
+from testkit.traces import load
 
 SUITE = "collab"
 TRACE = "automerge-paper"
@@ -174,12 +179,6 @@ def busiest_pid(pgid: int) -> int:
     return max(group_pids(pgid), key=lambda pid: proc_stats(pid)[0])
 
 
-def free_port() -> int:
-    from tests.services import free_port as pick
-
-    return pick()
-
-
 def wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -268,23 +267,8 @@ def granian_app(
 def docstream_server(
     args: Sequence[str] = (), env: dict[str, str] | None = None, **kwargs: Any
 ) -> Iterator[Any]:
-    from tests.processes import run_server
-
     with run_server(list(args), {**BASE_ENV, **(env or {})}, **kwargs) as server:
         yield server
-
-
-@contextlib.contextmanager
-def postgres() -> Iterator[Any]:
-    """A throwaway PostgreSQL cluster (tests.services), stopped on the way out."""
-    from tests.services import start_postgres
-
-    gen = start_postgres()
-    server = next(gen)
-    try:
-        yield server
-    finally:
-        gen.close()
 
 
 def pg_database(pg: Any) -> str:
@@ -302,15 +286,8 @@ class Account:
 
 
 def register(url: str, tag: str = "bench") -> Account:
-    email = f"{tag}-{secrets.token_hex(6)}@example.com"
-    response = httpx.post(
-        f"{url}/auth/register",
-        json={"email": email, "password": "password123", "name": tag},
-        timeout=30,
-    )
-    response.raise_for_status()
-    body = response.json()
-    return Account(url, body["access_token"], body["user"]["id"])
+    account = accounts.register(url, email=accounts.unique_email(tag), name=tag)
+    return Account(url, account.access_token, account.id)
 
 
 def create_document(account: Account, title: str = "bench") -> str:
@@ -332,8 +309,6 @@ def replica_id() -> str:
 
 
 def trace_patches(prefix: int | None) -> list[tuple[int, int, str]]:
-    from benchmarks.crdt import load
-
     return load(TRACE, prefix=prefix)
 
 

@@ -1,4 +1,4 @@
-"""CRDT benchmarks on the editing traces of /work/shared/traces (see its README).
+"""CRDT benchmarks on the editing traces (``testkit.traces``: shared/traces, see its README).
 
 Main trace: automerge-paper (259,778 single-char edits). Peer: pycrdt 0.14 (Yjs in Rust), measured
 in the same run on the same trace (pycrdt indexes UTF-8 bytes, so it replays the ``ascii_only``
@@ -28,20 +28,17 @@ documents under test are created afterwards and pay for their own GC as usual.
 from __future__ import annotations
 
 import gc
-import gzip
-import json
 import os
 import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 
 from benchmarks.report import Row
 from docstream.crdt import Document, Op
+from testkit.traces import Patch, load
 
-TRACES = Path("/work/shared/traces")
 MAIN = "automerge-paper"
 OTHERS = [
     "seph-blog1",
@@ -55,17 +52,6 @@ OTHERS = [
 RUNS = 5
 QUICK_RUNS = 3
 QUICK_PREFIX = 40_000
-
-Patch = tuple[int, int, str]
-
-
-def load(name: str, *, ascii_only: bool = False, prefix: int | None = None) -> list[Patch]:
-    path = TRACES / ("ascii_only" if ascii_only else "") / f"{name}.json.gz"
-    with gzip.open(path) as f:
-        trace = json.load(f)
-    patches = [(p[0], p[1], p[2]) for txn in trace["txns"] for p in txn["patches"]]
-    return patches[:prefix] if prefix else patches
-
 
 CPU: dict[int, float] = {}  # id(samples list) -> median CPU time of the same runs
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import random
-import secrets
 import sqlite3
 import statistics
 import tempfile
@@ -34,7 +33,8 @@ import httpx
 
 from benchmarks.report import Row
 from benchmarks.typeahead import make_titles
-from tests.processes import run_server
+from testkit.accounts import register, unique_email
+from testkit.processes import run_server
 
 SEED = 20240612
 LIMIT = 10
@@ -57,19 +57,10 @@ def p99(samples: list[float]) -> float:
 def register_users(data_dir: Path) -> dict[str, tuple[str, str]]:
     """Start a server once: migrations, and users; return name -> (user id, access token)."""
     users = {}
-    with run_server(["--data-dir", str(data_dir)], ENV) as server, httpx.Client() as http:
+    with run_server(["--data-dir", str(data_dir)], ENV) as server:
         for name in ("Ann", "Bob"):
-            response = http.post(
-                f"{server.url}/auth/register",
-                json={
-                    "email": f"{name.lower()}-{secrets.token_hex(4)}@example.com",
-                    "password": "benchmark-password",
-                    "name": name,
-                },
-            )
-            response.raise_for_status()
-            body = response.json()
-            users[name] = (body["user"]["id"], body["access_token"])
+            account = register(server.url, email=unique_email(name.lower()), name=name)
+            users[name] = (account.id, account.access_token)
     return users
 
 

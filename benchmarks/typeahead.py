@@ -1,8 +1,9 @@
 """Typeahead engine in process: suggest/fuzzy_suggest latency over 100,000 titles, WAL appends.
 
 The titles are deterministic pseudo-random multi-word titles (fixed seed, a word list built here,
-a few accented and CJK words), stored the way the titles service will store them:
-``<title>|<doc id>`` with a 32-hex-digit id, so common titles ("Meeting notes", "Untitled
+a few accented and CJK words), stored the way the titles service stores them: one entry per word
+(``entries_for``: ``<title>|<doc id>`` and ``<rest>\x1f<head>|<doc id>`` for each later word) with a
+32-hex-digit id, so common titles ("Meeting notes", "Untitled
 document") repeat under many ids and short prefixes cover tens of thousands of entries. One entry
 in ten is selected a Zipf-like number of times, so frequencies differ. Queries are prefixes of 1 to
 8 characters of stored titles, in the stored case or lower case; fuzzy queries of 3 or more
@@ -30,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.report import Row
+from docstream.services.typeahead.title_entries import entries_for
 from docstream.typeahead import DurableTrie, Op, Trie
 
 SEED = 20240611
@@ -97,9 +99,10 @@ def make_titles(count: int, rng: random.Random) -> list[str]:
 
 
 def build_trie(titles: list[str], rng: random.Random) -> Trie:
-    trie = Trie(len(titles))
-    for title in titles:
-        trie.insert(title)
+    entries = [e for t in titles for e in entries_for(t.rpartition("|")[2], t.rpartition("|")[0])]
+    trie = Trie(len(entries))
+    for entry in entries:
+        trie.insert(entry)
     for title in rng.sample(titles, len(titles) // 10):
         for _ in range(min(50, int(rng.paretovariate(1.2)))):
             trie.select(title)

@@ -11,38 +11,90 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from docstream import datadir
 from docstream.collab.cluster import Cluster
+from docstream.collab.extensions import BrokerReconnected, Extensions
 from docstream.collab.hub import Hub
-from docstream.collab.revocation import Revocations
-from docstream.pubsub.base import Broker
+from docstream.pubsub.base import Broker, Reconnected
 from docstream.pubsub.memory import MemoryBroker
+from docstream.services.admin import AdminService
+from docstream.services.api_tokens import ApiTokens
+from docstream.services.audit import AuditLog
 from docstream.services.auth import AuthService, load_or_create_secret
 from docstream.services.documents import DocumentService, TextSource
+from docstream.services.handover import Handover
 from docstream.services.invitations import InvitationService
 from docstream.services.janitor import ReplicaJanitor
+from docstream.services.list_events import ListEvents
 from docstream.services.mail import Mailer
+from docstream.services.oidc import OidcProvider
+from docstream.services.recovery import Recovery
+from docstream.services.resets import PasswordResets
+from docstream.services.revocations import Revocations
+from docstream.services.trash import TrashJanitor, TrashService
+from docstream.services.typeahead.mentions import MentionService
+from docstream.services.typeahead.titles import TitleService
+from docstream.services.typeahead.words import WordService
 from docstream.services.versions import VersionService
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore
-from docstream.typeahead.mentions import MentionService
-from docstream.typeahead.titles import TitleService
-from docstream.typeahead.words import WordService
 
 log = logging.getLogger("docstream")
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class NodeHealth:
+    """The counters ``/health`` shows to local callers (read when asked, never cached)."""
+
+    hub: Hub
+    broker: Broker
+    cluster: Cluster
+    titles: TitleService
+    list_events: ListEvents
+
+    def details(self) -> dict[str, Any]:
+        return {
+            "node": self.broker.instance_id,
+            "pid": os.getpid(),
+            "open_documents": len(self.hub.rooms),
+            "event_streams": self.list_events.count(),
+            "publish_failures": self.cluster.publish_failures,
+            "typeahead": self.titles.health(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Services:
+    """Everything a node runs, by name: what the web layer, the CLI and the tests use."""
+
     settings: Settings
     store: DocumentStore
     auth: AuthService
     documents: DocumentService
     texts: TextSource
-    extras: dict[str, Any] = field(default_factory=dict)
+    hub: Hub
+    versions: VersionService
+    broker: Broker
+    cluster: Cluster
+    titles: TitleService
+    mentions: MentionService
+    words: WordService
+    invitations: InvitationService
+    revocations: Revocations
+    list_events: ListEvents
+    janitor: ReplicaJanitor
+    health: NodeHealth
+    audit: AuditLog
+    recovery: Recovery
+    # --- trash, transfer, leave, duplicate ---
+    trash: TrashService
+    handover: Handover
+    admin: AdminService
+    #: Single sign-on (``oidc_issuer``); None when not configured.
+    oidc: OidcProvider | None = None
 
 
 def make_store(settings: Settings) -> DocumentStore:
@@ -58,12 +110,12 @@ def make_store(settings: Settings) -> DocumentStore:
     return SqliteDocumentStore(settings.sqlite_path)
 
 
-def make_broker(settings: Settings) -> Broker:
+def make_broker(settings: Settings, *, on_reconnect: Reconnected | None = None) -> Broker:
     if settings.redis_url:
         from docstream.pubsub.redis import RedisBroker  # redis-py only when Redis is configured
 
-        return RedisBroker(settings.redis_url)
-    return MemoryBroker()
+        return RedisBroker(settings.redis_url, on_reconnect=on_reconnect)
+    return MemoryBroker(on_reconnect=on_reconnect)
 
 
 def jwt_secret(settings: Settings) -> str:
@@ -71,6 +123,18 @@ def jwt_secret(settings: Settings) -> str:
         return settings.jwt_secret
     # Settings.validated() refuses PostgreSQL without a secret; embedded mode keeps its own.
     return load_or_create_secret(settings.data_dir)
+
+
+async def _log_administrators(store: DocumentStore) -> None:
+    """Say at start-up who administers the server, or that the first account will."""
+    admins, _ = await store.list_users("", 100, 0)
+    names = [s.user.email for s in admins if s.user.is_admin and not s.user.disabled]
+    if await store.count_admins() == 0:
+        log.info("no administrator yet: the first account created becomes one")
+    elif names:
+        log.info("administered by %s", ", ".join(names))
+    else:
+        log.info("administered by %d administrators", await store.count_admins())
 
 
 @asynccontextmanager
@@ -83,32 +147,60 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             applied = await store.migrate()
             if applied:
                 log.info("applied migrations: %s", ", ".join(applied))
-        auth = AuthService(store, settings, jwt_secret(settings))
-        documents = DocumentService(store, max_owned=settings.max_documents_per_user)
-        broker = await stack.enter_async_context(make_broker(settings))
-        hub = await stack.enter_async_context(Hub(store, settings, documents))
-        cluster = await stack.enter_async_context(
-            Cluster(hub, broker, prefix=settings.redis_channel_prefix)
+            await _log_administrators(store)
+        # Construct first, register, then open: an extension hears events (another node's peer
+        # message, a broker reconnection) from the moment the cluster and the broker are open.
+        extensions = Extensions()
+        auth = AuthService(store, settings, jwt_secret(settings), extensions=extensions)
+        broker = make_broker(settings, on_reconnect=lambda: extensions.emit(BrokerReconnected()))
+        documents = DocumentService(
+            store, extensions=extensions, max_owned=settings.max_documents_per_user
         )
-        documents.listeners += [hub, cluster]
+        hub = Hub(store, settings, documents, extensions)
+        cluster = Cluster(hub, broker, extensions, prefix=settings.redis_channel_prefix)
+        revocations = Revocations(hub, auth, store, settings, publish=cluster.publish_peer)
+        list_events = ListEvents(store, settings, revocations, publish=cluster.publish_peer)
+        titles = TitleService(store, documents, settings, publish=cluster.publish_peer)
+        mentions = MentionService(store, settings, publish=cluster.publish_peer)
+        words = WordService(hub, settings)
+        audit = AuditLog(
+            store,
+            retention_days=settings.audit_retention_days,
+            interval=settings.audit_purge_interval,
+        )
+        # The order every event is handled in:
+        # 1. the Hub's reactions: a revoked role or a deleted document reaches the live sockets
+        #    of this node before anything slower runs;
+        # 2. the cluster: then the other nodes hear of it (their sockets next); after a broker
+        #    reconnection it queues the rooms' catch-up from the log first;
+        # 3. revocations: a sign-out closes its sockets here, then is told to the other nodes;
+        #    after a reconnection, re-check sessions and roles (sign-outs missed meanwhile);
+        # 4. the document-list streams (GET /events) of this node, then the other nodes';
+        # 5. the typeahead indexes (derived state, the least urgent): titles, mentions, words;
+        for extension in (
+            hub.reactions,
+            cluster,
+            revocations,
+            list_events,
+            titles,
+            mentions,
+            words,
+            audit,  # 6. the audit log, written before the emit returns
+        ):
+            extensions.add(extension)
+
+        await stack.enter_async_context(broker)
+        await stack.enter_async_context(hub)
+        await stack.enter_async_context(cluster)
         invitations = await stack.enter_async_context(
             InvitationService(store, documents, settings, Mailer(settings))
         )
         documents.inviter = invitations
-        revocations = await stack.enter_async_context(
-            Revocations(hub, auth, store, settings, publish=cluster.publish_custom)
-        )
-        cluster.custom_handlers["sessions"] = revocations.on_cluster_event
-        broker.on_reconnect.append(revocations.recheck_all)
+        await stack.enter_async_context(revocations)
         versions = VersionService(store, hub, settings)
-        titles = TitleService(store, documents, settings, publish=cluster.publish_custom)
-        mentions = MentionService(store, settings, publish=cluster.publish_custom)
-        cluster.custom_handlers["titles"] = titles.on_cluster_event
-        cluster.custom_handlers["mentions"] = mentions.on_cluster_event
-        broker.on_reconnect.append(titles.resync)
         await stack.enter_async_context(titles)
         await stack.enter_async_context(mentions)
-        words = await stack.enter_async_context(WordService(hub, settings))
+        await stack.enter_async_context(words)
         janitor = await stack.enter_async_context(
             ReplicaJanitor(
                 store,
@@ -116,33 +208,40 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
                 interval=settings.replica_prune_interval,
             )
         )
-        documents.listeners += [titles, mentions]
-        extras: dict[str, Any] = {
-            "hub": hub,
-            "versions": versions,
-            "broker": broker,
-            "cluster": cluster,
-            "titles": titles,
-            "mentions": mentions,
-            "words": words,
-            "invitations": invitations,
-            "revocations": revocations,
-            "janitor": janitor,
-        }
-        extras["health_details"] = {
-            "node": lambda: broker.instance_id,
-            "pid": os.getpid,
-            "open_documents": lambda: len(hub.rooms),
-            "publish_failures": lambda: cluster.publish_failures,
-            "typeahead": titles.health,
-        }
-        if settings.redis_url:
-            from docstream.pubsub.counter import RedisWindowCounter
-            from docstream.pubsub.redis import RedisBroker
-
-            assert isinstance(broker, RedisBroker)
-            extras["redis_health"] = broker.health
-            extras["rate_limit_counter"] = RedisWindowCounter(broker.client)
+        oidc = None
+        if settings.oidc_issuer:
+            oidc = await stack.enter_async_context(OidcProvider(settings, jwt_secret(settings)))
+        await stack.enter_async_context(audit)
+        resets = await stack.enter_async_context(
+            PasswordResets(store, auth, settings, Mailer(settings), extensions)
+        )
+        recovery = Recovery(resets, ApiTokens(store, settings), extensions)
+        # --- trash, transfer, leave, duplicate ---
+        trash = TrashService(store, settings, extensions)
+        await stack.enter_async_context(TrashJanitor(trash, interval=settings.trash_purge_interval))
+        handover = Handover(store, documents, hub, settings)
         yield Services(
-            settings=settings, store=store, auth=auth, documents=documents, texts=hub, extras=extras
+            settings=settings,
+            store=store,
+            auth=auth,
+            documents=documents,
+            texts=hub,
+            hub=hub,
+            versions=versions,
+            broker=broker,
+            cluster=cluster,
+            titles=titles,
+            mentions=mentions,
+            words=words,
+            invitations=invitations,
+            revocations=revocations,
+            list_events=list_events,
+            janitor=janitor,
+            health=NodeHealth(hub, broker, cluster, titles, list_events),
+            oidc=oidc,
+            audit=audit,
+            recovery=recovery,
+            trash=trash,
+            handover=handover,
+            admin=AdminService(store, settings, auth, extensions),
         )

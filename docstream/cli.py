@@ -1,4 +1,5 @@
-"""The ``docstream`` command: ``serve``, ``migrate`` and ``desktop``."""
+"""The ``docstream`` command: ``serve``, ``migrate``, ``desktop``, ``admin`` and the data tools
+(``backup``, ``restore``, ``copy``, ``import``, ``export``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from docstream import __version__
+from docstream import __version__, cli_admin
 from docstream.datadir import private_dir, secure
 from docstream.errors import ConfigurationError, DocStreamError
 from docstream.settings import Settings
@@ -27,6 +28,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="postgresql://... (default: SQLite in the data dir)")
     serve.add_argument("--redis-url", help="redis://... for fan-out between processes")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--signup-policy",
+        choices=["open", "invite-only", "closed"],
+        help="who may create an account (default: open on loopback, invite-only otherwise)",
+    )
 
     migrate = sub.add_parser("migrate", help="apply the database migrations and exit")
     migrate.add_argument("--data-dir", type=Path, help="where SQLite and local state live")
@@ -44,7 +50,38 @@ def _parser() -> argparse.ArgumentParser:
         help=("web view toolkit (default: qt on Linux, the native one on macOS and Windows)"),
     )
     desktop.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+    cli_admin.add_parser(sub)
+    _data_parsers(sub)
     return parser
+
+
+def _storage_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="where SQLite and local state live")
+    parser.add_argument("--database-url", help="postgresql://... (default: SQLite in the data dir)")
+
+
+def _data_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The data tools (docs/backup.md)."""
+    backup = sub.add_parser("backup", help="back up the store into a new SQLite file")
+    backup.add_argument("file", type=Path, help="the backup file to write (must not exist)")
+    _storage_flags(backup)
+    restore = sub.add_parser("restore", help="restore a backup file into an empty store")
+    restore.add_argument("file", type=Path, help="a file written by docstream backup")
+    restore.add_argument("--replace", action="store_true", help="wipe a non-empty store first")
+    _storage_flags(restore)
+    copy = sub.add_parser("copy", help="copy every table from one store to another")
+    copy.add_argument("--from", dest="source", required=True, help="data dir, SQLite file or URL")
+    copy.add_argument("--to", dest="target", required=True, help="data dir, SQLite file or URL")
+    copy.add_argument("--replace", action="store_true", help="wipe a non-empty target first")
+    imp = sub.add_parser("import", help="import .txt and .md files as new documents")
+    imp.add_argument("paths", nargs="+", type=Path, help="files or folders (recursively)")
+    imp.add_argument("--owner", required=True, help="the e-mail of the documents' owner")
+    _storage_flags(imp)
+    export = sub.add_parser("export", help="write every document's text as Markdown files")
+    export.add_argument("--all", dest="directory", required=True, type=Path, help="target folder")
+    export.add_argument("--owner", help="only the documents this e-mail owns")
+    _storage_flags(export)
 
 
 def _settings_from(args: argparse.Namespace) -> Settings:
@@ -58,6 +95,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         redis_url=getattr(args, "redis_url", None),
         log_level=getattr(args, "log_level", None),
         desktop_gui=getattr(args, "gui", None),
+        signup_policy=getattr(args, "signup_policy", None),
     )
 
 
@@ -75,7 +113,7 @@ def _serve(settings: Settings) -> int:
             "DOCSTREAM_DATA_DIR": str(settings.data_dir),
         }
     )
-    for name in ("database_url", "redis_url", "log_level"):
+    for name in ("database_url", "redis_url", "log_level", "signup_policy"):
         value = getattr(settings, name)
         if value:
             os.environ[f"DOCSTREAM_{name.upper()}"] = str(value)
@@ -132,7 +170,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _migrate(settings)
         if args.command == "desktop":
             return _desktop(settings, args.server)
+        if args.command == "admin":
+            return cli_admin.run(settings, args)
+        return _data_command(args, settings)
+    except KeyboardInterrupt:
+        from docstream.datatools.commands import interrupted
+
+        return interrupted()
     except DocStreamError as exc:
         print(f"docstream: {exc.detail}", file=sys.stderr)
         return 1
+
+
+def _data_command(args: argparse.Namespace, settings: Settings) -> int:
+    from docstream.bootstrap import make_store
+    from docstream.datatools import commands
+
+    if args.command == "copy":
+        return commands.copy(args.source, args.target, args.replace)
+    if not settings.uses_postgres:
+        secure(settings)
+    if args.command == "backup":
+        return commands.backup(settings, args.file)
+    if args.command == "restore":
+        return commands.restore(settings, args.file, args.replace)
+    if args.command == "import":
+        return commands.import_files(make_store(settings), settings, args.paths, args.owner)
+    if args.command == "export":
+        return commands.export_all(make_store(settings), settings, args.directory, args.owner)
     raise AssertionError(f"unhandled command {args.command}")

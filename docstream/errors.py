@@ -1,9 +1,10 @@
 """The one error hierarchy of DocStream.
 
-Every error carries a stable machine ``code`` (the WebSocket error codes of PROTOCOL.md §2 where one
-applies) and a human ``detail``. Library exceptions are translated into these at the adapter that
-calls the library; exactly one place (``docstream/web/errors.py``) maps them to HTTP statuses,
-REST error codes and WebSocket close codes.
+Every error carries a stable machine ``code`` (the WebSocket error codes of docs/protocol.md §7
+where one applies) and a human ``detail``. Library exceptions are translated into these at the
+adapter that calls the library; exactly one table (``docstream/protocol/codes.py``) maps the codes
+to HTTP statuses, REST error codes and WebSocket close codes, so every class here needs its own
+code when it must be answered differently from its parent.
 """
 
 from __future__ import annotations
@@ -51,7 +52,13 @@ class DuplicateIdError(CrdtError):
 
 
 class StateFormatError(CrdtError):
-    """A stored or transmitted state blob that cannot be decoded."""
+    """A stored or transmitted state blob that cannot be decoded.
+
+    Its own code because the server only decodes states it stored itself: one it cannot read is
+    its own fault (HTTP 500), never the caller's (a ``bad_message``).
+    """
+
+    code = "corrupt_state"
 
 
 class TooLargeError(InvalidInputError):

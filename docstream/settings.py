@@ -13,10 +13,13 @@ variable wins over a seed name. Tuples are comma-separated; booleans accept 1/0/
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import ipaddress
 import re
 import types
 import typing
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +130,12 @@ class Settings:
     #: Open WebSockets per user, and per client address (each worker process counts its own).
     ws_max_sockets_per_user: int = 32
     ws_max_sockets_per_address: int = 128
+    #: Open ``GET /events`` streams per user (each worker process counts its own)...
+    events_max_streams_per_user: int = 8
+    #: ...and the list changes queued for one stream before it is dropped as too slow.
+    events_queue_size: int = 64
+    #: Seconds between two keep-alive comments on an idle ``GET /events`` stream.
+    events_keepalive: float = 25.0
     #: Peers whose ``X-Forwarded-For`` is trusted (IP addresses or CIDR networks).
     trusted_proxies: tuple[str, ...] = ()
     #: Forwarding headers from an untrusted peer are logged once per peer per this many seconds.
@@ -167,9 +176,9 @@ class Settings:
     max_named_versions: int = 200
 
     # --- typeahead ---------------------------------------------------------------------------
-    titles_max_words: int = 50_000
-    #: Titles one owner may hold in the title index (the newest are kept; fairness between owners).
-    titles_max_per_owner: int = 2_000
+    titles_max_words: int = 150_000
+    #: Title-index entries (one per word of a title) one owner may hold: the newest titles are kept.
+    titles_max_per_owner: int = 6_000
     titles_snapshot_writes: int = 100
     titles_snapshot_interval: float = 300.0
     mentions_max_words: int = 1_000
@@ -186,6 +195,55 @@ class Settings:
     #: Seconds a closing window waits for edits the server has not acknowledged yet.
     desktop_flush_timeout: float = 5.0
 
+    # --- single sign-on (OpenID Connect) -----------------------------------------------------
+    #: The provider's issuer URL (``https://id.example.com/realms/team``): its discovery document
+    #: is ``<issuer>/.well-known/openid-configuration``. Unset: no single sign-on.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    #: Unset: a public client (PKCE only, no client authentication at the token endpoint).
+    oidc_client_secret: str | None = None
+    #: The provider's name on the button ("Sign in with <name>").
+    oidc_name: str = "single sign-on"
+    oidc_scopes: tuple[str, ...] = ("openid", "email", "profile")
+    #: Accounts sign in with single sign-on only: password sign-in, registration and password
+    #: changes are refused (403) and hidden in the web UI.
+    sso_only: bool = False
+    #: Take the provider's e-mail addresses as verified even without ``email_verified: true``
+    #: (for providers that do not send the claim but manage every address, such as Entra ID).
+    oidc_trust_email: bool = False
+
+    # --- audit log -----------------------------------------------------------------------------
+    #: Audit entries older than this many days are deleted (0: keep them forever)...
+    audit_retention_days: float = 365.0
+    #: ...checked this often (seconds).
+    audit_purge_interval: float = 3600.0
+    # --- password reset and API tokens ---------------------------------------------------------
+    #: Lifetime of a password reset link sent by e-mail ("Forgot password?"), seconds (1 hour)...
+    password_reset_ttl: int = 3600
+    #: ...and of one an administrator issues (``docstream admin reset-password``), seconds (24 h).
+    admin_reset_ttl: int = 24 * 3600
+    #: Most personal API tokens one user may hold at once.
+    max_api_tokens: int = 50
+    # --- data tools ------------------------------------------------------------------------------
+    #: The largest file ``POST /documents/import`` accepts, in bytes (the request carries it in
+    #: base64, a third more). The command line has no such limit; both refuse a text longer than
+    #: ``max_document_chars``.
+    import_max_bytes: int = 4 * 1024 * 1024
+    # --- trash -----------------------------------------------------------------------------------
+    #: A document moved to the trash is deleted for good this many days later (days may be
+    #: fractional)...
+    trash_retention_days: float = 30.0
+    #: ...by a task that looks for expired trash this often (seconds).
+    trash_purge_interval: float = 3600.0
+    # --- administration -------------------------------------------------------------------------
+    #: Who may create an account: ``open`` (anyone who reaches the server), ``invite-only`` (an
+    #: address holding an invitation: to the server, from an administrator, or to a document), or
+    #: ``closed`` (administrators create accounts with ``docstream admin create-user``). Unset:
+    #: ``open`` when the server listens on loopback only (and in the desktop app), ``invite-only``
+    #: otherwise. A policy chosen on the admin page wins over this setting until it is reset
+    #: there. The very first account (no administrator yet) may always be created.
+    signup_policy: str | None = None
+
     @property
     def uses_postgres(self) -> bool:
         return bool(self.database_url) and str(self.database_url).startswith(
@@ -197,6 +255,13 @@ class Settings:
         if self.database_url and self.database_url.startswith("sqlite:///"):
             return Path(self.database_url.removeprefix("sqlite:///"))
         return self.data_dir / "docstream.sqlite3"
+
+    @property
+    def default_signup_policy(self) -> str:
+        """``signup_policy``, or what it is when unset (see the field)."""
+        if self.signup_policy:
+            return self.signup_policy
+        return "open" if self.host in LOOPBACK_HOSTS else "invite-only"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -284,6 +349,8 @@ class Settings:
             "typeahead_rate_limit_per_minute",
             "ws_max_sockets_per_user",
             "ws_max_sockets_per_address",
+            "events_max_streams_per_user",
+            "events_queue_size",
             "send_queue_bytes",
             "ws_bytes_per_second",
             "max_documents_per_user",
@@ -302,12 +369,33 @@ class Settings:
             raise ConfigurationError(
                 "ws_byte_burst must be at least max_frame_bytes (a largest frame must fit)"
             )
+        for name in ("password_reset_ttl", "admin_reset_ttl", "max_api_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be at least 1")
         if self.replica_retention_days <= 0 or self.replica_prune_interval <= 0:
             raise ConfigurationError(
                 "replica_retention_days and replica_prune_interval must be > 0"
             )
+        _check_oidc(self)
+
+        if self.audit_retention_days < 0 or self.audit_purge_interval <= 0:
+            raise ConfigurationError(
+                "audit_retention_days must be >= 0 (0: forever) and audit_purge_interval > 0"
+            )
+        if self.trash_retention_days <= 0 or self.trash_purge_interval <= 0:  # --- trash ---
+            raise ConfigurationError("trash_retention_days and trash_purge_interval must be > 0")
+        if self.signup_policy and self.signup_policy not in SIGNUP_POLICIES:
+            raise ConfigurationError(
+                f"signup_policy must be one of {', '.join(SIGNUP_POLICIES)}, "
+                f"got {self.signup_policy!r}"
+            )
         return self
 
+
+#: The sign-up policies (``Settings.signup_policy``).
+SIGNUP_POLICIES = ("open", "invite-only", "closed")
+#: Hosts that listen on this machine only: sign-up is open there unless set otherwise.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "[::1]", "localhost"})
 
 _ORIGIN = re.compile(r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$")
 _HOST = re.compile(r"^(\*|(\*?\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])$")
@@ -366,3 +454,27 @@ def _convert(name: str, hint: Any, raw: str) -> Any:
         raise ConfigurationError(
             f"setting {name}: cannot read {raw!r} as {getattr(hint, '__name__', hint)}"
         ) from None
+
+
+def _check_oidc(settings: Settings) -> None:
+    """Single sign-on: an https issuer (http only on loopback, for tests) and a client id."""
+    issuer = settings.oidc_issuer
+    if not issuer:
+        if settings.sso_only:
+            raise ConfigurationError("sso_only needs oidc_issuer (nobody could sign in)")
+        return
+    parts = urllib.parse.urlsplit(issuer)
+    host = (parts.hostname or "").lower()
+    loopback = host == "localhost" or host.endswith(".localhost")
+    with contextlib.suppress(ValueError):
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    if not host or parts.query or parts.fragment or parts.username is not None:
+        raise ConfigurationError(f"oidc_issuer must be a plain URL, got {issuer!r}")
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise ConfigurationError(
+            "oidc_issuer must start with https:// (http:// only for a provider on this machine)"
+        )
+    if not settings.oidc_client_id:
+        raise ConfigurationError("oidc_issuer needs oidc_client_id (the client registered there)")
+    if "openid" not in settings.oidc_scopes:
+        raise ConfigurationError("oidc_scopes must include openid")

@@ -57,9 +57,47 @@ def test_docstream_variables_win_over_seed_names_and_flags_win_over_both() -> No
         ({"DOCSTREAM_SEND_QUEUE_BYTES": "0"}, "send_queue_bytes"),
         ({"DOCSTREAM_WS_BYTE_BURST": "1000"}, "ws_byte_burst"),
         ({"DOCSTREAM_REPLICA_RETENTION_DAYS": "0"}, "replica_retention_days"),
+        (
+            {"DOCSTREAM_OIDC_ISSUER": "http://id.example.com", "DOCSTREAM_OIDC_CLIENT_ID": "c"},
+            "https://",
+        ),
+        ({"DOCSTREAM_OIDC_ISSUER": "https://id.example.com"}, "oidc_client_id"),
+        (
+            {
+                "DOCSTREAM_OIDC_ISSUER": "https://id.example.com?x=1",
+                "DOCSTREAM_OIDC_CLIENT_ID": "c",
+            },
+            "plain URL",
+        ),
+        (
+            {
+                "DOCSTREAM_OIDC_ISSUER": "https://id.example.com",
+                "DOCSTREAM_OIDC_CLIENT_ID": "c",
+                "DOCSTREAM_OIDC_SCOPES": "email",
+            },
+            "openid",
+        ),
+        ({"DOCSTREAM_SSO_ONLY": "true"}, "oidc_issuer"),
+        ({"DOCSTREAM_AUDIT_RETENTION_DAYS": "-1"}, "audit_retention_days"),
+        ({"DOCSTREAM_AUDIT_PURGE_INTERVAL": "0"}, "audit_purge_interval"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigurationError) as refused:
         Settings.from_env(env)
     assert message in refused.value.detail
+
+
+def test_single_sign_on_settings() -> None:
+    s = Settings.from_env(
+        {
+            "DOCSTREAM_OIDC_ISSUER": "https://id.example.com/realms/team",
+            "DOCSTREAM_OIDC_CLIENT_ID": "docstream",
+            "DOCSTREAM_OIDC_SCOPES": "openid,email",
+            "DOCSTREAM_SSO_ONLY": "yes",
+        }
+    )
+    assert s.oidc_scopes == ("openid", "email") and s.sso_only and s.oidc_name == "single sign-on"
+    # Plain http only for a provider on this machine (tests, development).
+    for issuer in ("http://127.0.0.1:9400", "http://localhost:9400", "http://[::1]:9400"):
+        assert Settings(oidc_issuer=issuer, oidc_client_id="c").validated().oidc_issuer == issuer

@@ -9,6 +9,8 @@ async with DocStreamClient("http://127.0.0.1:8000") as client:
         print(live.text)
 """
 
-from docstream.client.connection import ApiError, DocStreamClient, LiveDocument
+from docstream.client.connection import DocStreamClient
+from docstream.client.errors import ApiError
+from docstream.client.live import LiveDocument
 
 __all__ = ["ApiError", "DocStreamClient", "LiveDocument"]

@@ -1,7 +1,15 @@
 """Everything that crosses nodes: ops, presence, cursors, role changes, revocations, deletions.
 
+The cluster is an :class:`~docstream.collab.extensions.Extension`: it hears what this node's Rooms
+commit and who comes and goes (``change_committed``, ``presence_changed``, ``room_opened``,
+``room_stopped``) and tells the other nodes; it hears access changes and deletions and passes them
+on; and it is the :class:`~docstream.collab.extensions.PeerChannel` of the other extensions (their
+messages arrive on the other nodes as ``PeerMessage`` events). Messages from other nodes go
+straight to the Rooms and the Hub (never back through the extensions: that would echo them).
+
 Topics: ``{redis_channel_prefix}{doc_id}`` per open document (ops and presence) and one global
-``docstream:events`` (access changes, deletions, typeahead index events). Delivery is at most once:
+``docstream:events`` (access changes, deletions, peer messages of extensions). Delivery is at most
+once:
 
 - ops carry their ``seq``; a Room applies them in order and repairs any gap from the log, and
   after a broker reconnection (or every ``seq_poll_interval`` seconds) every open Room re-reads the
@@ -16,18 +24,30 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import msgspec
 
 from docstream.collab import messages as m
+from docstream.collab.extensions import (
+    AccessChanged,
+    BrokerReconnected,
+    ChangeCommitted,
+    DocumentDeleted,
+    Event,
+    Extension,
+    Extensions,
+    PeerMessage,
+    PresenceChanged,
+    RoomOpened,
+    RoomStopped,
+)
 from docstream.collab.hub import Hub
 from docstream.collab.loader import payload_json
 from docstream.errors import DocStreamError
 from docstream.protocol.messages import Peer, SetCursor
 from docstream.pubsub.base import Broker
-from docstream.storage.base import DocumentRecord, LogEntry
+from docstream.storage.base import LogEntry
 
 log = logging.getLogger(__name__)
 EVENTS = "docstream:events"
@@ -69,7 +89,7 @@ class DeletedEvent(msgspec.Struct, tag="deleted", frozen=True):
 
 
 class CustomEvent(msgspec.Struct, tag="custom", frozen=True):
-    """Events of other services (e.g. typeahead), routed by ``kind``."""
+    """A peer message of an extension (e.g. the title index), by topic (``kind``)."""
 
     kind: str
     body: msgspec.Raw
@@ -112,13 +132,22 @@ def _log_entry(doc_id: str, w: WireEntry) -> LogEntry:
     )
 
 
-class Cluster:
-    """Connects a Hub to a Broker. Also a DocumentListener (forwards access events)."""
+class Cluster(Extension):
+    """Connects a Hub to a Broker (see the module docstring).
+
+    Args:
+        hub: this node's Hub.
+        broker: the pub/sub broker.
+        extensions: the node's extensions, told the other nodes' peer messages.
+    """
+
+    name = "cluster"
 
     def __init__(
         self,
         hub: Hub,
         broker: Broker,
+        extensions: Extensions,
         *,
         prefix: str = "doc:",
         heartbeat: float = 2.0,
@@ -126,10 +155,10 @@ class Cluster:
     ) -> None:
         self.hub = hub
         self.broker = broker
+        self.extensions = extensions
         self.prefix = prefix
         self.heartbeat = heartbeat
         self.seq_poll_interval = seq_poll_interval
-        self.custom_handlers: dict[str, Callable[[bytes], Awaitable[None]]] = {}
         self._task: asyncio.Task[None] | None = None
         self.publish_failures = 0
 
@@ -137,12 +166,6 @@ class Cluster:
         return self.prefix + doc_id
 
     async def __aenter__(self) -> Cluster:
-        self.hub.publish_ops = self.publish_ops
-        self.hub.fanout = lambda: self.broker.has_peers
-        self.hub.publish_presence = self.publish_presence
-        self.hub.on_room_opened = self._room_opened
-        self.hub.on_room_closed = self._room_closed
-        self.broker.on_reconnect.append(self.repair_all)
         await self.broker.subscribe(EVENTS, self._on_event)
         self._task = asyncio.get_running_loop().create_task(self._housekeeping())
         return self
@@ -161,22 +184,32 @@ class Cluster:
             self.publish_failures += 1
             log.warning("publish on %s failed: %s", topic, exc.detail)
 
-    # --- hooks called by the Hub -----------------------------------------------------------------
+    # --- this node's events ----------------------------------------------------------------------
 
-    async def publish_ops(self, doc_id: str, entries: list[LogEntry]) -> None:
-        await self._publish(self.topic(doc_id), OpsEvent(doc_id, [_entry(e) for e in entries]))
+    def listening(self, event_type: type[Event]) -> bool:
+        if event_type in (ChangeCommitted, PresenceChanged):
+            return self.broker.has_peers  # alone: nobody to tell, build nothing
+        return True
 
-    async def publish_presence(self, doc_id: str, action: str, payload: Any) -> None:
-        node = self.broker.instance_id
-        if action == "cursor":
-            peer, msg = payload
+    async def change_committed(self, event: ChangeCommitted) -> None:
+        if self.broker.has_peers:
+            entries = [_entry(e) for e in event.entries]
+            await self._publish(self.topic(event.doc_id), OpsEvent(event.doc_id, entries))
+
+    async def presence_changed(self, event: PresenceChanged) -> None:
+        if not self.broker.has_peers:
+            return
+        node, doc_id = self.broker.instance_id, event.doc_id
+        if event.action == "cursor":
+            peer, msg = event.payload
             assert isinstance(msg, SetCursor)
-            event = PresenceEvent(doc_id, "cursor", node, [peer], msg.anchor, msg.head)
+            message = PresenceEvent(doc_id, "cursor", node, [peer], msg.anchor, msg.head)
         else:
-            event = PresenceEvent(doc_id, action, node, [payload])  # type: ignore[arg-type]
-        await self._publish(self.topic(doc_id), event)
+            message = PresenceEvent(doc_id, event.action, node, [event.payload])  # type: ignore[arg-type]
+        await self._publish(self.topic(doc_id), message)
 
-    async def _room_opened(self, doc_id: str) -> None:
+    async def room_opened(self, event: RoomOpened) -> None:
+        doc_id = event.doc_id
         await self.broker.subscribe(self.topic(doc_id), self._on_doc_message)
         await self._publish(
             self.topic(doc_id), PresenceEvent(doc_id, "sync", self.broker.instance_id)
@@ -186,25 +219,21 @@ class Cluster:
         if room is not None:
             self._enqueue(room, m.CallItem(_catch_up))
 
-    async def _room_closed(self, doc_id: str) -> None:
-        await self.broker.unsubscribe(self.topic(doc_id))
+    async def room_stopped(self, event: RoomStopped) -> None:
+        await self.broker.unsubscribe(self.topic(event.doc_id))
 
-    # --- DocumentListener: tell the other nodes --------------------------------------------------
+    async def document_deleted(self, event: DocumentDeleted) -> None:
+        await self._publish(EVENTS, DeletedEvent(event.doc_id))
 
-    async def document_created(self, doc: DocumentRecord) -> None:
-        return None
+    async def access_changed(self, event: AccessChanged) -> None:
+        await self._publish(EVENTS, AccessEvent(event.doc_id, event.user_id))
 
-    async def document_renamed(self, doc: DocumentRecord) -> None:
-        return None
+    async def broker_reconnected(self, event: BrokerReconnected) -> None:
+        await self.repair_all()
 
-    async def document_deleted(self, doc_id: str) -> None:
-        await self._publish(EVENTS, DeletedEvent(doc_id))
-
-    async def access_changed(self, doc_id: str, user_id: str | None) -> None:
-        await self._publish(EVENTS, AccessEvent(doc_id, user_id))
-
-    async def publish_custom(self, kind: str, body: bytes) -> None:
-        await self._publish(EVENTS, CustomEvent(kind, msgspec.Raw(body)))
+    async def publish_peer(self, topic: str, body: bytes) -> None:
+        """:class:`~docstream.collab.extensions.PeerChannel`: tell the other nodes' extensions."""
+        await self._publish(EVENTS, CustomEvent(topic, msgspec.Raw(body)))
 
     # --- incoming --------------------------------------------------------------------------------
 
@@ -215,9 +244,7 @@ class Cluster:
         elif isinstance(event, DeletedEvent):
             await self.hub.document_deleted(event.doc_id)
         elif isinstance(event, CustomEvent):
-            handler = self.custom_handlers.get(event.kind)
-            if handler is not None:
-                await handler(bytes(event.body))
+            await self.extensions.emit(PeerMessage(event.kind, bytes(event.body)))
 
     async def _on_doc_message(self, data: bytes) -> None:
         event = _decoder.decode(data)

@@ -15,10 +15,13 @@ import itertools
 import sys
 from dataclasses import dataclass
 
+from docstream.protocol.codes import CLOSE_RESTART, CLOSE_TRY_AGAIN_LATER
 from docstream.protocol.messages import Peer, RoleName, color_for
 
-CLOSE_TOO_SLOW = 1013
-CLOSE_REPLACED = 4000
+#: The client's send queue overflowed: it reconnects and catches up.
+CLOSE_TOO_SLOW = CLOSE_TRY_AGAIN_LATER
+#: A newer connection of the same replica replaces this one.
+CLOSE_REPLACED = CLOSE_RESTART
 
 _ids = itertools.count(1)
 

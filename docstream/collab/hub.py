@@ -3,8 +3,10 @@
 A Room is loaded lazily on the first join (latest snapshot + later log entries); concurrent first
 opens of one document share one load. A Room whose last client left is stopped (final snapshot and
 restore point) and dropped; a join that arrives while it stops waits for the stop to finish and then
-loads it afresh. The Hub also implements the ``DocumentListener`` hooks so that role changes,
-revocations and deletions reach live sockets, and the ``TextSource`` used by the REST API.
+loads it afresh. The Hub emits ``RoomOpened``/``RoomStopped`` and what its Rooms commit
+(``ChangeCommitted``, ``PresenceChanged``) through the node's :class:`Extensions`; its own
+reactions to role changes, revocations and deletions (they must reach live sockets) are the
+extension :attr:`Hub.reactions`, registered first. It is also the ``TextSource`` of the REST API.
 
 **Texts for the REST API** (:meth:`Hub.current_text`). A Room remembers each text it reads at a
 seq the log holds (versions, these reads, its final restore point), the latest per document, in a
@@ -23,26 +25,34 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from docstream.collab import messages as m
 from docstream.collab import slices
 from docstream.collab.connection import Connection
+from docstream.collab.direct import DirectEditor
+from docstream.collab.extensions import (
+    AccessChanged,
+    DocumentDeleted,
+    Extension,
+    Extensions,
+    RoomOpened,
+    RoomStopped,
+)
 from docstream.collab.loader import load_document, load_document_and_state, server_replica
-from docstream.collab.room import Room, RoomClosed, RoomHooks
+from docstream.collab.room import Room, RoomClosed, RoomContext
+from docstream.collab.session import Member, Outlet, Session
+from docstream.collab.snapshots import Snapshots
 from docstream.errors import DocStreamError
 from docstream.protocol import codec
+from docstream.protocol.codes import CLOSE_FORBIDDEN, CLOSE_GOING_AWAY, CLOSE_NOT_FOUND
 from docstream.protocol.messages import Hello, RoleChanged
-from docstream.services.documents import DocumentService
 from docstream.settings import Settings
-from docstream.storage.base import DocumentRecord, DocumentStore, LogEntry
+from docstream.storage.base import DocumentStore, Role
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_GOING_AWAY = 1001
 #: Remembered texts of documents (see the module docstring): at most this many characters ...
 TEXT_CACHE_CHARS = 8_000_000
 #: ... and this many documents.
@@ -87,25 +97,56 @@ class TextCache:
             self._chars -= len(found[1])
 
 
+class RoleSource(Protocol):
+    """Who may do what on a document now (the documents service): live sockets are re-checked."""
+
+    async def role_of(
+        self, doc_id: str, user_id: str, guest: bool, link: str | None = None
+    ) -> Role | None: ...
+
+
+class HubReactions(Extension):
+    """The Hub's own reactions, first in line: a revoked role or a deleted document reaches the
+    document's live sockets before any other extension runs."""
+
+    name = "hub"
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    async def access_changed(self, event: AccessChanged) -> None:
+        await self._hub.access_changed(event.doc_id, event.user_id)
+
+    async def document_deleted(self, event: DocumentDeleted) -> None:
+        await self._hub.document_deleted(event.doc_id)
+
+
 class Hub:
+    """Args:
+    store: the document store.
+    settings: the node's settings.
+    roles: re-checks the roles of live sockets (the documents service).
+    extensions: told about rooms and what they commit (the Hub registers nothing itself: the
+        composition root registers :attr:`reactions` first).
+    """
+
     def __init__(
-        self, store: DocumentStore, settings: Settings, documents: DocumentService
+        self,
+        store: DocumentStore,
+        settings: Settings,
+        roles: RoleSource,
+        extensions: Extensions | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
-        self.documents = documents
+        self.roles = roles
+        self.extensions = extensions if extensions is not None else Extensions()
+        self.reactions = HubReactions(self)
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._bound: dict[str, str] = {}
         self._closing = False
-        #: Set by the cluster layer: called with (doc_id, entries) / (doc_id, action, payload).
-        self.publish_ops: Callable[[str, list[LogEntry]], Awaitable[None]] | None = None
-        self.publish_presence: Callable[[str, str, Any], Awaitable[None]] | None = None
-        self.on_room_opened: Callable[[str], Awaitable[None]] | None = None
-        self.on_room_closed: Callable[[str], Awaitable[None]] | None = None
-        #: Set by the cluster layer: whether any other node may be listening.
-        self.fanout: Callable[[], bool] = lambda: False
         self._checks: set[asyncio.Task[None]] = set()
         self.texts = TextCache()
 
@@ -144,11 +185,7 @@ class Hub:
                 del self._loading[doc_id]
             self.rooms[doc_id] = room
             future.set_result(room)
-            if self.on_room_opened is not None:
-                try:
-                    await self.on_room_opened(doc_id)
-                except Exception:
-                    log.exception("on_room_opened failed for %s", doc_id)
+            await self.extensions.emit(RoomOpened(doc_id))
             # The worker starts only now, and the caller enqueues its join or call before the
             # worker first runs (no await in between), so a fresh Room never closes as empty.
             self._tasks[doc_id] = asyncio.get_running_loop().create_task(
@@ -158,14 +195,13 @@ class Hub:
 
     async def _load(self, doc_id: str) -> Room:
         doc, seq, state = await load_document_and_state(self.store, doc_id, server_replica())
-        hooks = RoomHooks(
-            publish_ops=self._publish_ops,
-            publish_presence=self._publish_presence,
+        context = RoomContext(
+            extensions=self.extensions,
             bind_replica=self._bind_replica,
-            fanout=self.fanout,
             remember_text=self.texts.put,
         )
-        room = Room(doc_id, doc, seq, self.store, self.settings, hooks)
+        snapshots = Snapshots(self.store, self.settings, seq)
+        room = Room(doc_id, doc, seq, self.store, self.settings, context, snapshots)
         if state is not None:
             room.prime_state(state)
         return room
@@ -177,19 +213,7 @@ class Hub:
             if self.rooms.get(room.doc_id) is room:
                 del self.rooms[room.doc_id]
             self._tasks.pop(room.doc_id, None)
-            if self.on_room_closed is not None:
-                try:
-                    await self.on_room_closed(room.doc_id)
-                except Exception:
-                    log.exception("on_room_closed failed for %s", room.doc_id)
-
-    async def _publish_ops(self, doc_id: str, entries: list[LogEntry]) -> None:
-        if self.publish_ops is not None:
-            await self.publish_ops(doc_id, entries)
-
-    async def _publish_presence(self, doc_id: str, action: str, payload: Any) -> None:
-        if self.publish_presence is not None:
-            await self.publish_presence(doc_id, action, payload)
+            await self.extensions.emit(RoomStopped(room.doc_id))
 
     async def _bind_replica(self, replica: str, user_id: str) -> str:
         bound = self._bound.get(replica)
@@ -200,9 +224,29 @@ class Hub:
             self._bound[replica] = bound
         return bound
 
-    # --- connections -----------------------------------------------------------------------------
+    # --- sockets and server-side edits -----------------------------------------------------------
+
+    def connect(self, member: Member, doc_id: str, outlet: Outlet) -> Session:
+        """A session for a socket of ``member`` on ``doc_id`` (see :mod:`docstream.collab.session`);
+        the caller joins it with the client's ``hello``."""
+        conn = Connection(
+            user_id=member.user_id,
+            name=member.name,
+            role=member.role,
+            guest=member.guest,
+            queue_size=self.settings.send_queue_size,
+            queue_bytes=self.settings.send_queue_bytes,
+        )
+        conn.link, conn.catch_up_floor = member.link, member.history_floor
+        return Session(self, doc_id, conn, outlet)
+
+    def direct(self, doc_id: str) -> DirectEditor:
+        """Read or edit ``doc_id`` from the server, in its Room's order (see
+        :mod:`docstream.collab.direct`)."""
+        return DirectEditor(self, doc_id)
 
     async def join(self, conn: Connection, doc_id: str, hello: Hello) -> Room:
+        """Enter ``conn`` into the document's Room (the Session's ``join``; tests of the Room)."""
         room = await self.room(doc_id)
         await room.inbox.put(m.JoinItem(conn, hello))
         # The role was checked before the join: a revocation committed since then found no
@@ -220,7 +264,19 @@ class Hub:
                 continue
             return result
 
-    # --- TextSource ------------------------------------------------------------------------------
+    # --- texts -----------------------------------------------------------------------------------
+
+    def open_seq(self, doc_id: str) -> int | None:
+        """The seq of an open document's live replica (None: not open here, or closing)."""
+        room = self.rooms.get(doc_id)
+        return None if room is None or room.closing else room.seq
+
+    def open_text(self, doc_id: str) -> tuple[str, int] | None:
+        """An open document's live text and its seq, read now (None: not open here)."""
+        room = self.rooms.get(doc_id)
+        if room is None or room.closing:
+            return None
+        return room.doc.text, room.seq
 
     async def current_text(self, doc_id: str) -> tuple[str, int]:
         """The text of a document and the seq it reflects (see the module docstring): from the
@@ -248,15 +304,10 @@ class Hub:
         finally:
             await slices.release(doc)
 
-    # --- DocumentListener ------------------------------------------------------------------------
-
-    async def document_created(self, doc: DocumentRecord) -> None:
-        return None
-
-    async def document_renamed(self, doc: DocumentRecord) -> None:
-        return None
+    # --- reactions (local events through :class:`HubReactions`, other nodes' through the cluster)
 
     async def document_deleted(self, doc_id: str) -> None:
+        """Forget the document's text and close its sockets (4404)."""
         self.texts.drop(doc_id)
         room = self.rooms.get(doc_id)
         if room is None:
@@ -309,7 +360,7 @@ class Hub:
             key = (conn.user_id, conn.guest, conn.link)
             try:
                 if key not in roles:
-                    roles[key] = await self.documents.role_of(doc_id, *key)
+                    roles[key] = await self.roles.role_of(doc_id, *key)
             except DocStreamError as exc:  # the database is down: the next re-check tries again
                 log.warning("cannot re-check roles on %s: %s", doc_id, exc.detail)
                 return

@@ -1,8 +1,8 @@
 """Loading a document's CRDT from storage: the latest good snapshot plus the log entries after it.
 
 The ops payload stored in the log is one format-version byte followed by the JSON list of ops
-exactly as on the wire (PROTOCOL.md §1), so the log can be replayed and served to clients without
-re-encoding.
+exactly as on the wire (docs/protocol.md §6), so the log can be replayed and served to clients
+without re-encoding.
 
 A stored snapshot is *sealed*: one tag byte and a CRC-32 of the CRDT state in front of it
 (``docs/state-format.md``, "Stored snapshots"), so a damaged snapshot is recognised instead of

@@ -23,8 +23,13 @@ class JoinItem:
 
 @dataclass(slots=True)
 class OpsItem:
+    """An ``ops`` message of ``conn``. Its answer (the ack's seq, or the refusal) is sent to
+    ``conn`` as a frame, or, when ``reply`` is given (a server-side edit), set on ``reply``
+    instead: the seq, or the typed error a client would have been sent."""
+
     conn: Connection
     msg: SubmitOps
+    reply: asyncio.Future[int] | None = None
 
 
 @dataclass(slots=True)
@@ -67,11 +72,6 @@ class ExpirePresenceItem:
 
 
 @dataclass(slots=True)
-class AutoVersionItem:
-    pass
-
-
-@dataclass(slots=True)
 class Stop:
     pass
 
@@ -83,7 +83,6 @@ Item = (
     | LeaveItem
     | RemoteItem
     | CallItem
-    | AutoVersionItem
     | RemotePresenceItem
     | ExpirePresenceItem
     | Stop

@@ -23,7 +23,7 @@ A job so takes about 1.5 times as long; the others wait for it a few millisecond
 (measured: ``docs/benchmarks.md``, "large_document").
 
 The document a job reads must not change until the job returns: a Room only runs these from its
-worker, which awaits them, and nothing else mutates its document (``room.py``, invariant 1).
+worker, which awaits them, and nothing else mutates its document (``room/core.py``, invariant 1).
 
 Small documents take the synchronous path (about a millisecond or less: turns would only add
 latency). Large decoded documents are kept out of the garbage collector's way

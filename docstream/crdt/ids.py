@@ -1,8 +1,8 @@
 """Typed character ids: ``CharId(counter, replica)`` and the replica-id rule.
 
 A char id orders as a tuple -- counter first (an integer), then the replica string -- which is the
-order RGA uses for concurrent siblings (PROTOCOL.md §1). Never compare the wire strings: as strings
-``"u:10" < "u:9"``.
+order RGA uses for concurrent siblings (docs/protocol.md §6). Never compare the wire strings: as
+strings ``"u:10" < "u:9"``.
 
 Counters are bounded by :data:`MAX_COUNTER` (``2**53 - 1``) so that every id is exact in a
 JavaScript number, which the TypeScript engine of the web UI uses.
@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from docstream.errors import InvalidInputError
 
-#: A replica id: 8 to 64 characters from ``[A-Za-z0-9_-]`` (PROTOCOL.md §1).
+#: A replica id: 8 to 64 characters from ``[A-Za-z0-9_-]`` (docs/protocol.md §6).
 REPLICA_PATTERN = r"[A-Za-z0-9_-]{8,64}"
 REPLICA_RE = re.compile(REPLICA_PATTERN)
 

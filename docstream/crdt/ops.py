@@ -1,6 +1,7 @@
 """What flows in and out of a :class:`~docstream.crdt.rga.Document`: wire ops and UI changes.
 
-Ops are msgspec Structs that encode to exactly the JSON of PROTOCOL.md §1 (tagged by ``"kind"``)::
+Ops are msgspec Structs that encode to exactly the JSON of docs/protocol.md §6 (tagged by
+``"kind"``)::
 
     {"kind": "ins", "id": "Ab3xQ9kZ:41", "after": "Zz81mmQa:40", "text": "hello"}
     {"kind": "del", "id": "Ab3xQ9kZ:41", "len": 3}
@@ -16,12 +17,13 @@ import msgspec
 
 from docstream.errors import InvalidInputError
 
-#: Most code points one ``ins`` op may carry (PROTOCOL.md §1); longer local inserts are chained.
+#: Most code points one ``ins`` op may carry (docs/protocol.md §6); longer local inserts are
+#: chained.
 MAX_INSERT_LENGTH = 65_536
 
 
 class Insert(msgspec.Struct, tag="ins", tag_field="kind", frozen=True, gc=False):
-    """Insert ``text`` (``len(text)`` elements; PROTOCOL.md §1).
+    """Insert ``text`` (``len(text)`` elements; docs/protocol.md §6).
 
     Element *k* gets id ``{replica}:{counter+k}``. Element 0 goes after ``after`` (``None``: the
     document start), element *k > 0* after element *k-1*.

@@ -1,4 +1,8 @@
-"""The RGA sequence CRDT over Unicode code points (PROTOCOL.md §1).
+"""The RGA sequence CRDT over Unicode code points (docs/protocol.md §6).
+
+Longer than the house's ~400 lines on purpose: every local and remote edit runs through this
+module, and keeping the integration, the op builders and their checks together lets them share
+locals and inline steps instead of calling across modules on the per-op path.
 
 Model
 =====

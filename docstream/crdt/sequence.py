@@ -1,7 +1,9 @@
 """Storage of the RGA sequence: runs in blocks, order statistics, a cursor, id lookups.
 
 This module is internal to :mod:`docstream.crdt`; :class:`~docstream.crdt.rga.Document` builds
-the CRDT rules on top of :class:`RunSequence`.
+the CRDT rules on top of :class:`RunSequence`. It is longer than the house's ~400 lines on
+purpose: it is the innermost hot path (every index lookup, split and scan of every edit), and one
+class over shared block arrays avoids calls across modules there.
 
 * A :class:`Run` is a stretch of adjacent elements with consecutive counters of one replica and
   one deleted state (within a run the ids increase by one from left to right). It holds at most

@@ -23,9 +23,19 @@ def encode(frame: msgspec.Struct) -> bytes:
     return encoder.encode(frame)
 
 
+def utf8_size(text: str, limit: int) -> int:
+    """The size of ``text`` in UTF-8 bytes, as far as comparing it with ``limit`` needs: a text
+    of at most ``limit // 4`` characters is within it whatever it holds (encoding it to count
+    would copy every frame), a longer one is measured (up to 4 bytes per character)."""
+    if len(text) <= limit // 4:
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
 def decode_client_frame(data: bytes | str, max_bytes: int) -> ClientFrame:
-    if len(data) > max_bytes:
-        raise TooLargeError(f"frame of {len(data)} bytes exceeds the limit of {max_bytes}")
+    size = utf8_size(data, max_bytes) if isinstance(data, str) else len(data)
+    if size > max_bytes:
+        raise TooLargeError(f"frame of {size} bytes exceeds the limit of {max_bytes}")
     try:
         frame: ClientFrame = _client_decoder.decode(data)
         return frame

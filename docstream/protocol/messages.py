@@ -135,7 +135,7 @@ class ErrorFrame(msgspec.Struct, tag="error", tag_field="type", frozen=True, omi
 
 ServerFrame = Welcome | RemoteOps | Ack | Presence | PeerCursor | RoleChanged | ErrorFrame
 
-#: The deterministic peer colours (PROTOCOL.md §2).
+#: The deterministic peer colours (docs/protocol.md §5).
 COLORS = ("#E02424", "#3F83F8", "#0E9F6E", "#D03801", "#7E3AF2", "#ECE513", "#06B6D4", "#EC4899")
 
 

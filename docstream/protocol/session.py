@@ -1,6 +1,6 @@
 """The client side of the protocol as a sans-I/O state machine (no sockets, no clock).
 
-Message sequence (PROTOCOL.md §2)::
+Message sequence (docs/protocol.md §5)::
 
     client                              server
     hello{replica, since}      ──►

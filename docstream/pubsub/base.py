@@ -3,8 +3,9 @@
 A broker delivers messages published on a topic to every *other* node subscribed to it, at most once
 (Redis Pub/Sub semantics): the ops log's gap-free ``seq`` is what makes loss detectable and
 repairable, so brokers never need to be reliable. Each broker has an ``instance_id``; messages carry
-it and a node drops its own. After a (re)connection the broker calls its ``on_reconnect`` hooks so
-nodes can repair whatever they missed while disconnected.
+it and a node drops its own. After a reconnection the broker calls the ``on_reconnect`` it was
+built with, so the node can repair whatever it missed while disconnected (the composition root
+makes that emit ``BrokerReconnected`` to the node's extensions).
 """
 
 from __future__ import annotations
@@ -35,10 +36,15 @@ def unwrap(data: bytes) -> Envelope:
     return Envelope(origin.decode(), body)
 
 
+Reconnected = Callable[[], Awaitable[None]]
+
+
 class Broker(abc.ABC):
-    def __init__(self, instance_id: str | None = None) -> None:
+    def __init__(
+        self, instance_id: str | None = None, *, on_reconnect: Reconnected | None = None
+    ) -> None:
         self.instance_id = instance_id or secrets.token_hex(8)
-        self.on_reconnect: list[Callable[[], Awaitable[None]]] = []
+        self._on_reconnect = on_reconnect
 
     async def __aenter__(self) -> Self:
         await self.open()

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 
-from docstream.pubsub.base import Broker, Handler, unwrap, wrap
+from docstream.pubsub.base import Broker, Handler, Reconnected, unwrap, wrap
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,14 @@ class MemoryBus:
 
 
 class MemoryBroker(Broker):
-    def __init__(self, bus: MemoryBus | None = None, instance_id: str | None = None) -> None:
-        super().__init__(instance_id)
+    def __init__(
+        self,
+        bus: MemoryBus | None = None,
+        instance_id: str | None = None,
+        *,
+        on_reconnect: Reconnected | None = None,
+    ) -> None:
+        super().__init__(instance_id, on_reconnect=on_reconnect)  # never reconnects
         self.bus = bus or MemoryBus()
         self._handlers: dict[str, Handler] = {}
         self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()

@@ -4,7 +4,7 @@ One connection publishes; one subscribed connection listens. Redis Pub/Sub is at
 dropped connection loses whatever was published meanwhile, so this broker:
 
 - reconnects by itself with backoff and re-subscribes every topic;
-- calls the ``on_reconnect`` hooks after every reconnection, so nodes catch up from the ops log;
+- calls its ``on_reconnect`` after every reconnection, so the node catches up from the ops log;
 - watches the subscribed connection with PINGs and treats silence (a half-open connection, a
   network partition) as a disconnection.
 
@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from docstream.errors import BrokerError
-from docstream.pubsub.base import Broker, Handler, unwrap, wrap
+from docstream.pubsub.base import Broker, Handler, Reconnected, unwrap, wrap
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,9 @@ class RedisBroker(Broker):
         instance_id: str | None = None,
         ping_interval: float = 1.0,
         dead_after: float = 3.0,
+        on_reconnect: Reconnected | None = None,
     ) -> None:
-        super().__init__(instance_id)
+        super().__init__(instance_id, on_reconnect=on_reconnect)
         self.url = url
         self.prefix = prefix
         self.ping_interval = ping_interval
@@ -187,8 +188,9 @@ class RedisBroker(Broker):
                 log.exception("handler for %s failed", topic)
 
     async def _run_reconnect_hooks(self) -> None:
-        for hook in self.on_reconnect:
-            try:
-                await hook()
-            except Exception:
-                log.exception("reconnect hook failed")
+        if self._on_reconnect is None:
+            return
+        try:
+            await self._on_reconnect()
+        except Exception:
+            log.exception("reconnect hook failed")

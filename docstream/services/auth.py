@@ -12,12 +12,13 @@ one (a stolen copy, or the legitimate owner after a thief refreshed first) signs
 out. Signing out revokes the session, which ends its access tokens too: every authenticated request
 checks that its session is alive, through a small cache trusted for ``session_cache_seconds`` (an
 indexed lookup at most once a second per session), and revocations are pushed to the cache and to
-live sockets at once (``on_sessions_revoked``).
+live sockets at once (the ``SessionsRevoked`` event to the node's extensions).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -25,7 +26,7 @@ import secrets
 import stat
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,15 +36,18 @@ import jwt
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from docstream.collab.extensions import Extensions, SessionsRevoked
 from docstream.errors import (
     ConfigurationError,
     ForbiddenError,
     InvalidInputError,
     UnauthorizedError,
 )
+from docstream.services.signup import SignupPolicy
 from docstream.services.visible import refuse_invisible
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User
+from docstream.storage.records import NO_PASSWORD
 
 log = logging.getLogger(__name__)
 TokenType = Literal["access", "refresh"]
@@ -55,6 +59,9 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_NAME = 100
 _BAD_LOGIN = "invalid email or password"
+DISABLED = "this account is disabled; ask an administrator"
+INVITE_ONLY = "sign-up on this server is by invitation only; ask an administrator"
+CLOSED = "sign-up on this server is closed; ask an administrator for an account"
 
 
 def normalize_email(email: str) -> str:
@@ -98,11 +105,21 @@ class TokenPair:
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    """A checked access token: its user, its session and when it expires (epoch seconds)."""
+    """A checked access token: its user, its session and when it expires (epoch seconds).
+
+    A personal API token (``docstream.services.api_tokens``) is checked into one too: ``scope``
+    is then its scope (``read``: no changes) and ``token_id`` its id; it has no session."""
 
     user: User
     session_id: str
     expires_at: float
+    scope: Literal["session", "read", "read-write"] = "session"
+    token_id: str | None = None
+
+    @property
+    def api_token(self) -> bool:
+        """Whether the caller presented a personal API token (not a signed-in session)."""
+        return self.token_id is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +157,21 @@ def validate_name(name: str) -> str:
 
 
 class AuthService:
-    def __init__(self, store: DocumentStore, settings: Settings, secret: str) -> None:
+    """Accounts, sessions and tokens; a sign-out is told to ``extensions`` (``SessionsRevoked``)."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        settings: Settings,
+        secret: str,
+        *,
+        extensions: Extensions | None = None,
+        signup: SignupPolicy | None = None,
+    ) -> None:
         self._store = store
+        #: Who may create an account (``check_signup``).
+        self.signup = signup if signup is not None else SignupPolicy(store, settings)
+        self._extensions = extensions if extensions is not None else Extensions()
         self._settings = settings
         self._secret = secret
         self._hasher = PasswordHasher(
@@ -156,8 +186,6 @@ class AuthService:
         self._alive: dict[str, float] = {}
         #: sessions known to be signed out (bounded; the store stays the truth).
         self._dead: dict[str, None] = {}
-        #: Told the ids of sessions just signed out (close their sockets, tell the other nodes).
-        self.on_sessions_revoked: list[Callable[[list[str]], Awaitable[None]]] = []
 
     # --- passwords -------------------------------------------------------------------------------
 
@@ -175,12 +203,66 @@ class AuthService:
         async with self._hash_slots:
             return await asyncio.to_thread(check)
 
+    def _passwords_allowed(self) -> None:
+        if self._settings.sso_only:
+            raise ForbiddenError(
+                "this server signs in with single sign-on only: passwords are not used"
+            )
+
+    async def create_sso_account(self, email: str, name: str | None) -> User:
+        """Create (or register an invited address as) an account that signs in by single sign-on
+        only: it has no password (``NO_PASSWORD`` never verifies), which the store keeps apart
+        from an invited user (no password hash at all)."""
+        email = normalize_email(email)
+        await self.check_signup(email)
+        display = default_name()
+        if name and name.strip():
+            # A provider's name we would refuse from a person: the neutral one instead.
+            with contextlib.suppress(InvalidInputError):
+                display = validate_name(name[:MAX_NAME])
+        return await self.create_account(email, display, None)
+
     async def register(self, email: str, password: str, name: str | None) -> tuple[User, TokenPair]:
+        self._passwords_allowed()
         email = normalize_email(email)
         _check_password(password)
         display = validate_name(name) if name and name.strip() else default_name()
-        user = await self._store.register_user(email, display, await self._hash(password))
+        await self.check_signup(email)
+        user = await self.create_account(email, display, password)
         return user, await self.start_session(user.id)
+
+    async def check_signup(self, email: str) -> None:
+        """Raise ForbiddenError unless the sign-up policy lets ``email`` (normalised) create an
+        account: every path that creates one calls this first. The very first account of a
+        server without an administrator is always allowed (it becomes the administrator)."""
+        policy = await self.signup.current()
+        if policy == "open" or await self._store.count_admins() == 0:
+            return
+        if policy == "invite-only" and await self._store.signup_invited(email):
+            return
+        raise ForbiddenError(INVITE_ONLY if policy == "invite-only" else CLOSED)
+
+    async def create_account(
+        self, email: str, name: str, password: str | None, *, admin: bool = False
+    ) -> User:
+        """Create an account (after ``check_signup``; the CLI skips it): its server invitation
+        is used up, and it becomes the administrator if the server has none (``admin``: it
+        becomes one either way). ``password`` None: none at all (single sign-on; the
+        ``NO_PASSWORD`` marker never verifies)."""
+        if password is None:
+            password_hash = NO_PASSWORD
+        else:
+            _check_password(password)
+            password_hash = await self._hash(password)
+        user = await self._store.register_user(email, name, password_hash)
+        await self._store.use_server_invitations(email)
+        if admin:
+            promoted = await self._store.set_admin(user.id, True)
+            user = promoted or user
+        elif await self._store.claim_first_admin(user.id):
+            log.info("%s is the first account: it administers this server", user.email)
+            user = (await self._store.get_user(user.id)) or user
+        return user
 
     async def rename(self, user_id: str, name: str) -> User:
         """Change the caller's display name (``PATCH /auth/me``)."""
@@ -190,18 +272,26 @@ class AuthService:
         return user
 
     async def login(self, email: str, password: str) -> tuple[User, TokenPair]:
+        self._passwords_allowed()
         try:
             email = normalize_email(email)
         except InvalidInputError:
             email = ""
         user = await self._store.get_user_by_email(email) if email else None
-        if user is None or user.password_hash is None or len(password) > MAX_PASSWORD:
+        if (
+            user is None
+            or user.password_hash is None
+            or user.password_hash == NO_PASSWORD  # single sign-on only: no password verifies
+            or len(password) > MAX_PASSWORD
+        ):
             if self._dummy_hash is None:
                 self._dummy_hash = await self._hash(secrets.token_hex(16))
             await self._verify(self._dummy_hash, password[:MAX_PASSWORD])
             raise UnauthorizedError(_BAD_LOGIN)
         if not await self._verify(user.password_hash, password):
             raise UnauthorizedError(_BAD_LOGIN)
+        if user.disabled:
+            raise ForbiddenError(DISABLED)
         return user, await self.start_session(user.id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
@@ -223,6 +313,8 @@ class AuthService:
         user = await self._store.get_user(claims["sub"])
         if user is None or user.pending:
             raise UnauthorizedError("the account no longer exists")
+        if user.disabled:
+            raise UnauthorizedError(DISABLED)
         self._alive[sid] = time.monotonic()
         return self._pair(user.id, sid, new_jti)
 
@@ -255,12 +347,21 @@ class AuthService:
         """Sign out every session of the user (every device)."""
         await self._revoked(await self._store.revoke_sessions(user_id))
 
+    async def check_password(self, user: User, password: str) -> bool:
+        """Whether ``password`` is the user's (for actions that ask for it again)."""
+        if user.password_hash is None or len(password) > MAX_PASSWORD:
+            return False
+        return await self._verify(user.password_hash, password)
+
     async def change_password(
         self, verified: Verified, current: str, new: str
     ) -> tuple[User, TokenPair]:
         """Check the current password, set the new one and sign out every session, the caller's
         included; the caller continues in a new session (the returned tokens)."""
+        self._passwords_allowed()
         user = verified.user
+        if user.password_hash == NO_PASSWORD:
+            raise ForbiddenError("this account signs in with single sign-on: it has no password")
         if user.password_hash is None or not await self._verify(user.password_hash, current):
             raise ForbiddenError("the current password is wrong")
         _check_password(new)
@@ -269,6 +370,11 @@ class AuthService:
         tokens = await self.start_session(user.id)
         fresh = await self._store.get_user(user.id)
         return fresh or user, tokens
+
+    async def new_password_hash(self, password: str) -> str:
+        """Check a new password against the rules and hash it (a reset by link sets it)."""
+        _check_password(password)
+        return await self._hash(password)
 
     # --- sessions --------------------------------------------------------------------------------
 
@@ -283,11 +389,9 @@ class AuthService:
         if not session_ids:
             return
         self.forget(session_ids)
-        for hook in self.on_sessions_revoked:
-            try:
-                await hook(session_ids)
-            except Exception:  # a hook must not undo a committed sign-out
-                log.exception("on_sessions_revoked hook failed")
+        # Close their sockets, tell the other nodes (an extension's failure is only logged: it
+        # must not undo a committed sign-out).
+        await self._extensions.emit(SessionsRevoked(tuple(session_ids)))
 
     def forget(self, session_ids: Sequence[str]) -> None:
         """These sessions are signed out (told by this node or another one)."""
@@ -374,6 +478,8 @@ class AuthService:
         user = await self._store.get_user(claims["sub"])
         if user is None or user.pending:
             raise UnauthorizedError("the account no longer exists")
+        if user.disabled:
+            raise UnauthorizedError(DISABLED)
         return Verified(user=user, session_id=sid, expires_at=float(claims["exp"]))
 
     async def authenticate(self, access_token: str) -> User:

@@ -1,6 +1,6 @@
 """Documents, roles and sharing.
 
-Access rules (PROTOCOL.md §3, issue 3):
+Access rules (docs/protocol.md §4):
 
 - A caller's *effective* role on a document is the higher of their own role (owner, or a grant) and
   the public role when public sharing is enabled **and the caller presents the document's link
@@ -15,7 +15,10 @@ Access rules (PROTOCOL.md §3, issue 3):
   exists, so nobody learns which ids exist; a visible document with too low a role answers 403.
 - Only the owner deletes, changes public sharing, grants or revokes ``editor``, and revokes anyone.
   Editors may invite viewers. Sharing needs an own role: access through a public link is not enough.
-- E-mail addresses of collaborators are shown to the owner and editors only (``sees_emails``).
+  A document is shared by address, or by id with a co-collaborator (``services/people.py``).
+- E-mail addresses of collaborators are shown to the owner and editors only (``sees_emails``),
+  and not those of people granted only by id (``Collaborator.by_address``): picking a
+  co-collaborator must not reveal an address the picker was never told.
 """
 
 from __future__ import annotations
@@ -29,6 +32,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from docstream.collab.extensions import (
+    AccessChanged,
+    DocumentCreated,
+    DocumentDeleted,
+    DocumentRenamed,
+    Extensions,
+)
 from docstream.errors import (
     ConflictError,
     ForbiddenError,
@@ -38,10 +48,12 @@ from docstream.errors import (
     UnauthorizedError,
 )
 from docstream.services.auth import Identity, normalize_email
+from docstream.services.people import People
 from docstream.services.visible import refuse_invisible
 from docstream.storage.base import (
     ROLE_RANK,
     Collaborator,
+    DocumentListing,
     DocumentRecord,
     DocumentStore,
     PublicLink,
@@ -68,19 +80,6 @@ def well_formed_link(token: str | None) -> str | None:
     """``token`` if it has the shape of a link token, else None (never an error: a wrong link
     is treated like no link)."""
     return token if token is not None and _LINK_TOKEN.match(token) else None
-
-
-class DocumentListener(Protocol):
-    """Told about changes other parts keep state for (live sessions, the title index)."""
-
-    async def document_created(self, doc: DocumentRecord) -> None: ...
-
-    async def document_renamed(self, doc: DocumentRecord) -> None: ...
-
-    async def document_deleted(self, doc_id: str) -> None: ...
-
-    async def access_changed(self, doc_id: str, user_id: str | None) -> None:
-        """A user's grant changed (``None``: public sharing changed, re-check everyone)."""
 
 
 class Inviter(Protocol):
@@ -148,22 +147,34 @@ def effective_role(doc: DocumentRecord, own: Role | None, linked: bool = False) 
 
 
 class DocumentService:
-    """``max_owned``: the most documents one user may own (``None``: no quota). Checked before
-    each creation; concurrent creations by one user may pass it by a few."""
+    """Documents and who may open them.
 
-    def __init__(self, store: DocumentStore, *, max_owned: int | None = None) -> None:
+    Every committed change is told to the node's extensions (``DocumentCreated``,
+    ``DocumentRenamed``, ``DocumentDeleted``, ``AccessChanged``): live sockets, the other nodes and
+    the typeahead indexes keep state derived from it. An extension's failure is logged by
+    :class:`Extensions` and never undoes the change.
+
+    Args:
+        store: the document store.
+        extensions: told about every change (none by default).
+        max_owned: the most documents one user may own (``None``: no quota). Checked before each
+            creation; concurrent creations by one user may pass it by a few.
+    """
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        *,
+        extensions: Extensions | None = None,
+        max_owned: int | None = None,
+    ) -> None:
         self._store = store
         self._max_owned = max_owned
-        self.listeners: list[DocumentListener] = []
+        self.extensions = extensions if extensions is not None else Extensions()
+        #: Co-collaborators: the people picker's suggestions and share targets.
+        self.people = People(store)
         #: Set by bootstrap: invites addresses that have no account (InvitationService).
         self.inviter: Inviter | None = None
-
-    async def _notify(self, method: str, *args: object) -> None:
-        for listener in self.listeners:
-            try:
-                await getattr(listener, method)(*args)
-            except Exception:  # a listener must not undo a committed change
-                log.exception("document listener %s.%s failed", type(listener).__name__, method)
 
     async def access(self, caller: Identity | None, doc_id: str, minimum: Role) -> Access:
         """Resolve the caller's role on a document, or raise 401/403/404 per the rules above."""
@@ -210,31 +221,37 @@ class DocumentService:
             owned = await self._store.count_owned_documents(caller.user_id)
             if owned >= self._max_owned:
                 raise QuotaExceededError(
-                    f"you own {owned} documents, the most allowed is {self._max_owned}; "
-                    "delete some to create new ones"
+                    f"you own {owned} documents, the most allowed is {self._max_owned} "
+                    "(the trash included); delete some or empty the trash to create new ones"
                 )
         doc = await self._store.create_document(caller.user_id, title)
-        await self._notify("document_created", doc)
+        await self.extensions.emit(DocumentCreated(doc))
         return doc
 
     async def list_for(self, caller: Identity) -> list[tuple[DocumentRecord, Role]]:
         return await self._store.list_documents(caller.user_id)
+
+    async def list_rows_for(self, caller: Identity) -> list[DocumentListing]:
+        """:meth:`list_for` with the owner's name and the newest edit's author (one query)."""
+        return await self._store.list_document_rows(caller.user_id)
 
     async def rename(self, caller: Identity, doc_id: str, title: str) -> Access:
         access = await self.access(caller, doc_id, "editor")
         doc = await self._store.rename_document(doc_id, validate_title(title))
         if doc is None:
             raise NotFoundError("no such document")
-        await self._notify("document_renamed", doc)
+        await self.extensions.emit(DocumentRenamed(doc))
         return Access(doc=doc, role=access.role, own_role=access.own_role)
 
     async def delete(self, caller: Identity, doc_id: str) -> None:
+        """Move the document to its owner's trash (``services/trash.py``): to everyone else it
+        is deleted (``DocumentDeleted``) until the owner restores it."""
         access = await self.access(caller, doc_id, "viewer")
         if access.own_role != "owner":
             raise ForbiddenError("only the owner can delete a document")
-        if not await self._store.delete_document(doc_id):
+        if await self._store.trash_document(doc_id, caller.user_id) is None:
             raise NotFoundError("no such document")
-        await self._notify("document_deleted", doc_id)
+        await self.extensions.emit(DocumentDeleted(doc_id))
 
     async def collaborators(
         self, caller: Identity, doc_id: str
@@ -254,36 +271,64 @@ class DocumentService:
         """Grant a role to the account with this email at once; an address without an account
         gets an invitation link instead (``services/invitations.py``): registering an address
         grants nothing by itself."""
-        access = await self.access(caller, doc_id, "viewer")
-        if access.own_role not in ("owner", "editor"):
-            raise ForbiddenError("only the owner and editors can share this document")
+        access = await self._sharer_access(caller, doc_id, role)
         email = normalize_email(email)
-        if access.own_role != "owner" and role == "editor":
-            raise ForbiddenError("only the owner can grant or revoke the editor role")
         target = await self._store.get_user_by_email(email)
         if target is None or target.pending:
             if self.inviter is None:
                 raise NotFoundError("no account has this email address")
             return await self.inviter.invite(caller, doc_id, email, role, base_url)
-        if target.id == access.doc.owner_id:
-            raise InvalidInputError("the owner's role cannot be changed")
-        if access.own_role != "owner":
-            current = await self._store.get_role(doc_id, target.id)
-            if current is not None and current[1] == "editor":
-                raise ForbiddenError("only the owner can grant or revoke the editor role")
-        await self._store.set_permission(doc_id, target.id, role)
-        await self._notify("access_changed", doc_id, target.id)
+        await self._grant(access, target.id, role)
         return Collaborator(
-            user_id=target.id,
-            email=target.email,
-            name=target.name,
-            role=role,
-            pending=False,
+            user_id=target.id, email=target.email, name=target.name, role=role, pending=False
         )
 
+    async def share_with_user(
+        self, caller: Identity, doc_id: str, user_id: str, role: Literal["editor", "viewer"]
+    ) -> Collaborator:
+        """Grant a role to a co-collaborator picked by id (services/people.py). Anyone else,
+        and an id that does not exist, is answered alike: 404. The reply has no address."""
+        access = await self._sharer_access(caller, doc_id, role)
+        person = await self.people.find(caller, user_id)
+        if person is None:
+            raise NotFoundError("nobody you work with has this id")
+        await self._grant(access, person.user_id, role, by_address=False)
+        return Collaborator(
+            user_id=person.user_id, email="", name=person.name, role=role, pending=False
+        )
+
+    async def _sharer_access(
+        self, caller: Identity, doc_id: str, role: Literal["editor", "viewer"]
+    ) -> Access:
+        """The caller's access if they may grant ``role`` on this document at all."""
+        access = await self.access(caller, doc_id, "viewer")
+        if access.own_role not in ("owner", "editor"):
+            raise ForbiddenError("only the owner and editors can share this document")
+        if access.own_role != "owner" and role == "editor":
+            raise ForbiddenError("only the owner can grant or revoke the editor role")
+        return access
+
+    async def _grant(
+        self,
+        access: Access,
+        user_id: str,
+        role: Literal["editor", "viewer"],
+        *,
+        by_address: bool = True,
+    ) -> None:
+        doc_id = access.doc.id
+        if user_id == access.doc.owner_id:
+            raise InvalidInputError("the owner's role cannot be changed")
+        if access.own_role != "owner":
+            current = await self._store.get_role(doc_id, user_id)
+            if current is not None and current[1] == "editor":
+                raise ForbiddenError("only the owner can grant or revoke the editor role")
+        await self._store.set_permission(doc_id, user_id, role, by_address=by_address)
+        await self.extensions.emit(AccessChanged(doc_id, user_id))
+
     async def notify_access_changed(self, doc_id: str, user_id: str | None) -> None:
-        """A grant changed elsewhere (an invitation was redeemed): tell the listeners."""
-        await self._notify("access_changed", doc_id, user_id)
+        """A grant changed elsewhere (an invitation was redeemed): tell the extensions."""
+        await self.extensions.emit(AccessChanged(doc_id, user_id))
 
     async def revoke(self, caller: Identity, doc_id: str, user_id: str) -> None:
         access = await self.access(caller, doc_id, "viewer")
@@ -293,7 +338,7 @@ class DocumentService:
             raise InvalidInputError("the owner's access cannot be revoked")
         if not await self._store.remove_permission(doc_id, user_id):
             raise NotFoundError("this user has no access to revoke")
-        await self._notify("access_changed", doc_id, user_id)
+        await self.extensions.emit(AccessChanged(doc_id, user_id))
 
     async def set_public(
         self, caller: Identity, doc_id: str, enabled: bool, role: Literal["editor", "viewer"]
@@ -311,7 +356,7 @@ class DocumentService:
             raise NotFoundError("no such document")
         if not enabled:
             link = await self._store.set_public_link(doc_id, None)
-        await self._notify("access_changed", doc_id, None)
+        await self.extensions.emit(AccessChanged(doc_id, None))
         return Access(doc=doc, role="owner", own_role="owner"), link
 
     async def reset_link(self, caller: Identity, doc_id: str) -> tuple[Access, PublicLink]:
@@ -323,7 +368,7 @@ class DocumentService:
         link = await self._store.set_public_link(doc_id, new_link_token())
         if link is None:
             raise NotFoundError("no such document")
-        await self._notify("access_changed", doc_id, None)
+        await self.extensions.emit(AccessChanged(doc_id, None))
         return access, link
 
     async def public_link(self, caller: Identity, doc_id: str) -> tuple[Access, PublicLink | None]:

@@ -2,8 +2,9 @@
 
 Restoring a version is an ordinary edit: the difference between the current text and the version's
 text becomes ``del``/``ins`` ops from a fresh replica bound to the restoring user, submitted through
-the document's Room like any client message — so it is logged, acknowledged only once durable,
-broadcast live, and can itself be undone by restoring the automatic version taken just before it.
+the document's Room (``Hub.direct``) like any client message — so it is logged, acknowledged only
+once durable, broadcast live, and can itself be undone by restoring the automatic version taken
+just before it.
 """
 
 from __future__ import annotations
@@ -11,15 +12,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from docstream.collab import slices
-from docstream.collab.connection import Connection
+from docstream.collab.direct import Author, DocumentView
 from docstream.collab.hub import Hub
-from docstream.collab.messages import OpsItem
-from docstream.collab.room import Room
 from docstream.crdt import Document, Op
 from docstream.errors import DocStreamError, NotFoundError
-from docstream.protocol import codec
-from docstream.protocol.messages import Ack, ErrorFrame, SubmitOps
 from docstream.protocol.session import text_diff
 from docstream.services.auth import Identity
 from docstream.settings import Settings
@@ -64,9 +60,9 @@ class VersionService:
         return found
 
     async def create_named(self, caller: Identity, doc_id: str, label: str) -> VersionRecord:
-        async def take(room: Room) -> VersionRecord:
-            seq = room.seq
-            text = await room.text()
+        async def take(view: DocumentView) -> VersionRecord:
+            seq = view.seq
+            text = await view.text()
             return await self._store.create_version(
                 doc_id,
                 seq,
@@ -77,8 +73,7 @@ class VersionService:
                 keep=self._settings.max_named_versions,
             )
 
-        result: VersionRecord = await self._hub.with_room(doc_id, take)
-        return result
+        return await self._hub.direct(doc_id).read(take)
 
     async def restore(self, caller: Identity, doc_id: str, version: int) -> RestoreResult:
         target = await self.get(doc_id, version)
@@ -86,43 +81,35 @@ class VersionService:
         replica = "rst_" + secrets.token_urlsafe(12)
         bound = await self._store.bind_replica(replica, caller.user_id)
         assert bound == caller.user_id
+        undo: int | None = None
 
-        conn = Connection(
-            user_id=caller.user_id, name=caller.name, role="editor", guest=False, queue_size=4
-        )
-        conn.attach(replica)
-
-        async def restore_in_room(room: Room) -> tuple[int | None, int | None]:
-            # Runs inside the Room's worker: the diff is taken against the current text and
-            # handled through the normal ops path before anything else can interleave.
-            undo = None
-            if room.seq > room.version_seq or not await self._store.list_versions(doc_id):
+        async def diff(view: DocumentView) -> list[Op]:
+            # Runs in the Room's order: the diff is taken against the current text and submitted
+            # through the normal ops path before anything else can interleave.
+            nonlocal undo
+            if view.seq > view.version_seq or not await self._store.list_versions(doc_id):
                 record = await self._store.create_version(
                     doc_id,
-                    room.seq,
-                    await room.text(),
+                    view.seq,
+                    await view.text(),
                     "auto",
-                    f"before restoring version {version}",
+                    (
+                        f"Before restoring “{target.label}”"
+                        if target.label
+                        else "Before restoring the version of "
+                        f"{target.created_at:%Y-%m-%d %H:%M} UTC"
+                    ),
                     caller.user_id,
                     keep=self._settings.max_auto_versions,
                 )
-                room.version_seq = room.seq
+                view.versioned()
                 undo = record.version
-            scratch = await slices.decode(await room.encoded_state(), replica)
-            try:
-                ops = diff_ops(scratch, target.text or "")
-            finally:
-                await slices.release(scratch)
-            if not ops:
-                return undo, room.seq
-            await room.handle_ops([OpsItem(conn, SubmitOps(ref=1, ops=ops))])
-            return undo, None
+            async with view.copy(replica) as scratch:
+                return diff_ops(scratch, target.text or "")
 
-        undo, unchanged_seq = await self._hub.with_room(doc_id, restore_in_room)
-        if unchanged_seq is not None:
-            return RestoreResult(version=version, seq=unchanged_seq, undo_version=undo)
-        reply = codec.decode_server_frame(await conn.outbox.get())  # type: ignore[arg-type]
-        if isinstance(reply, ErrorFrame):
-            raise DocStreamError(f"the restore was not saved: {reply.message}", code=reply.code)
-        assert isinstance(reply, Ack)
-        return RestoreResult(version=version, seq=reply.seq, undo_version=undo)
+        author = Author(user_id=caller.user_id, name=caller.name, replica=replica)
+        try:
+            seq = await self._hub.direct(doc_id).edit(author, diff)
+        except DocStreamError as exc:
+            raise DocStreamError(f"the restore was not saved: {exc.detail}", code=exc.code) from exc
+        return RestoreResult(version=version, seq=seq, undo_version=undo)

@@ -1,4 +1,4 @@
-"""Persistence: one ``DocumentStore`` interface, a SQLite and a PostgreSQL backend."""
+"""Persistence: one ``DocumentStore`` interface; SQLite, PostgreSQL and in-memory backends."""
 
 from docstream.storage.base import (
     DocumentRecord,

@@ -1,149 +1,84 @@
-"""The ``DocumentStore`` interface and the records it speaks in.
+"""The ``DocumentStore`` interface: everything DocStream keeps durably.
 
-Two real backends implement it (``SqliteDocumentStore``, ``PostgresDocumentStore``) and one contract
-suite (``tests/storage``) runs against both. Records are plain msgspec Structs with string ids and
-aware UTC datetimes, whatever the backend stores. Every backend translates its library's exceptions
-into :class:`docstream.errors.StorageError` (or a more precise DocStream error), so callers never
-see
-``sqlite3.Error`` or ``psycopg.Error``.
+Backends: ``SqliteDocumentStore`` (the embedded default), ``PostgresDocumentStore`` (teams and
+clusters) and ``MemoryDocumentStore`` (fast in-process tests, not offered in the settings); one
+contract suite (``tests/storage``) runs against all three. Every backend translates its library's
+exceptions into :class:`docstream.errors.StorageError` (or a more precise DocStream error), so
+callers never see ``sqlite3.Error`` or ``psycopg.Error``.
 
 The ops log is append-only and gap-free per document: :meth:`DocumentStore.append_ops` stores a
-batch
-of messages and advances ``documents.seq`` in one transaction (PostgreSQL: under the document's row
-lock; SQLite: through the single writer), so a message is acknowledged only after it is durable.
+batch of messages and advances ``documents.seq`` in one transaction (PostgreSQL: under the
+document's row lock; SQLite: through the single writer), so a message is acknowledged only after it
+is durable.
+
+The records it speaks in live in :mod:`docstream.storage.records` and are re-exported here, where
+most callers import them from.
 """
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Literal, Self
 
-import msgspec
+from docstream.storage.records import (
+    ROLE_RANK,
+    AccountDeletion,
+    ApiToken,
+    AuditEntry,
+    AuditFilter,
+    Collaborator,
+    DocumentListing,
+    DocumentRecord,
+    Invitation,
+    LogEntry,
+    NewAuditEntry,
+    NewLogEntry,
+    Person,
+    PublicLink,
+    Role,
+    RotateOutcome,
+    ServerInvitation,
+    SessionRecord,
+    Snapshot,
+    TokenScope,
+    TrashedDocument,
+    User,
+    UserSummary,
+    VersionRecord,
+    utcnow,
+)
 
-Role = Literal["owner", "editor", "viewer"]
-ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "owner": 3}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class User(msgspec.Struct, frozen=True):
-    id: str
-    email: str
-    name: str
-    password_hash: str | None
-    created_at: datetime
-
-    @property
-    def pending(self) -> bool:
-        """Invited by email but not registered yet."""
-        return self.password_hash is None
-
-
-class DocumentRecord(msgspec.Struct, frozen=True):
-    id: str
-    title: str
-    owner_id: str
-    seq: int
-    public_sharing_enabled: bool
-    public_sharing_role: Literal["editor", "viewer"]
-    created_at: datetime
-    updated_at: datetime
-
-
-class PublicLink(msgspec.Struct, frozen=True):
-    """A document's public link: its secret token and the ``seq`` the document had when the token
-    was made (guests holding the link read no history from before it)."""
-
-    token: str
-    since_seq: int
-
-
-class Collaborator(msgspec.Struct, frozen=True):
-    user_id: str
-    email: str
-    name: str
-    role: Role
-    pending: bool
-
-
-class SessionRecord(msgspec.Struct, frozen=True):
-    """A signed-in session (one sign-in on one device): the family of its refresh tokens."""
-
-    id: str
-    user_id: str
-    refresh_jti: str  # the only refresh token of the session that may be used (rotation)
-    created_at: datetime
-    expires_at: datetime
-    revoked_at: datetime | None = None
-
-
-RotateOutcome = Literal["rotated", "reused", "revoked", "unknown"]
-
-
-class Invitation(msgspec.Struct, frozen=True):
-    """A pending, single-use invitation to a document (only a hash of its token is stored)."""
-
-    id: str
-    doc_id: str
-    email: str
-    role: Literal["editor", "viewer"]
-    invited_by: str
-    created_at: datetime
-    expires_at: datetime
-    doc_title: str = ""
-    inviter_name: str = ""
-
-
-class NewLogEntry(msgspec.Struct, frozen=True):
-    """One accepted ``ops`` message, ready to be appended to the log."""
-
-    user_id: str
-    replica: str
-    payload: bytes
-    counter_lo: int | None = None
-    counter_hi: int | None = None
-    kind: str = "edit"
-    position: int = 0
-    length: int = 0
-    preview: str = ""
-
-
-class LogEntry(msgspec.Struct, frozen=True):
-    doc_id: str
-    seq: int
-    user_id: str
-    replica: str
-    payload: bytes
-    kind: str
-    position: int
-    length: int
-    preview: str
-    created_at: datetime
-    user_name: str = ""
-
-
-class Snapshot(msgspec.Struct, frozen=True):
-    doc_id: str
-    seq: int
-    state: bytes
-    created_at: datetime
-
-
-class VersionRecord(msgspec.Struct, frozen=True):
-    doc_id: str
-    version: int
-    seq: int
-    kind: Literal["auto", "named"]
-    label: str | None
-    author_id: str | None
-    length: int
-    created_at: datetime
-    text: str | None = None  # filled only by get_version
+__all__ = [
+    "ROLE_RANK",
+    "AccountDeletion",
+    "ApiToken",
+    "AuditEntry",
+    "AuditFilter",
+    "Collaborator",
+    "DocumentListing",
+    "DocumentRecord",
+    "DocumentStore",
+    "Invitation",
+    "LogEntry",
+    "NewAuditEntry",
+    "NewLogEntry",
+    "Person",
+    "PublicLink",
+    "Role",
+    "RotateOutcome",
+    "ServerInvitation",
+    "SessionRecord",
+    "Snapshot",
+    "TokenScope",
+    "TrashedDocument",
+    "User",
+    "UserSummary",
+    "VersionRecord",
+    "utcnow",
+]
 
 
 class DocumentStore(abc.ABC):
@@ -216,6 +151,11 @@ class DocumentStore(abc.ABC):
         """Documents the user owns or was granted, most recently updated first."""
 
     @abc.abstractmethod
+    async def list_document_rows(self, user_id: str) -> list[DocumentListing]:
+        """:meth:`list_documents` with the owner's name and the newest edit's author, in one
+        query (the rows of ``GET /documents``)."""
+
+    @abc.abstractmethod
     async def rename_document(self, doc_id: str, title: str) -> DocumentRecord | None: ...
 
     @abc.abstractmethod
@@ -254,15 +194,28 @@ class DocumentStore(abc.ABC):
 
     @abc.abstractmethod
     async def set_permission(
-        self, doc_id: str, user_id: str, role: Literal["editor", "viewer"]
-    ) -> None: ...
+        self,
+        doc_id: str,
+        user_id: str,
+        role: Literal["editor", "viewer"],
+        *,
+        by_address: bool = True,
+    ) -> None:
+        """Grant or change a role. ``by_address``: the grantor typed the grantee's address (a
+        grant by id leaves an earlier grant's ``by_address`` as it was)."""
 
     @abc.abstractmethod
     async def remove_permission(self, doc_id: str, user_id: str) -> bool: ...
 
     @abc.abstractmethod
     async def list_collaborators(self, doc_id: str) -> list[Collaborator]:
-        """The owner first, then grants by email."""
+        """The owner first, then grants by email (``Collaborator.by_address`` per grant)."""
+
+    @abc.abstractmethod
+    async def co_collaborators(self, user_id: str) -> list[Person]:
+        """The registered users other than ``user_id`` who share at least one document with
+        them (as owner or grant, on either side): the most recently updated shared document
+        first, then the most shared documents, then by id."""
 
     @abc.abstractmethod
     async def all_document_titles(self) -> list[tuple[str, str, str]]:
@@ -424,3 +377,208 @@ class DocumentStore(abc.ABC):
     @abc.abstractmethod
     async def get_version(self, doc_id: str, version: int) -> VersionRecord | None:
         """With text."""
+
+    # --- administration --------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def set_admin(self, user_id: str, is_admin: bool) -> User | None:
+        """Make a registered user an administrator or not (``None``: no such registered user)."""
+
+    @abc.abstractmethod
+    async def set_disabled(self, user_id: str, disabled: bool) -> User | None:
+        """Disable an account (it keeps the time it was first disabled) or enable it again."""
+
+    @abc.abstractmethod
+    async def count_admins(self) -> int:
+        """How many enabled administrators the server has."""
+
+    # --- single sign-on (OpenID Connect) ---------------------------------------------------------
+
+    @abc.abstractmethod
+    async def identity_user(self, issuer: str, subject: str) -> str | None:
+        """The id of the account the provider identity ``(issuer, subject)`` signs in to."""
+
+    @abc.abstractmethod
+    async def link_identity(self, issuer: str, subject: str, user_id: str) -> bool:
+        """Link ``(issuer, subject)`` to a registered user: True if linked now, False if it was
+        linked to that user already. ConflictError if it is linked to another user; NotFoundError
+        if the user does not exist or is only invited (pending)."""
+
+    # --- audit log -------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def append_audit(self, entry: NewAuditEntry) -> AuditEntry:
+        """Append one entry, durably, stamped now, with the actor's address and name, the
+        document's title and the subject's name copied as they are now (empty if unknown)."""
+
+    @abc.abstractmethod
+    async def list_audit(
+        self, where: AuditFilter, before_id: int | None = None, limit: int = 100
+    ) -> list[AuditEntry]:
+        """Matching entries, newest first, with ids below ``before_id`` (keyset pagination)."""
+
+    @abc.abstractmethod
+    async def purge_audit(self, older_than: datetime, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` entries made before ``older_than``; return how many."""
+
+    # --- password resets and API tokens ----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_password_reset(
+        self, user_id: str, token_hash: str, expires_at: datetime
+    ) -> None:
+        """Store a reset link of a registered user (and forget expired ones of everybody).
+        Raises NotFoundError when there is no such registered user."""
+
+    @abc.abstractmethod
+    async def redeem_password_reset(self, token_hash: str, password_hash: str) -> User | None:
+        """In one transaction: use up the unexpired reset with this token hash, set its user's
+        password and delete every other outstanding reset of that user. ``None``: no such
+        unexpired reset (unknown, used or expired); nothing changed."""
+
+    @abc.abstractmethod
+    async def create_api_token(
+        self,
+        user_id: str,
+        name: str,
+        scope: TokenScope,
+        token_hash: str,
+        expires_at: datetime | None,
+        max_tokens: int,
+    ) -> ApiToken:
+        """Store a personal API token. Raises QuotaExceededError when the user already has
+        ``max_tokens`` unexpired tokens (expired ones are forgotten first), NotFoundError when
+        there is no such user."""
+
+    @abc.abstractmethod
+    async def list_api_tokens(self, user_id: str) -> list[ApiToken]:
+        """The user's unexpired tokens, oldest first."""
+
+    @abc.abstractmethod
+    async def get_api_token(self, token_hash: str) -> ApiToken | None:
+        """The unexpired token with this hash."""
+
+    @abc.abstractmethod
+    async def delete_api_token(self, user_id: str, token_id: str) -> bool:
+        """Revoke one of the user's tokens (``False``: the user has no such token)."""
+
+    @abc.abstractmethod
+    async def touch_api_token(self, token_id: str, used_at: datetime) -> None:
+        """Record when a token was last used (best effort; no error for an unknown id)."""
+
+    # --- import --------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def create_document_with_log(
+        self, owner_id: str, title: str, entries: Sequence[NewLogEntry]
+    ) -> DocumentRecord:
+        """Create a document whose log is ``entries`` (seq 1..n), in one transaction: an imported
+        document exists with all its content or not at all. Each entry's replica is bound to the
+        entry's user; a replica already bound to someone else is a ``ConflictError`` (nothing is
+        created), an unknown owner a ``NotFoundError``."""
+
+    # --- trash and ownership ---------------------------------------------------------------------
+    # A trashed document (``deleted_at`` set) is hidden from every method above that finds, lists
+    # or opens documents (``get_document``, ``get_role``, ``list_documents``,
+    # ``list_document_rows``, ``accessible_document_ids``, ``co_collaborators``,
+    # ``all_document_titles``) but still counts in ``count_owned_documents``: the trash is bounded
+    # by the same quota.
+
+    @abc.abstractmethod
+    async def trash_document(self, doc_id: str, by_user_id: str) -> DocumentRecord | None:
+        """Move a live document to the trash (its pending invitations are withdrawn; grants, log,
+        snapshots, versions and the public link setting stay). ``None``: no such live document."""
+
+    @abc.abstractmethod
+    async def get_trashed(self, doc_id: str) -> TrashedDocument | None:
+        """The document if it is in the trash (``None``: no such document, or not trashed)."""
+
+    @abc.abstractmethod
+    async def list_trash(self, owner_id: str) -> list[TrashedDocument]:
+        """The owner's trashed documents, the most recently trashed first."""
+
+    @abc.abstractmethod
+    async def restore_document(self, doc_id: str) -> DocumentRecord | None:
+        """Take a document out of the trash, as it was. ``None``: it is not in the trash."""
+
+    @abc.abstractmethod
+    async def purge_document(self, doc_id: str, *, deleted_before: datetime | None = None) -> bool:
+        """Delete a trashed document for good (trashed before ``deleted_before`` when given);
+        ``False`` when it is not (or no longer) in the trash. A live document is never purged."""
+
+    @abc.abstractmethod
+    async def expired_trash(self, deleted_before: datetime, limit: int) -> list[TrashedDocument]:
+        """Up to ``limit`` documents trashed before ``deleted_before``, the oldest first."""
+
+    @abc.abstractmethod
+    async def transfer_ownership(
+        self, doc_id: str, from_user_id: str, to_user_id: str
+    ) -> DocumentRecord | None:
+        """Make ``to_user_id`` the owner of a live document owned by ``from_user_id``, in one
+        transaction: the new owner's grant goes, the old owner keeps an editor grant. ``None``:
+        no such live document owned by ``from_user_id``. Raises NotFoundError for an unknown user.
+        """
+
+    # --- server administration -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def claim_first_admin(self, user_id: str) -> bool:
+        """Make the registered user an administrator if the server has no enabled administrator,
+        atomically (of two concurrent claims exactly one succeeds). Whether it did."""
+
+    @abc.abstractmethod
+    async def get_server_setting(self, key: str) -> str | None:
+        """A server-wide setting changed at run time (``None``: never set)."""
+
+    @abc.abstractmethod
+    async def set_server_setting(self, key: str, value: str | None) -> None:
+        """Set a server-wide setting (``None`` removes it)."""
+
+    @abc.abstractmethod
+    async def create_server_invitation(
+        self, email: str, created_by: str, token_hash: str, expires_at: datetime
+    ) -> ServerInvitation:
+        """Invite an address to create an account, replacing an earlier invitation of it."""
+
+    @abc.abstractmethod
+    async def list_server_invitations(self) -> list[ServerInvitation]:
+        """Unexpired server invitations, oldest first."""
+
+    @abc.abstractmethod
+    async def get_server_invitation(self, token_hash: str) -> ServerInvitation | None:
+        """The unexpired server invitation with this token hash."""
+
+    @abc.abstractmethod
+    async def delete_server_invitation(self, invitation_id: str) -> bool:
+        """Revoke a server invitation; whether there was one."""
+
+    @abc.abstractmethod
+    async def signup_invited(self, email: str) -> bool:
+        """Whether the address holds an unexpired invitation: a server invitation or an
+        invitation to a document."""
+
+    @abc.abstractmethod
+    async def use_server_invitations(self, email: str) -> None:
+        """The address created its account: its server invitation is used up."""
+
+    @abc.abstractmethod
+    async def list_users(
+        self, query: str, limit: int, offset: int
+    ) -> tuple[list[UserSummary], int]:
+        """Registered users whose address or name contains ``query`` (case-insensitive; empty:
+        everyone), ordered by address, one page, and how many match in all."""
+
+    @abc.abstractmethod
+    async def server_counts(self) -> tuple[int, int]:
+        """How many registered users and documents the server holds."""
+
+    @abc.abstractmethod
+    async def delete_user(self, user_id: str, transfer_to: str | None) -> AccountDeletion | None:
+        """Delete an account in one transaction (``None``: no such registered user).
+
+        The documents it owns go to ``transfer_to`` (a registered user other than it; a grant
+        the new owner held on one is dropped) or, without one, are deleted with their logs,
+        snapshots, versions, grants and invitations. Its grants, sessions and invitations go.
+        The ops log keeps its user id on past edits (the history shows a deleted user). Raises
+        NotFoundError when ``transfer_to`` is not another registered user.
+        """

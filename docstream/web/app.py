@@ -38,8 +38,26 @@ from docstream.web.middleware import (
     RequestIdMiddleware,
     TrustedProxies,
 )
-from docstream.web.routes import auth, documents, sharing, suggest, versions, ws
+from docstream.web.routes import (
+    admin,
+    audit,
+    auth,
+    documents,
+    events,
+    handover,  # transfer, leave, duplicate
+    imports,
+    resets,
+    sharing,
+    signup,
+    suggest,
+    tokens,
+    trash,
+    versions,
+    ws,
+)
+from docstream.web.routes import oidc as oidc_routes
 from docstream.web.schemas import HealthOut
+from docstream.web.state import WebState
 
 log = logging.getLogger("docstream")
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
@@ -79,16 +97,13 @@ async def health(request: Request[Any, Any, Any], services: Services) -> HealthO
     except Exception:  # any failure means "not ok"; the details are in the log
         log.warning("health: the database does not answer", exc_info=True)
         db = "unavailable"
-    redis = "disabled"
-    checker = services.extras.get("redis_health")
-    if checker is not None:
-        redis = await checker()
+    redis = await services.broker.health()  # "disabled" without Redis
     status: Literal["ok", "degraded"] = (
         "ok" if db == "ok" and redis in ("ok", "disabled") else "degraded"
     )
     if not is_local(request.scope):
         return HealthOut(status=status)
-    details = {k: v() for k, v in services.extras.get("health_details", {}).items()}
+    details = services.health.details()
     return HealthOut(status=status, db=db, redis=redis, version=__version__, details=details)
 
 
@@ -117,14 +132,19 @@ def create_app(
             if freeze_heap:
                 gc.collect()  # nothing unreachable gets frozen
                 gc.freeze()
-            limiter_counter = services.extras.get("rate_limit_counter")
-            if limiter_counter is not None:
-                counter.target = limiter_counter
+            if settings.redis_url:  # one count per client for the whole cluster
+                from docstream.pubsub.redis import RedisBroker
+                from docstream.web.redis_counter import RedisWindowCounter
+
+                assert isinstance(services.broker, RedisBroker)
+                counter.target = RedisWindowCounter(services.broker.client)
             peek.decode = lambda token: str(services.auth.decode(token, "access")["sub"])
-            services.extras["account_limiter"] = AccountLimiter(
-                counter, settings.auth_rate_limit_per_account, clock
+            app.state.web = WebState(
+                account_limiter=AccountLimiter(
+                    counter, settings.auth_rate_limit_per_account, clock
+                ),
+                proxies=proxies,
             )
-            services.extras["proxies"] = proxies
             log.info(
                 "DocStream %s ready (%s)",
                 __version__,
@@ -137,12 +157,25 @@ def create_app(
         route_handlers=[
             health,
             auth.router,
+            signup.router,
+            admin.router,
             documents.router,
+            imports.router(settings),
             sharing.router,
             sharing.invitations_router,
+            sharing.people_router,
             versions.router,
             suggest.router,
+            events.router,
+            oidc_routes.router,
+            trash.router,
+            handover.router,
             ws.document_socket,
+            audit.router,
+            audit.admin_router,
+            resets.router,
+            resets.admin_router,
+            tokens.router,
             static.index_page,
             static.ui_files,
         ],

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.di import Provide
 
 from docstream.bootstrap import Services
-from docstream.errors import UnauthorizedError
+from docstream.errors import ForbiddenError, UnauthorizedError
+from docstream.services.api_tokens import is_api_token
 from docstream.services.auth import Identity, Verified
+from docstream.storage.base import User
 from docstream.web.cookies import AUTH_COOKIE, check_cookie_request
 
 __all__ = [
     "AUTH_COOKIE",
     "DEPENDENCIES",
     "LINK_HEADER",
+    "Admin",
     "bearer_token",
+    "client_ip",
     "link_token",
+    "refuse_api_token",
     "services_of",
 ]
 
@@ -47,6 +53,11 @@ def bearer_token(headers: Any, cookies: Any, query: Any = None) -> str | None:
     return str(cookie) if cookie else None
 
 
+def client_ip(request: Request[Any, Any, Any]) -> str:
+    """The caller's address, as the trusted proxies tell it (for the audit log)."""
+    return str(request.app.state.web.proxies.client_ip(request.scope))
+
+
 def services_of(request: Request[Any, Any, Any]) -> Services:
     services: Services = request.app.state.services
     return services
@@ -63,7 +74,21 @@ async def _verified_or_none(request: Request[Any, Any, Any]) -> Verified | None:
     services = services_of(request)
     if not request.headers.get("authorization"):  # signed in by the cookie: CSRF rules apply
         check_cookie_request(request, services.settings)
+    elif is_api_token(token):  # a personal API token (only ever in the Authorization header)
+        verified = await services.recovery.tokens.verify(token)
+        if verified.scope == "read" and request.method not in _READS:
+            raise ForbiddenError("this API token may only read (its scope is 'read')")
+        return verified
     return await services.auth.verify(token)
+
+
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_api_token(verified: Verified, what: str) -> None:
+    """Some things need a signed-in session, never a personal API token (403)."""
+    if verified.api_token:
+        raise ForbiddenError(f"an API token cannot {what}; sign in with your password")
 
 
 async def _verified(request: Request[Any, Any, Any]) -> Verified:
@@ -78,6 +103,19 @@ async def _caller(request: Request[Any, Any, Any]) -> Identity:
     return Identity(
         user_id=user.id, name=user.name, link=link_token(request.headers, request.query_params)
     )
+
+
+class Admin(msgspec.Struct, frozen=True):
+    """The signed-in caller, checked to be an enabled administrator (the ``admin`` dependency)."""
+
+    user: User
+
+
+async def _admin(request: Request[Any, Any, Any]) -> Admin:
+    user = (await _verified(request)).user
+    if not user.is_admin or user.disabled:
+        raise ForbiddenError("only an administrator of this server can do this")
+    return Admin(user)
 
 
 async def _optional_caller(request: Request[Any, Any, Any]) -> Identity | None:
@@ -96,4 +134,5 @@ DEPENDENCIES = {
     "caller": Provide(_caller),
     "verified": Provide(_verified),
     "maybe_caller": Provide(_optional_caller),
+    "admin": Provide(_admin),
 }

@@ -1,9 +1,11 @@
-"""The one place that maps DocStream errors to HTTP statuses, REST codes and WebSocket close codes.
+"""REST error replies: DocStream errors, Litestar's own and unexpected ones in one JSON envelope.
 
-REST errors are ``{"error": {"code", "message"}}`` (PROTOCOL.md §4), with an optional ``details``
-list for validation failures. Two codes extend PROTOCOL.md's list: ``METHOD_NOT_ALLOWED`` (405) and
-``SERVICE_UNAVAILABLE`` (503, the database or Redis is unreachable; retry later). Messages never
-contain stack traces or SQL.
+The status and REST code of a DocStream error come from the one error table
+(``docstream/protocol/codes.py``, which also gives its WebSocket close code). REST errors are
+``{"error": {"code", "message"}}`` (docs/protocol.md §7), with an optional ``details`` list for
+validation failures. Three codes extend docs/protocol.md's list: ``METHOD_NOT_ALLOWED`` (405),
+``QUOTA_EXCEEDED`` (403) and ``SERVICE_UNAVAILABLE`` (503, the database or Redis is unreachable;
+retry later). Messages never contain stack traces or SQL.
 """
 
 from __future__ import annotations
@@ -16,41 +18,10 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
-from docstream.errors import (
-    BrokerError,
-    ConflictError,
-    DocStreamError,
-    ForbiddenError,
-    InvalidInputError,
-    NotFoundError,
-    PersistenceError,
-    QuotaExceededError,
-    RateLimitedError,
-    StateFormatError,
-    StorageError,
-    TooLargeError,
-    UnauthorizedError,
-)
+from docstream.errors import DocStreamError, RateLimitedError
+from docstream.protocol.codes import outcome_of
 
 log = logging.getLogger("docstream.web")
-
-# Most specific first.
-_MAPPING: list[tuple[type[DocStreamError], int, str]] = [
-    (UnauthorizedError, 401, "UNAUTHORIZED"),
-    (QuotaExceededError, 403, "QUOTA_EXCEEDED"),
-    (ForbiddenError, 403, "FORBIDDEN"),
-    (NotFoundError, 404, "NOT_FOUND"),
-    (ConflictError, 409, "CONFLICT"),
-    (TooLargeError, 413, "PAYLOAD_TOO_LARGE"),
-    # A state or payload the server itself stored and cannot read: its fault, never the caller's.
-    (StateFormatError, 500, "INTERNAL_ERROR"),
-    (InvalidInputError, 400, "VALIDATION_ERROR"),
-    (RateLimitedError, 429, "RATE_LIMIT_EXCEEDED"),
-    (StorageError, 503, "SERVICE_UNAVAILABLE"),
-    (BrokerError, 503, "SERVICE_UNAVAILABLE"),
-    # The typeahead's local files (UnsupportedFormatError included): logged, never described.
-    (PersistenceError, 500, "INTERNAL_ERROR"),
-]
 
 _BY_STATUS: dict[int, str] = {
     400: "VALIDATION_ERROR",
@@ -63,16 +34,6 @@ _BY_STATUS: dict[int, str] = {
     429: "RATE_LIMIT_EXCEEDED",
     503: "SERVICE_UNAVAILABLE",
 }
-
-#: WebSocket close codes (PROTOCOL.md §2).
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_HELLO_TIMEOUT = 4408
-CLOSE_RATE_LIMITED = 4429
-CLOSE_TOO_LARGE = 1009
-CLOSE_SERVER_ERROR = 1011
-CLOSE_GOING_AWAY = 1001
 
 
 class ErrorBody(msgspec.Struct, omit_defaults=True):
@@ -91,25 +52,9 @@ def code_for_status(status: int) -> str:
 
 
 def status_and_code(exc: DocStreamError) -> tuple[int, str]:
-    for cls, status, code in _MAPPING:
-        if isinstance(exc, cls):
-            return status, code
-    return 500, "INTERNAL_ERROR"
-
-
-def close_code(exc: DocStreamError) -> int:
-    """The WebSocket close code for an error that ends a connection."""
-    if isinstance(exc, UnauthorizedError):
-        return CLOSE_UNAUTHENTICATED
-    if isinstance(exc, ForbiddenError):
-        return CLOSE_FORBIDDEN
-    if isinstance(exc, NotFoundError):
-        return CLOSE_NOT_FOUND
-    if isinstance(exc, RateLimitedError):
-        return CLOSE_RATE_LIMITED
-    if isinstance(exc, TooLargeError):
-        return CLOSE_TOO_LARGE
-    return CLOSE_SERVER_ERROR
+    """The HTTP status and REST error code of ``exc`` (from the error table)."""
+    outcome = outcome_of(exc)
+    return outcome.http_status, outcome.rest_code
 
 
 def error_body(code: str, message: str, details: list[str] | None = None) -> bytes:

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from docstream.errors import HostNotAllowedError
+from docstream.protocol.codes import CLOSE_FORBIDDEN
 from docstream.web.errors import error_body, status_and_code
 
 Scope = MutableMapping[str, Any]
@@ -135,4 +136,6 @@ class AllowedHostsMiddleware:
             )
             await send({"type": "websocket.http.response.body", "body": body})
         else:
-            await send({"type": "websocket.close", "code": 4403, "reason": "host not allowed"})
+            await send(
+                {"type": "websocket.close", "code": CLOSE_FORBIDDEN, "reason": "host not allowed"}
+            )

@@ -15,8 +15,9 @@ A refused WebSocket handshake answers HTTP 429 through the ASGI websocket denial
 when the server offers it (granian does), and otherwise accepts and closes with 4429: never the
 bare ``websocket.close`` before accept, which servers turn into a 403 that a client would take for
 "forbidden". :class:`SocketLimitMiddleware` caps the sockets open at once per user and per address
-(per process: each worker counts its own). :class:`SocketBudget` is a connection's own flood
-control (messages and bytes per second), spent by every frame, also before ``hello``.
+(per process: each worker counts its own). A connection's own flood control (messages and bytes
+per second, spent by every frame, also before ``hello``) is part of the socket session
+(``docstream/protocol/budget.py``).
 """
 
 from __future__ import annotations
@@ -26,14 +27,14 @@ import hashlib
 import ipaddress
 import logging
 import re
-import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 from docstream.errors import RateLimitedError
-from docstream.web.errors import CLOSE_RATE_LIMITED, error_body
+from docstream.protocol.codes import CLOSE_RATE_LIMITED
+from docstream.web.errors import error_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -45,9 +46,18 @@ log = logging.getLogger("docstream.web")
 
 AUTH_COOKIE = "docstream_access"  # the same name as docstream.web.deps.AUTH_COOKIE
 _TYPEAHEAD = re.compile(
-    r"^/(?:suggest/titles|documents/[^/]+/(?:suggest|mentions/suggest|mentions/select))/?$"
+    r"^/(?:suggest/titles|people/suggest|documents/[^/]+/(?:suggest|mentions/suggest|mentions/select))/?$"
 )
-_SIGN_IN = ("/auth/login", "/auth/register", "/auth/login/", "/auth/register/")
+_SIGN_IN = (
+    "/auth/login",
+    "/auth/register",
+    "/auth/login/",
+    "/auth/register/",
+    "/auth/password-reset",
+    "/auth/password-reset/",
+    "/auth/password-reset/confirm",
+    "/auth/password-reset/confirm/",
+)
 
 
 def address_key(address: str) -> str:
@@ -268,64 +278,3 @@ class AccountLimiter:
                 f"too many sign-in attempts for this account; retry in {int(retry + 0.999)} s",
                 retry_after=retry,
             )
-
-
-class _Bucket:
-    """A token bucket of ``rate`` per second holding at most ``burst``."""
-
-    def __init__(self, rate: float, burst: float, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self.clock = rate, float(burst), clock
-        self.tokens, self.stamp = float(burst), clock()
-
-    def take(self, amount: float) -> bool:
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= amount:
-            self.tokens -= amount
-            return True
-        return False
-
-
-class SocketBudget:
-    """One connection's flood control: messages per second and bytes per second (each a token
-    bucket with a burst). A frame over either budget is refused and counts a strike; a frame
-    within both forgives one. ``flooding`` tells when the strikes call for closing (4429)."""
-
-    def __init__(
-        self,
-        *,
-        messages_per_second: float,
-        message_burst: int,
-        bytes_per_second: float,
-        byte_burst: int,
-        max_strikes: int = 20,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._messages = _Bucket(messages_per_second, message_burst, clock)
-        self._bytes = _Bucket(bytes_per_second, byte_burst, clock)
-        self.max_strikes = max_strikes
-        self.strikes = 0
-
-    def take(self, size: int) -> bool:
-        """Spend one message of ``size`` bytes; False if over budget (nothing is spent then)."""
-        if self._bytes.take(size):
-            if self._messages.take(1):
-                self.strikes = max(0, self.strikes - 1)
-                return True
-            self._bytes.tokens += size  # refused: give the bytes back
-        self.strikes += 1
-        return False
-
-    @property
-    def flooding(self) -> bool:
-        return self.strikes >= self.max_strikes
-
-
-def frame_size(message: Mapping[str, object]) -> int:
-    """Bytes a received WebSocket message holds (text as its in-memory size: O(1))."""
-    text = message.get("text")
-    if isinstance(text, str):
-        return sys.getsizeof(text)
-    data = message.get("bytes")
-    return len(data) if isinstance(data, (bytes, bytearray)) else 0

@@ -239,7 +239,16 @@ class RateLimitMiddleware:
     server without the denial response extension, closes with 4429 after accepting)."""
 
     EXEMPT = ("/health",)
-    API_PREFIXES = ("/auth", "/documents", "/suggest", "/ws", "/schema", "/invitations")
+    API_PREFIXES = (
+        "/auth",
+        "/documents",
+        "/suggest",
+        "/people",
+        "/ws",
+        "/schema",
+        "/invitations",
+        "/events",
+    )
 
     def __init__(
         self,
@@ -316,7 +325,7 @@ _WHAT = {
 
 
 class ErrorEnvelopeMiddleware:
-    """Turn any non-JSON error response into the JSON envelope of PROTOCOL.md §4.
+    """Turn any non-JSON error response into the JSON envelope of docs/protocol.md §7.
 
     Litestar answers a few errors itself, below the exception handlers: a refused CORS preflight
     is a ``text/plain`` 400 ("Disallowed CORS Origin"). This layer buffers such a response (only

@@ -1,6 +1,6 @@
 """Request bodies and response shapes of the REST API (msgspec Structs; OpenAPI comes from them).
 
-Bodies may carry more fields than listed (PROTOCOL.md §3): unknown fields are ignored.
+Bodies may carry more fields than listed (docs/protocol.md §4): unknown fields are ignored.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from msgspec import Meta
 from docstream.services.auth import Identity
 from docstream.storage.base import (
     Collaborator,
+    DocumentListing,
     DocumentRecord,
     Invitation,
     PublicLink,
@@ -56,9 +57,17 @@ class TitleBody(msgspec.Struct):
     title: Title
 
 
-class ShareBody(msgspec.Struct):
-    email: Email
+class ShareBody(msgspec.Struct, kw_only=True):
+    """Exactly one of ``email`` (anyone, by address) and ``user_id`` (a co-collaborator, as
+    ``GET /people/suggest`` lists them)."""
+
+    email: Email | None = None
+    user_id: Annotated[str, Meta(max_length=64)] | None = None
     role: GrantRole
+
+    def __post_init__(self) -> None:
+        if (self.email is None) == (self.user_id is None):
+            raise ValueError("give either email or user_id")
 
 
 class PublicSharingBody(msgspec.Struct):
@@ -66,15 +75,30 @@ class PublicSharingBody(msgspec.Struct):
     role: GrantRole = "viewer"
 
 
+class PersonOut(msgspec.Struct):
+    """A co-collaborator suggested by the people picker: never an address."""
+
+    id: str
+    name: str
+
+
 class UserOut(msgspec.Struct):
     id: str
     email: str
     name: str
     created_at: datetime
+    #: Administers this server (the UI shows the administration pages).
+    is_admin: bool = False
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(id=user.id, email=user.email, name=user.name, created_at=user.created_at)
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            created_at=user.created_at,
+            is_admin=user.is_admin and not user.disabled,
+        )
 
 
 class AuthOut(msgspec.Struct):
@@ -116,6 +140,26 @@ class DocumentOut(msgspec.Struct):
             created_at=doc.created_at,
             updated_at=doc.updated_at,
         )
+
+
+class DocumentListItemOut(DocumentOut):
+    """A row of ``GET /documents``: :class:`DocumentOut`'s fields and who owns and last edited
+    the document (display names only, never addresses)."""
+
+    #: The owner's display name.
+    owner_name: str
+    #: The display name of who made the newest committed edit ("Guest" for a public-link guest);
+    #: null if the document was never edited.
+    last_edited_by: str | None
+
+    @classmethod
+    def of_row(cls, row: DocumentListing) -> DocumentListItemOut:
+        doc = row.doc
+        editor = row.last_editor_name
+        if editor is None and row.last_editor_id is not None:
+            editor = "Guest"
+        base = msgspec.structs.asdict(DocumentOut.of(doc, row.role))
+        return cls(**base, owner_name=row.owner_name, last_edited_by=editor)
 
 
 class DocumentDetailOut(DocumentOut):

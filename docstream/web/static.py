@@ -18,7 +18,18 @@ from litestar import Request, Response, get
 from docstream.errors import NotFoundError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-API_PREFIXES = ("auth/", "documents", "suggest/", "ws/", "schema", "health", "invitations")
+API_PREFIXES = (
+    "auth/",
+    "documents",
+    "suggest/",
+    "people/",
+    "ws/",
+    "schema",
+    "health",
+    "invitations",
+    "events",
+    "admin/",
+)
 
 _MISSING_UI = b"""<!doctype html><meta charset="utf-8"><title>DocStream</title>
 <body style="font-family:sans-serif;max-width:40em;margin:3em auto">
@@ -44,8 +55,18 @@ def _index(static_dir: Path) -> Response[bytes]:
     return _file(index, "no-cache")
 
 
+def index_response() -> Response[bytes]:
+    """The web UI's ``index.html``, for a page path that an API router also claims."""
+    return _index(STATIC_DIR)
+
+
 @get("/", include_in_schema=False, sync_to_thread=False)
 def index_page() -> Response[bytes]:
+    return index_response()
+
+
+def ui_page() -> Response[bytes]:
+    """The single-page app's ``index.html``, for a page path that an API route also answers."""
     return _index(STATIC_DIR)
 
 

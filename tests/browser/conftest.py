@@ -1,21 +1,19 @@
 """Fixtures of the browser tests: one server and one Chromium per session, fresh contexts per test.
 
 A missing Chromium (``/usr/bin/chromium``), Playwright or npm build is a skip with the reason
-locally and a failure when ``CI`` is set (STYLE.md: in CI a missing service is a failure).
+locally and a failure when ``CI`` is set (``testkit.prerequisites``).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.harness import (
+from testkit.browser import (
     CHROMIUM,
-    Server,
     Watched,
     ensure_ui_built,
     is_expected_resource_error,
@@ -23,20 +21,16 @@ from tests.browser.harness import (
     run_server,
     watch,
 )
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
+from testkit.prerequisites import unavailable
+from testkit.processes import ServerProcess
 
 
 @pytest.fixture(scope="package")
-def server() -> Iterator[Server]:
+def server() -> Iterator[ServerProcess]:
     try:
         ensure_ui_built()
     except Exception as exc:
-        _unavailable(f"the web UI cannot be built: {exc}")
+        unavailable(f"the web UI cannot be built: {exc}")
     with run_server() as srv:
         yield srv
 
@@ -44,11 +38,11 @@ def server() -> Iterator[Server]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+        unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+        unavailable("the playwright package is not installed (pip install -e '.[dev]')")
     with sync_playwright() as pw:
         b = launch_chromium(pw)
         try:
@@ -58,7 +52,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_page(browser: Any, server: Server) -> Iterator[Callable[[], Watched]]:
+def open_page(browser: Any, server: ServerProcess) -> Iterator[Callable[[], Watched]]:
     """Open pages in fresh browser contexts; fail the test on any console error or page error.
 
     Chromium logs a console error for every HTTP error status of a fetch; a test that provokes

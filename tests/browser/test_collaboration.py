@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.harness import (
+from testkit.browser import (
     editor_text,
     new_account,
     open_document,
@@ -76,9 +76,11 @@ def test_a_remote_caret_is_visible_with_the_name_of_its_author(open_page, server
     b.page.keyboard.press("Shift+End")  # a selection, too
     label = a.page.locator(".cm-remote-caret .cm-remote-label", has_text="Bob Builder")
     label.wait_for(timeout=10_000)
-    assert a.page.locator(".cm-remote-selection").count() >= 1
-    # presence avatars: both people
-    assert a.page.locator(".avatars .avatar").count() == 2
+    # The selection is a later cursor update than the caret the click made: wait for it too.
+    a.page.locator(".cm-remote-selection").first.wait_for(timeout=10_000)
+    # presence avatars: the other person (Ada's own avatar is her user menu), named
+    assert a.page.get_by_role("button", name="Bob Builder: go to their cursor").is_visible()
+    assert a.page.locator(".avatars .avatar").count() == 1
     screenshot(a.page, "editor-remote-caret")
 
 
@@ -111,11 +113,11 @@ def test_sharing_between_two_accounts_in_the_share_dialog(open_page, server):
     open_document(a.page, server, doc["id"])
     a.page.get_by_role("button", name="Share").click()
     dialog = a.page.get_by_role("dialog")
-    dialog.get_by_label("Email address").fill(bob.email)
-    dialog.get_by_label("Role", exact=True).select_option("editor")
+    dialog.get_by_role("combobox", name="Add people").fill(bob.email)
+    dialog.get_by_label("Role of the people you add").select_option("editor")
     dialog.get_by_role("button", name="Invite").click()
     dialog.locator(f'li[data-email="{bob.email}"]').wait_for()
-    dialog.get_by_role("checkbox", name="Anyone with the link").check()
+    dialog.get_by_role("switch", name="Anyone with the link can open this document").click()
     a.page.get_by_text("Anyone with the link can open this document.").wait_for()
     screenshot(a.page, "share-dialog")
     a.page.keyboard.press("Escape")
@@ -183,9 +185,9 @@ def test_the_owner_resets_the_public_link_and_viewers_see_names_only(open_page, 
     open_document(a.page, server, doc["id"])
     a.page.get_by_role("button", name="Share").click()
     dialog = a.page.get_by_role("dialog")
-    dialog.get_by_role("checkbox", name="Anyone with the link").check()
+    dialog.get_by_role("switch", name="Anyone with the link can open this document").click()
     a.page.get_by_text("Anyone with the link can open this document.").wait_for()
-    link = dialog.get_by_label("Public link (anyone who has it can open the document)")
+    link = dialog.get_by_label("Public link", exact=True)
     old = link.input_value()
     assert "#link=" in old
     # The bare address does not open it for a guest; the link does.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.harness import editor_text, new_account, open_document, rest, sign_in, wait_saved
+from testkit.browser import editor_text, new_account, open_document, rest, sign_in, wait_saved
 
 
 def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, server):

@@ -1,13 +1,13 @@
 """Ghost-text completion and @mentions in the editor.
 
-Both use the typeahead routes (PROTOCOL.md §3), which the server must serve; when one answers 404
-the UI degrades (no ghost text; mentions listed from the collaborators), which
+Both use the typeahead routes (docs/protocol.md §4), which the server must serve; when one answers
+404 the UI degrades (no ghost text; mentions listed from the collaborators), which
 ``test_mentions_fall_back_to_collaborators...`` checks.
 """
 
 from __future__ import annotations
 
-from tests.browser.harness import editor_text, new_account, open_document, rest, sign_in, wait_saved
+from testkit.browser import editor_text, new_account, open_document, rest, sign_in, wait_saved
 
 SUGGEST = "GET /documents/{doc_id}/suggest"
 MENTIONS = "GET /documents/{doc_id}/mentions/suggest"
@@ -77,7 +77,7 @@ def test_an_at_mention_inserts_the_name_and_records_the_choice(open_page, server
 
 
 def test_mentions_fall_back_to_collaborators_when_the_route_answers_404(open_page, server):
-    """Degrading without the mentions routes (a server older than the typeahead issue)."""
+    """Degrading without the mentions routes (a server older than typeahead)."""
     ada, bob = new_account(server, "Ada"), new_account(server, "Bobby")
     doc = rest(server, ada, "POST", "/documents", {"title": "Mentions"})
     rest(

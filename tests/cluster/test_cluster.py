@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 import httpx
 
 from docstream.client import DocStreamClient
-from tests.cluster.conftest import NodeFactory
+from testkit.accounts import Users
+from testkit.config import BASE_ENV
+from testkit.ports import free_port
+from testkit.processes import ServerFactory, ServerProcess, a_minute_with_room, run_server
+from testkit.raw import RawPeer, replica
+from testkit.services import RedisServer, postgres
+from testkit.typists import Typist, lost_acked_ops
 from tests.cluster.proxy import TcpProxy
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica
-from tests.collab.typing import Typist, lost_acked_ops
-from tests.processes import ServerProcess, a_minute_with_room
-from tests.services import RedisServer, free_port
 
 
 def on_node(client: DocStreamClient, url: str) -> DocStreamClient:
@@ -92,7 +91,7 @@ async def test_revoking_on_node_a_closes_the_socket_on_node_b(
     await users.close()
 
 
-async def test_redis_restart_while_typing_loses_nothing(start_node: NodeFactory) -> None:
+async def test_redis_restart_while_typing_loses_nothing(start_node: ServerFactory) -> None:
     redis = RedisServer(url="", port=free_port(), binary="redis-server")
     redis.url = f"redis://127.0.0.1:{redis.port}/0"
     redis.start()
@@ -126,7 +125,7 @@ async def test_redis_restart_while_typing_loses_nothing(start_node: NodeFactory)
 
 
 async def test_a_node_cut_off_from_redis_repairs_from_the_log(
-    start_node: NodeFactory, redis_server: RedisServer
+    start_node: ServerFactory, redis_server: RedisServer
 ) -> None:
     assert redis_server.port is not None
     cable = await TcpProxy([("127.0.0.1", redis_server.port)]).start()
@@ -158,7 +157,7 @@ async def test_a_node_cut_off_from_redis_repairs_from_the_log(
         await cable.close()
 
 
-async def test_sigkill_one_node_its_clients_move_to_another(start_node: NodeFactory) -> None:
+async def test_sigkill_one_node_its_clients_move_to_another(start_node: ServerFactory) -> None:
     with start_node() as a, start_node() as b:
         balancer = await TcpProxy([("127.0.0.1", a.port), ("127.0.0.1", b.port)]).start()
         users, members, doc_id = await team(a.url, 2)
@@ -190,7 +189,7 @@ async def test_sigkill_one_node_its_clients_move_to_another(start_node: NodeFact
 
 
 async def test_two_workers_behave_as_two_nodes_and_share_the_rate_limit(
-    start_node: NodeFactory,
+    start_node: ServerFactory,
 ) -> None:
     env = {"DOCSTREAM_RATE_LIMIT_PER_MINUTE": "100"}
     with start_node(args=["--workers", "2"], env=env) as server:
@@ -206,7 +205,7 @@ async def test_two_workers_behave_as_two_nodes_and_share_the_rate_limit(
 
 
 async def test_requests_reach_both_workers_and_their_clients_converge(
-    start_node: NodeFactory,
+    start_node: ServerFactory,
 ) -> None:
     with start_node(args=["--workers", "2"]) as server:
         pids = set()
@@ -250,13 +249,7 @@ def test_more_than_one_worker_without_redis_is_refused() -> None:
 async def test_a_database_outage_refuses_edits_clearly_and_recovers(
     redis_url: str,
 ) -> None:
-    from tests.collab.conftest import BASE_ENV
-    from tests.processes import run_server
-    from tests.services import start_postgres
-
-    pg_gen = start_postgres()
-    pg = next(pg_gen)
-    try:
+    with postgres() as pg:
         name = pg.create_database()
         args = ["--database-url", pg.dsn_for(name), "--redis-url", redis_url]
         with run_server(args, BASE_ENV) as node:
@@ -296,6 +289,3 @@ async def test_a_database_outage_refuses_edits_clearly_and_recovers(
                 await t.stop()
             await asyncio.gather(*(live.close() for live in lives))
             await users.close()
-    finally:
-        with contextlib.suppress(StopIteration):
-            next(pg_gen)

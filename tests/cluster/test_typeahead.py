@@ -9,10 +9,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from docstream.client import DocStreamClient
-from tests.cluster.conftest import NodeFactory
+from testkit.accounts import unique_email
+from testkit.processes import ServerFactory
+from testkit.services import RedisServer
 from tests.cluster.proxy import TcpProxy
-from tests.collab.conftest import unique_email
-from tests.services import RedisServer
 
 AGREE_WITHIN = 1.0
 
@@ -44,7 +44,7 @@ def on_node(client: DocStreamClient, url: str) -> DocStreamClient:
 
 
 async def test_a_title_created_on_one_node_is_suggested_on_another_within_a_second(
-    start_node: NodeFactory,
+    start_node: ServerFactory,
 ) -> None:
     with start_node() as node_a, start_node() as node_b:
         async with DocStreamClient(node_a.url) as ann_a:
@@ -56,14 +56,20 @@ async def test_a_title_created_on_one_node_is_suggested_on_another_within_a_seco
                 async def created() -> bool:
                     return await titles(ann_b, "nebula") == [("Nebula roadmap", doc["id"])]
 
+                async def mid_title() -> bool:  # every word is indexed on the other node too
+                    return await titles(ann_b, "roadmap") == [("Nebula roadmap", doc["id"])]
+
                 delays["create"] = await within(AGREE_WITHIN, created)
+                await within(AGREE_WITHIN, mid_title)
 
                 await ann_a.request("PATCH", f"/documents/{doc['id']}", {"title": "Quasar plan"})
 
                 async def renamed() -> bool:
-                    return await titles(ann_b, "nebula") == [] and await titles(
-                        ann_b, "quasar"
-                    ) == [("Quasar plan", doc["id"])]
+                    return (
+                        await titles(ann_b, "nebula") == []
+                        and await titles(ann_b, "roadmap") == []
+                        and await titles(ann_b, "quasar") == [("Quasar plan", doc["id"])]
+                    )
 
                 delays["rename"] = await within(AGREE_WITHIN, renamed)
 
@@ -82,7 +88,7 @@ async def test_a_title_created_on_one_node_is_suggested_on_another_within_a_seco
                 print(f"cluster title agreement delays: {delays}")
 
 
-async def test_mention_picks_and_sharing_reach_the_other_node(start_node: NodeFactory) -> None:
+async def test_mention_picks_and_sharing_reach_the_other_node(start_node: ServerFactory) -> None:
     with start_node() as node_a, start_node() as node_b:
         async with DocStreamClient(node_a.url) as owner, DocStreamClient(node_a.url) as rae:
             await owner.register(unique_email("owner"), "password123", "Owner")
@@ -106,7 +112,7 @@ async def test_mention_picks_and_sharing_reach_the_other_node(start_node: NodeFa
                 await within(AGREE_WITHIN, unshared)
 
 
-async def test_a_node_that_starts_late_reconciles_its_titles(start_node: NodeFactory) -> None:
+async def test_a_node_that_starts_late_reconciles_its_titles(start_node: ServerFactory) -> None:
     with start_node() as node_a:
         async with DocStreamClient(node_a.url) as ann:
             await ann.register(unique_email("ann"), "password123", "Ann")
@@ -122,7 +128,7 @@ async def test_a_node_that_starts_late_reconciles_its_titles(start_node: NodeFac
 
 
 async def test_titles_missed_while_cut_off_from_redis_arrive_after_the_reconnection(
-    start_node: NodeFactory, redis_server: RedisServer
+    start_node: ServerFactory, redis_server: RedisServer
 ) -> None:
     assert redis_server.port is not None
     cable = await TcpProxy([("127.0.0.1", redis_server.port)]).start()

@@ -9,10 +9,9 @@ import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from tests.collab.conftest import ServerFactory, Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica, shared_doc
-from tests.processes import ServerProcess
+from testkit.accounts import Users, shared_doc
+from testkit.processes import ServerFactory, ServerProcess
+from testkit.raw import RawPeer, replica
 
 BAD_TEXT_FRAMES = [
     "",

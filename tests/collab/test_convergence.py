@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from tests.collab.conftest import Users
-from tests.collab.typing import Typist, lost_acked_ops
+from testkit.accounts import Users
+from testkit.typists import Typist, lost_acked_ops
 
 SEEDS = range(6)
 

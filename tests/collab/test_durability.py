@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from tests.collab.conftest import ServerFactory, Users
-from tests.collab.typing import Typist, lost_acked_ops
+from testkit.accounts import Users
+from testkit.processes import ServerFactory
+from testkit.typists import Typist, lost_acked_ops
 
 RUNS = 3
 

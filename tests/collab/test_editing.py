@@ -3,28 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from docstream.client.live import LiveDocument
 from docstream.crdt import Document
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.processes import ServerProcess
+from testkit.accounts import Users, shared_doc
+from testkit.processes import ServerProcess
+from testkit.raw import RawPeer, replica
 
 
-def replica() -> str:
-    return secrets.token_urlsafe(9)
+async def converged(*docs: LiveDocument) -> None:
+    """Wait until every replica has seen the last commit.
 
-
-async def shared_doc(users: Users, role: str = "editor"):
-    owner = await users.new("owner")
-    other = await users.new("other")
-    doc = await owner.create_document("Shared")
-    await owner.share(doc["id"], other.user["email"], role)  # type: ignore[index]
-    return owner, other, doc["id"]
+    Once each has its own edits acknowledged, the last commit is the highest seq any of them has
+    seen. (Waiting for ``a.seq == b.seq`` instead can hang: ``a``'s predicate is only re-checked
+    when ``a`` changes, and ``b`` may catch up after ``a`` has stopped changing.)
+    """
+    target = max(d.seq for d in docs)
+    for d in docs:
+        await d.wait_for(lambda d: d.seq >= target)
 
 
 async def test_two_people_co_edit_and_converge(users: Users) -> None:
@@ -38,8 +38,7 @@ async def test_two_people_co_edit_and_converge(users: Users) -> None:
             b.insert(len(b.text), str(i % 10))
         await a.synced()
         await b.synced()
-        await a.wait_for(lambda d: d.seq == b.seq)
-        await b.wait_for(lambda d: d.seq == a.seq)
+        await converged(a, b)
         assert a.text == b.text
         assert a.text.startswith("a" * 20 + "Hello")
     stored = await ann.get_document(doc_id)
@@ -189,7 +188,7 @@ async def test_a_reconnecting_client_catches_up_by_seq(users: Users) -> None:
         await a.synced()
         await b.wait_for(lambda d: d.connects > connects and d.session.live)
         await b.synced()
-        await a.wait_for(lambda d: d.seq == b.seq)
+        await converged(a, b)
         assert a.text == b.text
         assert "offline" in a.text and "three" in a.text
 
@@ -268,3 +267,22 @@ async def test_the_rest_api_reads_the_live_text(users: Users, server: ServerProc
                 headers={"Authorization": f"Bearer {ann.access_token}"},
             )
         assert r.json()["text"] == "live text" and r.json()["seq"] == a.seq
+
+
+async def test_a_live_document_replaced_by_a_newer_connection_of_its_replica_stops(
+    users: Users,
+) -> None:
+    """The server closes the older connection with 4000; reconnecting would take the replica
+    back and the two would replace each other forever (docs/protocol.md: stop using it)."""
+    ann, _, doc_id = await shared_doc(users)
+    async with ann.open(doc_id) as first:
+        first.insert(0, "a")
+        await first.synced()
+        async with ann.open(doc_id, replica=first.replica) as second:
+            await first.wait_for(lambda d: not d.session.live)
+            await asyncio.sleep(0.5)  # a reconnect would have happened by now (backoff 0.05 s)
+            assert first.closed_reason is not None and first.closed_reason[0] == 4000
+            assert first.connects == 1 and second.connects == 1
+            second.insert(1, "b")
+            await second.synced()
+            assert second.text == "ab"

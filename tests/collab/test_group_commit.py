@@ -1,4 +1,4 @@
-"""Group commit in a Room, in process over a real SQLite store (issue 4, "ops log").
+"""Group commit in a Room, in process over a real SQLite store.
 
 Messages waiting in a Room's inbox are stored in one transaction; while messages stream in, the
 worker also waits a little for more (a window that grows with the last batch, bounded by
@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 from docstream.collab import messages as m
-from docstream.collab import room as room_module
 from docstream.collab.connection import Connection
+from docstream.collab.extensions import Extensions
 from docstream.collab.hub import Hub
 from docstream.collab.loader import server_replica
-from docstream.collab.room import GROUP_TARGET, GROUP_WAIT_MAX, Room, RoomHooks
+from docstream.collab.room import Room, RoomContext
+from docstream.collab.room import batching as batching_module
+from docstream.collab.room.batching import GROUP_TARGET, GROUP_WAIT_MAX
+from docstream.collab.snapshots import Snapshots
 from docstream.crdt import Document
 from docstream.protocol import codec
 from docstream.protocol.messages import Ack, Hello, SetCursor, SubmitOps
@@ -97,26 +100,26 @@ async def feed(room: Room, conn: Connection, messages: list[SubmitOps]) -> None:
 @pytest.fixture
 def idle_room(setup: Setup) -> Room:
     """A second Room on the same document with no worker running: only the test takes from its
-    inbox, so what ``_gather_ops`` collects is exactly what the test fed."""
-
-    async def nothing(*args: object) -> None:
-        return None
+    inbox, so what ``Batcher.gather`` collects is exactly what the test fed."""
 
     async def bind(replica: str, user_id: str) -> str:
         return user_id
 
-    hooks = RoomHooks(publish_ops=nothing, publish_presence=nothing, bind_replica=bind)
-    return Room(setup.doc_id, Document(server_replica()), 0, setup.store, Settings(), hooks)
+    context = RoomContext(extensions=Extensions(), bind_replica=bind)
+    snapshots = Snapshots(setup.store, Settings(), 0)
+    return Room(
+        setup.doc_id, Document(server_replica()), 0, setup.store, Settings(), context, snapshots
+    )
 
 
 async def test_a_lone_edit_on_a_quiet_document_is_committed_at_once(
     setup: Setup, idle_room: Room
 ) -> None:
     room, conn = idle_room, setup.conn
-    assert room._last_batch == 0
+    assert room.batcher.last_batch == 0
     [first, second] = edits(2)
     fed = asyncio.get_running_loop().create_task(feed(room, conn, [second]))
-    batch = await room._gather_ops(m.OpsItem(conn, first))
+    batch = await room.batcher.gather(m.OpsItem(conn, first))
     # No event-loop turn was spent waiting: the message fed meanwhile did not join.
     assert [item.msg.ref for item in batch] == [1]
     await fed
@@ -128,40 +131,40 @@ async def test_while_streaming_messages_arriving_meanwhile_join_the_batch(
     room, conn = idle_room, setup.conn
     # A window far longer than the feed needs, so that a stalled CI machine cannot end it early;
     # gathering still stops as soon as a full batch is in hand.
-    monkeypatch.setattr(room_module, "GROUP_WAIT_PER_MESSAGE", 0.1)
-    monkeypatch.setattr(room_module, "GROUP_WAIT_MAX", 5.0)
-    room._last_batch = GROUP_TARGET  # the last batch was full: a flood is under way
+    monkeypatch.setattr(batching_module, "GROUP_WAIT_PER_MESSAGE", 0.1)
+    monkeypatch.setattr(batching_module, "GROUP_WAIT_MAX", 5.0)
+    room.batcher.last_batch = GROUP_TARGET  # the last batch was full: a flood is under way
     messages = edits(1 + 2 * GROUP_TARGET)
     fed = asyncio.get_running_loop().create_task(feed(room, conn, messages[1:]))
-    batch = await room._gather_ops(m.OpsItem(conn, messages[0]))
+    batch = await room.batcher.gather(m.OpsItem(conn, messages[0]))
     # Everything fed during the window joined, in order, up to at least a full batch.
     refs = [item.msg.ref for item in batch]
     assert len(refs) >= GROUP_TARGET
     assert refs == list(range(1, len(refs) + 1))
-    assert room._last_batch >= GROUP_TARGET
+    assert room.batcher.last_batch >= GROUP_TARGET
     fed.cancel()
 
 
 async def test_the_wait_for_more_is_bounded(setup: Setup, idle_room: Room) -> None:
     room, conn = idle_room, setup.conn
-    room._last_batch = 10 * GROUP_TARGET  # asks for more than the cap
+    room.batcher.last_batch = 10 * GROUP_TARGET  # asks for more than the cap
     [first] = edits(1)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    batch = await room._gather_ops(m.OpsItem(conn, first))
+    batch = await room.batcher.gather(m.OpsItem(conn, first))
     waited = loop.time() - started
     assert [item.msg.ref for item in batch] == [1]
     # It did wait for company (nothing came), and not for longer than the cap (plus slack for a
     # busy machine; the cap itself is 20 ms).
     assert GROUP_WAIT_MAX / 2 <= waited < GROUP_WAIT_MAX + 1.0
-    assert room._last_batch == 1  # so the next lone edit is committed at once
+    assert room.batcher.last_batch == 1  # so the next lone edit is committed at once
 
 
 async def test_gathering_stops_at_an_item_that_is_not_an_edit(
     setup: Setup, idle_room: Room
 ) -> None:
     room, conn = idle_room, setup.conn
-    room._last_batch = GROUP_TARGET
+    room.batcher.last_batch = GROUP_TARGET
     first, second, third = edits(3)
 
     async def mixed() -> None:
@@ -172,9 +175,9 @@ async def test_gathering_stops_at_an_item_that_is_not_an_edit(
         room.inbox.put_nowait(m.OpsItem(conn, third))
 
     fed = asyncio.get_running_loop().create_task(mixed())
-    batch = await room._gather_ops(m.OpsItem(conn, first))
+    batch = await room.batcher.gather(m.OpsItem(conn, first))
     assert [item.msg.ref for item in batch] == [1, 2]
-    assert isinstance(room._peek(), m.CursorItem)  # the cursor is handled next, in order
+    assert isinstance(room.inbox.peek(), m.CursorItem)  # the cursor is handled next, in order
     await fed
 
 

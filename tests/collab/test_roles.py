@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.processes import ServerProcess
+from testkit.raw import RawPeer, replica
 
 
 async def test_a_role_change_reaches_the_open_socket(users: Users, server: ServerProcess) -> None:

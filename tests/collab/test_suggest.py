@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from docstream.client import DocStreamClient
-from tests.collab.conftest import ServerFactory, Users, unique_email
-from tests.processes import ServerProcess
+from testkit.accounts import Users, unique_email
+from testkit.processes import ServerFactory, ServerProcess
 
 
 async def suggest_words(client: DocStreamClient, doc_id: str, q: str) -> list[tuple[str, int]]:

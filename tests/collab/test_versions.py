@@ -13,8 +13,8 @@ from docstream.crdt import Document
 from docstream.storage.base import DocumentStore
 from docstream.storage.postgres import PostgresDocumentStore
 from docstream.storage.sqlite import SqliteDocumentStore
-from tests.collab.conftest import ServerFactory, Users
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.processes import ServerFactory, ServerProcess
 
 ENV = {
     "DOCSTREAM_VERSION_IDLE_SECONDS": "0.5",
@@ -117,7 +117,8 @@ async def test_export_as_txt_and_md(vserver: ServerProcess) -> None:
                 r = await http.get(
                     f"/documents/{doc['id']}/export", params={"format": fmt}, headers=headers
                 )
-                assert r.status_code == 200 and r.headers["content-type"].startswith(media)
+                assert r.status_code == 200
+                assert r.headers["content-type"] == f"{media}; charset=utf-8"  # once, not twice
                 assert r.content.decode() == "# Title\n\nBody — ünïcode 😀\n"
                 disposition = r.headers["content-disposition"]
                 # RFC 6266: an ASCII fallback, then the UTF-8 name.

@@ -1,4 +1,5 @@
-"""A deliberately naive RGA, written straight from PROTOCOL.md §1, to check the fast engine against.
+"""A deliberately naive RGA, written straight from docs/protocol.md §6, to check the fast engine
+against.
 
 One dict entry per element, an explicit tree (parent -> children), and the document order computed
 as the pre-order walk with children sorted by id descending -- the *definition* of the order, not

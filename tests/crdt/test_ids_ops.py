@@ -1,4 +1,4 @@
-"""CharId ordering and wire form; ops encode to exactly the JSON of PROTOCOL.md §1."""
+"""CharId ordering and wire form; ops encode to exactly the JSON of docs/protocol.md §6."""
 
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
-"""Replay every sequential editing trace of ../traces (see its README) through the engine."""
+"""Replay every sequential editing trace of shared/traces (see its README) through the engine."""
 
 from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
 from docstream.crdt import Document, Op
+from testkit.traces import TRACES_DIR, names
 
-TRACES = Path("/work/shared/traces")
-NAMES = sorted(p.name.removesuffix(".json.gz") for p in TRACES.glob("*.json.gz"))
+TRACES = TRACES_DIR
+NAMES = names()
 
 
 def test_all_eight_sequential_traces_are_present() -> None:

@@ -19,13 +19,11 @@ from pathlib import Path
 import pytest
 
 from docstream.client import DocStreamClient
-from tests.packaging.bench import MAX_SERVER_BUNDLE_MB, server_cold_start
-from tests.processes import ServerProcess, server_env
-from tests.services import free_port
+from testkit.bundles import MAX_SERVER_BUNDLE_MB, server_cold_start
+from testkit.ports import free_port
+from testkit.processes import ServerProcess, server_env
 
 pytestmark = pytest.mark.packaging
-
-#: Targets of issue 8 (README "Download and run").
 
 
 @contextlib.contextmanager

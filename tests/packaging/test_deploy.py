@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.conftest import ROOT, unavailable
+from testkit.bundles import ROOT
+from testkit.prerequisites import unavailable
 
 pytestmark = pytest.mark.packaging
 

@@ -10,7 +10,6 @@ with the local profile's credentials.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -24,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from docstream.client import DocStreamClient
-from tests.packaging.cdp import Page, find_page
-from tests.packaging.conftest import STATIC, unavailable
-from tests.processes import run_server, server_env
-from tests.services import free_port
+from testkit.bundles import STATIC
+from testkit.desktop import desktop_command, launch
+from testkit.prerequisites import unavailable
+from testkit.processes import run_server, server_env
 
 pytestmark = pytest.mark.packaging
 
@@ -62,56 +61,10 @@ def _hook_is_built() -> None:
 def screen() -> Iterator[str]:
     _prerequisites()
     _hook_is_built()
-    from tests.packaging.xdisplay import virtual_display
+    from testkit.xdisplay import virtual_display
 
     with virtual_display() as name:
         yield name
-
-
-class Desktop:
-    def __init__(self, proc: subprocess.Popen[bytes], log: Path, devtools: int, data: Path):
-        self.proc, self.log, self.devtools, self.data = proc, log, devtools, data
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def state(self) -> dict[str, object]:
-        return json.loads((self.data / "desktop.json").read_text())
-
-    def page(self, timeout: float = 30.0) -> Page:
-        """The DocStream page (not the "Starting…" placeholder)."""
-        return find_page(self.devtools, lambda t: t["url"].startswith("http://127.0.0.1:"), timeout)
-
-
-def desktop_command() -> list[str]:
-    return [sys.executable, "-m", "docstream", "desktop"]
-
-
-@contextlib.contextmanager
-def launch(screen: str, data: Path, command: list[str] | None = None) -> Iterator[Desktop]:
-    devtools = free_port()
-    log = data.parent / f"desktop-{devtools}.log"
-    data.parent.mkdir(parents=True, exist_ok=True)
-    env = server_env({"DISPLAY": screen, "QTWEBENGINE_REMOTE_DEBUGGING": str(devtools)})
-    env.pop("WAYLAND_DISPLAY", None)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*(command or desktop_command()), "--data-dir", str(data)],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    desktop = Desktop(proc, log, devtools, data)
-    try:
-        yield desktop
-    except BaseException as exc:
-        exc.add_note(f"--- desktop log ---\n{desktop.output()[-6000:]}")
-        raise
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
 
 
 def _light_share(pixels: list[tuple[int, int, int]]) -> float:
@@ -122,7 +75,7 @@ def _light_share(pixels: list[tuple[int, int, int]]) -> float:
 async def test_desktop_window_opens_signed_in_edits_and_closes_with_exit_0(
     screen: str, tmp_path: Path, artifacts: Path
 ) -> None:
-    from tests.packaging.xdisplay import close_window, find_window, screenshot
+    from testkit.xdisplay import close_window, find_window, screenshot
 
     data = tmp_path / "data"
     text = "Typed in the desktop window."
@@ -138,10 +91,8 @@ async def test_desktop_window_opens_signed_in_edits_and_closes_with_exit_0(
 
         # Create a document through the UI and type into its editor.
         page.eval(
-            "(() => { const i = document.querySelector('input[placeholder=\"Untitled\"]');"
-            " i.value = 'Desktop notes'; i.dispatchEvent(new Event('input', {bubbles: true}));"
-            " [...document.querySelectorAll('button')]"
-            ".find(b => b.textContent === 'Create document').click(); return true; })()"
+            "([...document.querySelectorAll('button')]"
+            ".find(b => b.textContent === 'New document').click(), true)"
         )
         page.wait_for("document.querySelector('.cm-content') !== null")
         saved = "document.querySelector('.conn-status[data-state=\"saved\"]') !== null"
@@ -225,8 +176,8 @@ def test_desktop_bundle_opens_the_document_list_and_closes_with_exit_0(
     screen: str, tmp_path: Path, artifacts: Path
 ) -> None:
     """The downloadable desktop executable (``make bundle-desktop``), Qt WebEngine inside."""
-    from tests.packaging.conftest import build_bundle
-    from tests.packaging.xdisplay import close_window, find_window, screenshot
+    from testkit.bundles import build_bundle
+    from testkit.xdisplay import close_window, find_window, screenshot
 
     exe = build_bundle("desktop")
     data = tmp_path / "data"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.packaging.conftest import ROOT, STATIC, unavailable
+from testkit.bundles import ROOT, STATIC
+from testkit.prerequisites import unavailable
 
 pytestmark = pytest.mark.packaging
 
@@ -57,6 +58,8 @@ def test_wheel_contains_the_web_ui_and_the_migrations(tmp_path: Path) -> None:
     for dialect in ("sqlite", "postgres"):
         assert f"docstream/migrations/{dialect}/0001_initial.sql" in names
     assert "docstream/desktop/shell.py" in names
+    # The test and benchmark helpers are development tools, never shipped.
+    assert not [n for n in names if n.split("/")[0] in {"testkit", "tests", "benchmarks"}]
 
 
 def test_wheel_build_without_the_web_ui_fails_with_a_clear_message(tmp_path: Path) -> None:

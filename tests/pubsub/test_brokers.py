@@ -11,7 +11,8 @@ from docstream.errors import BrokerError
 from docstream.pubsub.base import Broker
 from docstream.pubsub.memory import MemoryBroker, MemoryBus
 from docstream.pubsub.redis import RedisBroker
-from tests.services import RedisServer, free_port
+from testkit.ports import free_port
+from testkit.services import RedisServer
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -104,13 +105,12 @@ async def test_redis_reconnects_resubscribes_and_runs_the_repair_hooks() -> None
     server.url = f"redis://127.0.0.1:{server.port}/0"
     server.start()
     try:
-        async with RedisBroker(server.url) as a, RedisBroker(server.url) as b:
-            repaired = asyncio.Event()
+        repaired = asyncio.Event()
 
-            async def hook() -> None:
-                repaired.set()
+        async def hook() -> None:
+            repaired.set()
 
-            b.on_reconnect.append(hook)
+        async with RedisBroker(server.url) as a, RedisBroker(server.url, on_reconnect=hook) as b:
             got = await collect(b, "doc:1")
             assert await b.health() == "ok"
             server.stop()

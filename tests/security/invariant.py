@@ -27,7 +27,7 @@ from docstream.errors import DocStreamError
 from docstream.storage.base import DocumentStore
 from docstream.storage.postgres import PostgresDocumentStore
 from docstream.storage.sqlite import SqliteDocumentStore
-from tests.processes import ServerProcess
+from testkit.processes import ServerProcess
 
 #: The replica the check's own documents edit as (they never create ops).
 REPLAY_REPLICA = "integrity-replay"

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.collab.conftest import ServerFactory, unique_email
-from tests.processes import ServerProcess
+from testkit.accounts import unique_email
+from testkit.processes import ServerFactory, ServerProcess
 
 PASSWORD = "password123"
 EVIL = "https://evil.example"

@@ -11,10 +11,9 @@ from urllib.parse import unquote
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.processes import ServerProcess
+from testkit.raw import RawPeer, replica
 from tests.web.api import assert_error, create_document, register
 
 Client = AsyncTestClient[Litestar]

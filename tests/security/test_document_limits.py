@@ -14,9 +14,9 @@ import pytest
 
 from docstream.client import DocStreamClient
 from docstream.settings import MAX_COUNTER_JUMP
-from tests.collab.conftest import ServerFactory, Users
-from tests.collab.raw import RawPeer
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.processes import ServerFactory, ServerProcess
+from testkit.raw import RawPeer
 
 CAPS = {
     "DOCSTREAM_MAX_DOCUMENT_CHARS": "50",

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.collab.conftest import ServerFactory, unique_email
-from tests.processes import ServerProcess
+from testkit.accounts import unique_email
+from testkit.processes import ServerFactory, ServerProcess
 
 
 @contextmanager

@@ -11,7 +11,7 @@ strings, lone surrogates, invalid UTF-8, binary and non-JSON frames) — with di
 drops, reconnects and replaced connections in between. A program is interpreted against the live
 state, so every shrunk program still runs, and a failure is reported as a small sequence.
 
-After every program, the test asserts what the security issue asks of document integrity:
+After every program, the test asserts what the security model asks of document integrity:
 
 * no socket was closed with 1011, no REST call answered 5xx, no ``error internal`` frame, and the
   server's log has no traceback, ``unexpected failure`` or ERROR line;
@@ -63,9 +63,8 @@ from docstream.errors import DocStreamError
 from docstream.protocol import codec
 from docstream.protocol.messages import SubmitOps, Welcome
 from docstream.protocol.session import text_diff
-from tests.collab.conftest import ServerFactory
-from tests.collab.raw import RawPeer
-from tests.processes import ServerProcess
+from testkit.processes import ServerFactory, ServerProcess
+from testkit.raw import RawPeer
 from tests.security.invariant import integrity_problems, read_views, server_store
 
 TOTAL_FRAMES = int(os.environ.get("DOCSTREAM_FUZZ_FRAMES", "10000"))
@@ -78,7 +77,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 #: What the server may never write, whatever it was sent.
 BAD_LOG_LINE = re.compile(r"Traceback|unexpected failure|\bERROR\b|\bCRITICAL\b")
-#: Error codes that mean "nothing was stored, try again on a new connection" (protocol-notes.md).
+#: Error codes that mean "nothing was stored, try again on a new connection" (docs/protocol.md §7).
 TRANSIENT = {"storage_unavailable", "rate_limited", "internal"}
 MAX_FRAME = 1024 * 1024
 REPLY_TIMEOUT = 10.0

@@ -13,10 +13,9 @@ import asyncio
 
 import httpx
 
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica, shared_doc
-from tests.processes import ServerProcess
+from testkit.accounts import Users, shared_doc
+from testkit.processes import ServerProcess
+from testkit.raw import RawPeer, replica
 from tests.security.invariant import check_integrity, server_store
 
 

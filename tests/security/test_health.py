@@ -11,7 +11,7 @@ import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.processes import ServerProcess
+from testkit.processes import ServerProcess
 from tests.web.api import LoopbackPeer
 
 Client = AsyncTestClient[Litestar]
@@ -38,7 +38,7 @@ async def test_health_through_a_proxy_on_this_host_is_not_local(server: ServerPr
 async def test_health_details_are_for_requests_from_this_host(server: ServerProcess) -> None:
     body = httpx.get(f"{server.url}/health").json()
     assert body["status"] == "ok" and body["db"] == "ok" and body["redis"] == "disabled"
-    assert {"node", "pid", "open_documents", "typeahead"} <= set(body["details"])
+    assert {"node", "pid", "open_documents", "event_streams", "typeahead"} <= set(body["details"])
     assert body["version"]
 
 

@@ -22,9 +22,9 @@ from litestar.testing import AsyncTestClient
 
 from docstream.storage import migrate
 from docstream.web.app import create_app
-from tests.services import free_port
+from testkit.config import SettingsFactory
+from testkit.ports import free_port
 from tests.web.api import Account, assert_error, create_document, register, unique_email
-from tests.web.conftest import SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 

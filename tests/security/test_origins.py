@@ -20,10 +20,10 @@ from websockets.exceptions import InvalidStatus
 from docstream.errors import ConfigurationError
 from docstream.settings import Settings
 from docstream.web.app import create_app
-from tests.collab.conftest import ServerFactory, Users
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.config import SettingsFactory
+from testkit.processes import ServerFactory, ServerProcess
 from tests.web.api import assert_error
-from tests.web.conftest import SettingsFactory
 
 DEV_UI = "http://localhost:5173"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,11 @@ from litestar.testing import AsyncTestClient
 from docstream.settings import Settings
 from docstream.storage import migrate
 from docstream.storage.base import DocumentStore, NewLogEntry
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.config import SettingsFactory
+from testkit.processes import ServerProcess
+from testkit.raw import RawPeer
 from tests.web.api import PASSWORD, Account, assert_error, create_document, register
-from tests.web.conftest import SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 
@@ -278,20 +279,35 @@ async def test_the_migration_fixes_names_and_public_links_of_an_existing_install
     monkeypatch.setattr(migrate, "discover", lambda dialect: before)
     async with make_store(settings) as store:
         await store.migrate()
-        # What an older DocStream stored: names made from addresses, a public document.
-        ann = await store.register_user("ann.private@example.com", "ann.private", "hash")
-        kept = await store.register_user("bo@example.com", "Bo", "hash")
-        invited = await store.get_or_create_pending_user("carl.private@example.com")
-        await raw(store, "UPDATE users SET name = ? WHERE id = ?", ("carl.private", invited.id))
-        doc = await store.create_document(ann.id, "Old public")
-        await store.set_public_sharing(doc.id, True, "viewer")
-        await store.append_ops(doc.id, [NewLogEntry(ann.id, "replica01", b"\x01[]")])
+        # What an older DocStream stored: names made from addresses, a public document. Written
+        # in that version's schema (today's store methods read columns it did not have yet).
+        ann, kept, invited = (str(uuid.uuid4()) for _ in range(3))
+        now = "2026-01-01T00:00:00+00:00"
+        for user_id, email, name, password_hash in (
+            (ann, "ann.private@example.com", "ann.private", "hash"),
+            (kept, "bo@example.com", "Bo", "hash"),
+            (invited, "carl.private@example.com", "carl.private", None),
+        ):
+            await raw(
+                store,
+                "INSERT INTO users (id, email, name, password_hash, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (user_id, email, name, password_hash, now),
+            )
+        doc_id = str(uuid.uuid4())
+        await raw(
+            store,
+            "INSERT INTO documents (id, title, owner_id, public_sharing_enabled, "
+            "public_sharing_role, created_at, updated_at) VALUES (?, ?, ?, ?, 'viewer', ?, ?)",
+            (doc_id, "Old public", ann, True, now, now),
+        )
+        await store.append_ops(doc_id, [NewLogEntry(ann, "replica01", b"\x01[]")])
         monkeypatch.setattr(migrate, "discover", lambda dialect: older)
         applied = await store.migrate()
         assert [name for name in applied if name.startswith("0004")]
-        names = {u.id: (await store.get_user(u.id)).name for u in (ann, kept, invited)}  # type: ignore[union-attr]
-        assert names[kept.id] == "Bo"
-        assert names[invited.id] == ""
-        assert names[ann.id].startswith("User ") and "ann" not in names[ann.id]
-        link = await store.get_public_link(doc.id)
+        names = {u: (await store.get_user(u)).name for u in (ann, kept, invited)}  # type: ignore[union-attr]
+        assert names[kept] == "Bo"
+        assert names[invited] == ""
+        assert names[ann].startswith("User ") and "ann" not in names[ann]
+        link = await store.get_public_link(doc_id)
         assert link is not None and len(link.token) >= 32 and link.since_seq == 1

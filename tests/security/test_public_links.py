@@ -21,9 +21,9 @@ from websockets.exceptions import ConnectionClosed
 
 from docstream.client import DocStreamClient
 from docstream.client.connection import ApiError
-from tests.collab.conftest import Users
-from tests.collab.raw import RawPeer
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.processes import ServerProcess
+from testkit.raw import RawPeer
 
 SECRET = "the launch code is 0000"
 

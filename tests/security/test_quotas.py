@@ -19,8 +19,8 @@ from docstream.services.auth import Identity
 from docstream.services.janitor import ReplicaJanitor
 from docstream.storage.base import NewLogEntry
 from docstream.web.app import create_app
+from testkit.config import SettingsFactory
 from tests.web.api import Account, assert_error, create_document, register
-from tests.web.conftest import SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 T = TypeVar("T")
@@ -50,10 +50,16 @@ async def test_a_user_cannot_own_more_documents_than_the_quota(
         assert "3" in body["error"]["message"]
         listed = (await client.get("/documents", headers=ann.headers)).json()
         assert len(listed) == 3  # nothing was created
-        # Other users are not affected, and deleting makes room again.
+        # Other users are not affected. A trashed document still counts (the trash is bounded by
+        # the quota too); deleting it for good makes room again.
         await create_document(client, bob, "Bob's")
         assert (
             await client.delete(f"/documents/{docs[0]['id']}", headers=ann.headers)
+        ).status_code == 204
+        refused = await client.post("/documents", json={"title": "Not yet"}, headers=ann.headers)
+        assert "trash" in assert_error(refused, 403, "QUOTA_EXCEEDED")["error"]["message"]
+        assert (
+            await client.delete(f"/trash/{docs[0]['id']}", headers=ann.headers)
         ).status_code == 204
         await create_document(client, ann, "Fits again")
 
@@ -95,7 +101,7 @@ async def _titles(client: Client, account: Account, q: str) -> list[str]:
 
 
 async def _flush(client: Client) -> None:
-    await on_app(client, services_of(client).extras["titles"].flush)
+    await on_app(client, services_of(client).titles.flush)
 
 
 async def test_thousands_of_documents_of_one_user_do_not_push_out_other_titles(

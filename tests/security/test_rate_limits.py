@@ -22,13 +22,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from docstream.web.app import create_app
-from tests.collab.conftest import ServerFactory, Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica
-from tests.processes import ServerProcess, a_minute_with_room
-from tests.web.api import PASSWORD, assert_error, register, unique_email
-from tests.web.conftest import SettingsFactory
-from tests.web.test_rate_limit import PeerFromHeader, peer
+from testkit.accounts import Users
+from testkit.config import SettingsFactory
+from testkit.processes import ServerFactory, ServerProcess, a_minute_with_room
+from testkit.raw import RawPeer, replica
+from tests.web.api import PASSWORD, PeerFromHeader, assert_error, peer, register, unique_email
 
 Client = AsyncTestClient[Litestar]
 

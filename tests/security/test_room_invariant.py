@@ -192,7 +192,7 @@ class RoomMachine(RuleBasedStateMachine):
                     await room.call(_noop)  # every item queued before it is handled
                 except Exception:  # the Room closed meanwhile: its clients reconnect below
                     continue
-                if room._held or room.needs_rebuild:  # acks wait for a log read: retry soon
+                if room.acks_waiting or room.needs_rebuild:  # acks wait for a log read: retry soon
                     busy = True
             for client in self.clients.values():
                 busy |= await self.deliver(client)

@@ -15,10 +15,10 @@ import jwt
 import pytest
 
 from docstream.client import ApiError, DocStreamClient
-from tests.collab.conftest import JWT_SECRET, ServerFactory, Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica
-from tests.processes import ServerProcess
+from testkit.accounts import Users
+from testkit.config import JWT_SECRET
+from testkit.processes import ServerFactory, ServerProcess
+from testkit.raw import RawPeer, replica
 
 PASSWORD = "password123"
 

@@ -21,7 +21,8 @@ from docstream.client import DocStreamClient
 from docstream.collab.loader import SEAL_TAG, seal_state, unseal_state
 from docstream.crdt import Document
 from docstream.errors import StateFormatError
-from tests.collab.conftest import ServerFactory, Users
+from testkit.accounts import Users
+from testkit.processes import ServerFactory
 
 ENV = {"DOCSTREAM_SNAPSHOT_EVERY": "5", "DOCSTREAM_SNAPSHOT_MIN_INTERVAL": "0"}
 

@@ -16,10 +16,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.collab.conftest import ServerFactory, Users
-from tests.collab.raw import RawPeer
-from tests.collab.test_editing import replica, shared_doc
-from tests.processes import ServerProcess
+from testkit.accounts import Users, shared_doc
+from testkit.processes import ServerFactory, ServerProcess
+from testkit.raw import RawPeer, replica
 
 
 async def test_a_reader_that_never_reads_is_closed_once_its_queue_holds_too_many_bytes(

@@ -1,23 +1,19 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from docstream.storage.base import DocumentStore
-from docstream.storage.postgres import PostgresDocumentStore
-from docstream.storage.sqlite import SqliteDocumentStore
+from testkit.config import BACKENDS
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DocumentStore]:
+@pytest.fixture(params=[*BACKENDS, "memory"])
+async def store(
+    request: pytest.FixtureRequest, make_store: Callable[[str], DocumentStore]
+) -> AsyncIterator[DocumentStore]:
     """A migrated, empty store of each backend."""
-    backend: DocumentStore
-    if request.param == "sqlite":
-        backend = SqliteDocumentStore(tmp_path / "db.sqlite3")
-    else:
-        backend = PostgresDocumentStore(request.getfixturevalue("pg_dsn"))
+    backend = make_store(request.param)
     async with backend:
         await backend.migrate()
         yield backend

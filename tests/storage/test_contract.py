@@ -1,4 +1,4 @@
-"""One contract for every DocumentStore backend (SQLite and a real PostgreSQL)."""
+"""One contract for every DocumentStore backend (SQLite, a real PostgreSQL, and in memory)."""
 
 from __future__ import annotations
 
@@ -440,3 +440,271 @@ async def test_a_nul_in_an_entry_preview_does_not_fail_the_batch(store: Document
     assert last == 2
     previews = [e.preview for e in await store.read_ops(doc.id, 0)]
     assert previews[0] == "ok" and previews[1] in ("a\x00b", "a\ufffdb")
+
+
+# --- semantics every backend shares (the in-memory one included) ---------------------------------
+
+
+async def test_a_refused_invitation_changes_nothing(store: DocumentStore) -> None:
+    owner = await make_user(store)
+    doc = await store.create_document(owner.id, "Plan")
+    kept = await store.create_invitation(
+        doc.id, "bob@example.com", "viewer", owner.id, "k1", _later(), max_pending=1
+    )
+    await store.create_invitation(
+        doc.id, "eve@example.com", "viewer", owner.id, "k2", _later(), max_pending=2
+    )
+    with pytest.raises(QuotaExceededError):  # replaces Bob's, but Eve's alone fills the quota
+        await store.create_invitation(
+            doc.id, "bob@example.com", "editor", owner.id, "k3", _later(), max_pending=1
+        )
+    assert await store.get_invitation("k1") == kept  # the one it would have replaced survives
+    with pytest.raises(NotFoundError):
+        await store.create_invitation(
+            str(uuid.uuid4()), "x@example.com", "viewer", owner.id, "k4", _later(), max_pending=9
+        )
+    assert await store.get_invitation("k4") is None
+
+
+async def test_listings_are_ordered(store: DocumentStore) -> None:
+    ann = await make_user(store)
+    zed = await make_user(store, "zed@example.com", "Zed")
+    bob = await make_user(store, "bob@example.com", "Bob")
+    first = await store.create_document(ann.id, "First")
+    await asyncio.sleep(0.01)
+    second = await store.create_document(ann.id, "Second")
+    await asyncio.sleep(0.01)
+    await store.rename_document(first.id, "First, renamed")  # now the most recently updated
+    assert [d.id for d, _ in await store.list_documents(ann.id)] == [first.id, second.id]
+    await asyncio.sleep(0.01)
+    await store.append_ops(second.id, [entry(ann.id)])  # an edit updates it too
+    assert [d.id for d, _ in await store.list_documents(ann.id)] == [second.id, first.id]
+    assert [t[0] for t in await store.all_document_titles()] == [first.id, second.id]
+    await store.set_permission(first.id, zed.id, "viewer")
+    await store.set_permission(first.id, bob.id, "editor")
+    assert [c.user_id for c in await store.list_collaborators(first.id)] == [ann.id, bob.id, zed.id]
+    for email in ("zoe@example.com", "al@example.com"):
+        await store.create_invitation(
+            first.id, email, "viewer", ann.id, email, _later(), max_pending=9
+        )
+        await asyncio.sleep(0.01)
+    listed = await store.list_invitations(first.id)
+    assert [i.email for i in listed] == ["zoe@example.com", "al@example.com"]  # oldest first
+
+
+async def test_log_entries_are_stored_whole_and_not_shared(store: DocumentStore) -> None:
+    ann = await make_user(store)
+    doc = await store.create_document(ann.id, "Whole")
+    payload = bytearray(b"\x01[1]")
+    new = NewLogEntry(
+        ann.id,
+        "replicaW1",
+        payload,  # type: ignore[arg-type]  # a caller's buffer, as any bytes-like object
+        1,
+        2,
+        kind="insert",
+        position=3,
+        length=2,
+        preview="hi",
+    )
+    before = datetime.now(UTC)
+    await store.append_ops(doc.id, [new, entry("guest-123", payload=b"\x01[2]")])
+    payload[1:] = b"[9]"  # the caller's buffer changes after the commit: the log does not
+    first, second = await store.read_ops(doc.id, 0)
+    assert first.payload == b"\x01[1]" and isinstance(first.payload, bytes)
+    assert (first.doc_id, first.user_id, first.replica) == (doc.id, ann.id, "replicaW1")
+    assert (first.kind, first.position, first.length, first.preview) == ("insert", 3, 2, "hi")
+    assert first.user_name == "Ann" and second.user_name == ""  # a guest has no account
+    assert before - timedelta(seconds=5) <= first.created_at <= datetime.now(UTC)
+    await store.set_user_name(ann.id, "Ann B.")  # names are read now, not copied at append
+    assert (await store.read_ops(doc.id, 0, limit=1))[0].user_name == "Ann B."
+    assert await store.read_history(doc.id, 99, 10) == await store.read_history(doc.id, None, 10)
+    assert await store.read_ops(doc.id, 2) == []
+    assert await store.read_history(doc.id, 1, 10) == []
+
+
+async def test_deleting_a_document_frees_the_replicas_that_wrote_only_to_it(
+    store: DocumentStore,
+) -> None:
+    ann = await make_user(store)
+    doc = await store.create_document(ann.id, "Gone")
+    kept = await store.create_document(ann.id, "Kept")
+    for rid in ("onlyGone", "bothDocs"):
+        await store.bind_replica(rid, ann.id)
+        await store.append_ops(doc.id, [entry(ann.id, replica=rid)])
+    await store.append_ops(kept.id, [entry(ann.id, replica="bothDocs")])
+    await store.create_invitation(
+        doc.id, "bob@example.com", "viewer", ann.id, "gone", _later(), max_pending=9
+    )
+    assert await store.delete_document(doc.id)
+    assert await store.get_invitation("gone") is None
+    future = datetime.now(UTC) + timedelta(seconds=5)
+    assert await store.prune_replicas(future) == 1
+    assert await store.bind_replica("bothDocs", "someone-else") == ann.id
+    assert await store.bind_replica("onlyGone", "someone-else") == "someone-else"
+
+
+async def test_redeeming_upgrades_a_viewer_only_when_the_inviter_may_grant(
+    store: DocumentStore,
+) -> None:
+    owner = await make_user(store)
+    editor = await make_user(store, "ed@example.com", "Ed")
+    viewer = await make_user(store, "vi@example.com", "Vi")
+    doc = await store.create_document(owner.id, "Plan")
+    await store.set_permission(doc.id, editor.id, "editor")
+    await store.set_permission(doc.id, viewer.id, "viewer")
+    await store.create_invitation(
+        doc.id, "a@example.com", "viewer", editor.id, "by-editor", _later(), max_pending=9
+    )
+    await store.set_permission(doc.id, editor.id, "viewer")  # the inviter loses the right
+    redeemed = await store.redeem_invitation("by-editor", viewer.id)
+    assert redeemed is not None and redeemed[1] == "viewer"  # kept, neither raised nor lost
+    await store.create_invitation(
+        doc.id, "b@example.com", "editor", owner.id, "by-owner", _later(), max_pending=9
+    )
+    redeemed = await store.redeem_invitation("by-owner", viewer.id)
+    assert redeemed is not None and redeemed[1] == "editor"  # the owner may upgrade
+    role = await store.get_role(doc.id, viewer.id)
+    assert role is not None and role[1] == "editor"
+
+
+async def test_expired_invitations_do_not_count_against_the_quota(store: DocumentStore) -> None:
+    owner = await make_user(store)
+    doc = await store.create_document(owner.id, "Plan")
+    await store.create_invitation(
+        doc.id, "old@example.com", "viewer", owner.id, "old", _later(-1), max_pending=9
+    )
+    fresh = await store.create_invitation(
+        doc.id, "new@example.com", "viewer", owner.id, "new", _later(), max_pending=1
+    )
+    assert [i.id for i in await store.list_invitations(doc.id)] == [fresh.id]
+
+
+async def test_collaborators_after_the_owner_are_ordered_by_email(store: DocumentStore) -> None:
+    owner = await make_user(store, "zz-owner@example.com", "Owner")
+    doc = await store.create_document(owner.id, "Team")
+    emails = ["dan@example.com", "bea@example.com", "cal@example.com", "al@example.com"]
+    for email in emails:
+        user = await make_user(store, email, email.split("@")[0])
+        await store.set_permission(doc.id, user.id, "viewer")
+    listed = [c.email for c in await store.list_collaborators(doc.id)]
+    assert listed == ["zz-owner@example.com", *sorted(emails)]
+
+
+async def test_list_rows_name_the_owner_and_the_newest_edits_author(store: DocumentStore) -> None:
+    ann = await make_user(store)
+    bob = await make_user(store, "bob@example.com", "Bob")
+    untouched = await store.create_document(ann.id, "Untouched")
+    edited = await store.create_document(ann.id, "Edited")
+    theirs = await store.create_document(bob.id, "Theirs")
+    await store.set_permission(edited.id, bob.id, "editor")
+    await store.set_permission(theirs.id, ann.id, "viewer")
+    await store.append_ops(edited.id, [entry(ann.id), entry(ann.id)])
+    await store.append_ops(edited.id, [entry(bob.id, replica="replica02")])  # the newest
+    await store.append_ops(theirs.id, [entry(bob.id, replica="replica02")])
+    await store.append_ops(theirs.id, [entry("guest-0a1b2c3d", replica="replica03")])
+
+    rows = await store.list_document_rows(ann.id)
+    # The same documents, roles and order as list_documents.
+    assert [(r.doc, r.role) for r in rows] == await store.list_documents(ann.id)
+    by_id = {r.doc.id: r for r in rows}
+    assert set(by_id) == {untouched.id, edited.id, theirs.id}
+    assert (by_id[untouched.id].owner_name, by_id[untouched.id].last_editor_id) == ("Ann", None)
+    assert by_id[untouched.id].last_editor_name is None
+    assert (by_id[edited.id].last_editor_id, by_id[edited.id].last_editor_name) == (bob.id, "Bob")
+    assert by_id[theirs.id].owner_name == "Bob" and by_id[theirs.id].role == "viewer"
+    # A guest has no account: its id, and no name.
+    assert (by_id[theirs.id].last_editor_id, by_id[theirs.id].last_editor_name) == (
+        "guest-0a1b2c3d",
+        None,
+    )
+    await store.set_user_name(bob.id, "Robert")  # names are read at listing time
+    assert {r.doc.id: r.owner_name for r in await store.list_document_rows(bob.id)} == {
+        edited.id: "Ann",
+        theirs.id: "Robert",
+    }
+    assert await store.list_document_rows(str(uuid.uuid4())) == []
+
+
+async def test_co_collaborators_share_a_document_and_are_ordered_by_recency_then_count(
+    store: DocumentStore,
+) -> None:
+    me = await make_user(store, "me@example.com", "Me")
+    often = await make_user(store, "often@example.com", "Often")
+    recent = await make_user(store, "recent@example.com", "Recent")
+    owner = await make_user(store, "owner@example.com", "Owner")
+    stranger = await make_user(store, "stranger@example.com", "Stranger")
+    pending = await store.get_or_create_pending_user("pending@example.com")
+    assert await store.co_collaborators(me.id) == []
+
+    first = await store.create_document(me.id, "First")
+    second = await store.create_document(me.id, "Second")
+    for doc in (first, second):
+        await store.set_permission(doc.id, often.id, "viewer")
+    await store.set_permission(first.id, pending.id, "viewer")
+    theirs = await store.create_document(owner.id, "Theirs")  # I am a grantee: the owner counts
+    await store.set_permission(theirs.id, me.id, "editor")
+    await store.set_permission(theirs.id, recent.id, "viewer")  # so does a fellow grantee
+    elsewhere = await store.create_document(stranger.id, "Elsewhere")
+    await store.set_permission(elsewhere.id, often.id, "editor")  # not shared with me
+
+    # The most recently updated shared document first: "Theirs" (owner and recent, tied, by id).
+    people = await store.co_collaborators(me.id)
+    tied = sorted([owner.id, recent.id])
+    assert [p.user_id for p in people] == [*tied, often.id]
+    assert {p.user_id: p.name for p in people}[often.id] == "Often"
+    # Touching "First" makes its members the most recent.
+    await store.rename_document(first.id, "First, renamed")
+    assert [p.user_id for p in await store.co_collaborators(me.id)] == [often.id, *tied]
+    # Seen from the other side, and nobody is their own co-collaborator.
+    assert [p.user_id for p in await store.co_collaborators(stranger.id)] == [often.id]
+    assert me.id in {p.user_id for p in await store.co_collaborators(often.id)}
+    assert await store.co_collaborators(str(uuid.uuid4())) == []
+    assert await store.co_collaborators("not-a-uuid") == []
+
+
+async def test_co_collaborators_count_shared_documents_when_equally_recent(
+    store: DocumentStore,
+) -> None:
+    me = await make_user(store, "me@example.com", "Me")
+    one = await make_user(store, "one@example.com", "One")
+    two = await make_user(store, "two@example.com", "Two")
+    shared = await store.create_document(me.id, "Both")
+    for user in (one, two):
+        await store.set_permission(shared.id, user.id, "viewer")
+    only_two = await store.create_document(me.id, "Two only")
+    await store.set_permission(only_two.id, two.id, "viewer")
+    await store.rename_document(shared.id, "Both, latest")  # both last shared at the same time
+    assert [p.user_id for p in await store.co_collaborators(me.id)] == [two.id, one.id]
+
+
+async def test_a_grant_by_id_hides_the_address_until_someone_shares_by_address(
+    store: DocumentStore,
+) -> None:
+    owner = await make_user(store, "owner@example.com", "Owner")
+    picked = await make_user(store, "picked@example.com", "Picked")
+    typed = await make_user(store, "typed@example.com", "Typed")
+    doc = await store.create_document(owner.id, "Doc")
+
+    def flags(listed: list) -> dict[str, bool]:
+        return {c.user_id: c.by_address for c in listed}
+
+    await store.set_permission(doc.id, picked.id, "viewer", by_address=False)
+    await store.set_permission(doc.id, typed.id, "viewer")
+    assert flags(await store.list_collaborators(doc.id)) == {
+        owner.id: True,
+        picked.id: False,
+        typed.id: True,
+    }
+    # A role change by id keeps what was known; sharing by address reveals it for good.
+    await store.set_permission(doc.id, typed.id, "editor", by_address=False)
+    await store.set_permission(doc.id, picked.id, "editor", by_address=False)
+    listed = flags(await store.list_collaborators(doc.id))
+    assert listed[typed.id] is True and listed[picked.id] is False
+    await store.set_permission(doc.id, picked.id, "viewer")
+    await store.set_permission(doc.id, picked.id, "editor", by_address=False)
+    assert flags(await store.list_collaborators(doc.id))[picked.id] is True
+    # Removed and picked again: hidden again.
+    assert await store.remove_permission(doc.id, picked.id)
+    await store.set_permission(doc.id, picked.id, "viewer", by_address=False)
+    assert flags(await store.list_collaborators(doc.id))[picked.id] is False

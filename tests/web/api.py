@@ -1,62 +1,35 @@
-"""Helpers shared by the REST tests: accounts, auth headers and the error-envelope check."""
+"""Helpers of the REST tests: the error-envelope check, documents, and accounts registered through
+the in-process test client (``register`` is ``testkit.accounts.register_async``)."""
 
 from __future__ import annotations
 
-import itertools
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-PASSWORD = "correct horse battery"
-_ids = itertools.count(1)
+from testkit.accounts import PASSWORD, Account, bearer, unique_email
+from testkit.accounts import register_async as register
+
+__all__ = [
+    "PASSWORD",
+    "Account",
+    "LoopbackPeer",
+    "PeerFromHeader",
+    "assert_error",
+    "bearer",
+    "create_document",
+    "peer",
+    "register",
+    "unique_email",
+]
+
 #: Text that must never reach a client: stack traces, SQL, driver names, file paths.
 _LEAKS = re.compile(
     r"Traceback|File \"|\bline \d+\b|sqlite3?\.|psycopg|SELECT |INSERT |UPDATE |DELETE FROM|"
     r"\.py\b|Exception\(",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class Account:
-    id: str
-    email: str
-    access_token: str
-    refresh_token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return bearer(self.access_token)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def unique_email(prefix: str = "user") -> str:
-    return f"{prefix}{next(_ids)}@example.com"
-
-
-async def register(
-    client: Any, email: str | None = None, password: str = PASSWORD, name: str | None = None
-) -> Account:
-    body: dict[str, Any] = {"email": email or unique_email(), "password": password}
-    if name is not None:
-        body["name"] = name
-    response = await client.post("/auth/register", json=body)
-    assert response.status_code == 201, response.text
-    # The response also sets the HttpOnly auth cookie; the tests authenticate with explicit
-    # headers, so forget it (or every later "anonymous" request would be signed in).
-    client.cookies.clear()
-    data = response.json()
-    return Account(
-        id=data["user"]["id"],
-        email=data["user"]["email"],
-        access_token=data["access_token"],
-        refresh_token=data["refresh_token"],
-    )
 
 
 async def create_document(client: Any, owner: Account, title: str = "Notes") -> dict[str, Any]:
@@ -97,3 +70,23 @@ class LoopbackPeer:
         headers = [(k, v) for k, v in scope.get("headers", []) if bytes(k).lower() != b"host"]
         scope["headers"] = [*headers, (b"host", b"localhost")]
         await self.app(scope, receive, send)
+
+
+class PeerFromHeader:
+    """Test-only outermost layer: ``X-Test-Peer: 1.2.3.4`` becomes the TCP peer address."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        for key, value in scope.get("headers", ()):
+            if key == b"x-test-peer":
+                scope["client"] = (value.decode(), 40000)
+        await self.app(scope, receive, send)
+
+
+def peer(address: str, forwarded: str | None = None) -> dict[str, str]:
+    headers = {"X-Test-Peer": address}
+    if forwarded is not None:
+        headers["X-Forwarded-For"] = forwarded
+    return headers

@@ -7,7 +7,7 @@ import gc
 from litestar.testing import AsyncTestClient
 
 from docstream.web.app import create_app
-from tests.web.conftest import SettingsFactory
+from testkit.config import SettingsFactory
 
 
 async def test_a_serving_process_freezes_its_startup_heap(make_settings: SettingsFactory) -> None:

@@ -18,8 +18,8 @@ from litestar.testing import AsyncTestClient
 from docstream.errors import ConfigurationError
 from docstream.settings import Settings
 from docstream.web.app import create_app
+from testkit.config import PG_SECRET, SettingsFactory
 from tests.web.api import PASSWORD, assert_error, bearer, register, unique_email
-from tests.web.conftest import PG_SECRET, SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 

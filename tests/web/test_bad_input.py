@@ -1,6 +1,6 @@
 """Bad input on every REST route: each gets the documented 4xx envelope, never a 5xx or a trace.
 
-The envelope is ``{"error": {"code", "message"}}`` (PROTOCOL.md §4) and every response carries
+The envelope is ``{"error": {"code", "message"}}`` (docs/protocol.md §7) and every response carries
 ``X-Request-Id`` (``assert_error`` checks both, and that no stack trace or SQL leaks).
 """
 
@@ -14,8 +14,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from testkit.config import SettingsFactory
 from tests.web.api import PASSWORD, Account, assert_error, create_document, register, unique_email
-from tests.web.conftest import SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 JSON = {"content-type": "application/json"}
@@ -30,7 +30,7 @@ BODY_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/documents/{id}/share", {"email": "friend@example.com", "role": "viewer"}),
     ("POST", "/documents/{id}/share/public", {"enabled": True, "role": "viewer"}),
 ]
-#: Every route of PROTOCOL.md §3 that exists now, with an existing document's id in ``{id}``.
+#: Every route of docs/protocol.md §4 that exists now, with an existing document's id in ``{id}``.
 DOC_ROUTES = [
     ("GET", "/documents/{id}"),
     ("PATCH", "/documents/{id}"),
@@ -470,7 +470,8 @@ async def test_other_get_paths_get_the_ui_or_a_404_never_a_file_outside(
         ("GET", "/auth/register"),
         ("GET", "/auth/login"),
         ("PUT", "/auth/me"),
-        ("DELETE", "/auth/me"),
+        ("POST", "/auth/me"),
+        ("POST", "/admin/overview"),
         ("GET", "/documents/{id}/share"),
         ("PUT", "/documents/{id}/share/public"),
         ("POST", "/documents/{id}/collaborators"),

@@ -9,8 +9,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from docstream.web.app import create_app
+from testkit.config import SettingsFactory
 from tests.web.api import assert_error, register
-from tests.web.conftest import SettingsFactory
 
 Client = AsyncTestClient[Litestar]
 DEV_UI = "http://localhost:5173"

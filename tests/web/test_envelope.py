@@ -11,8 +11,8 @@ from litestar.testing import AsyncTestClient
 
 from docstream.web.app import create_app
 from docstream.web.middleware import ErrorEnvelopeMiddleware, Scope
+from testkit.config import SettingsFactory
 from tests.web.api import assert_error
-from tests.web.conftest import SettingsFactory
 
 
 def responder(status: int, content_type: bytes | None, *chunks: bytes) -> Any:

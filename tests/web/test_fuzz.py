@@ -3,7 +3,7 @@
 Schemathesis reads ``/schema/openapi.json`` and generates requests for every operation, both valid
 ones (``positive``) and ones that break the schema (``negative``). Each request is sent as one of
 three callers (the owner of real documents, a stranger, nobody) and, half the time, with real ids in
-the path so that it reaches the handlers rather than a 404. The assertion is the issue's: no 5xx,
+the path so that it reaches the handlers rather than a 404. The assertion is the contract's: no 5xx,
 and every 4xx is the documented envelope with ``X-Request-Id``.
 
 Counts are printed (``pytest -s``) and written to ``test-artifacts/fuzz-<backend>.json``.
@@ -31,7 +31,7 @@ from litestar.testing import TestClient
 from schemathesis import GenerationMode
 
 from docstream.web.app import create_app
-from tests.web.conftest import SettingsFactory
+from testkit.config import SettingsFactory
 
 EXAMPLES = int(os.environ.get("DOCSTREAM_FUZZ_EXAMPLES", "15"))
 DERANDOMIZE = os.environ.get("DOCSTREAM_FUZZ_RANDOM", "") not in ("1", "true", "yes")
@@ -41,7 +41,7 @@ CALLERS = ("owner", "stranger", "anonymous")
 
 
 def _envelope_problem(response: httpx.Response) -> str | None:
-    """Why a response breaks PROTOCOL.md §4, or None."""
+    """Why a response breaks docs/protocol.md §7, or None."""
     if not response.headers.get("x-request-id"):
         return "no X-Request-Id"
     if response.status_code < 400:

@@ -1,4 +1,4 @@
-"""The permission matrix of PROTOCOL.md §3 and the sharing rules of ``services/documents.py``.
+"""The permission matrix of docs/protocol.md §4 and the sharing rules of ``services/documents.py``.
 
 Rules under test: a document the caller cannot open answers 404 (401 for anonymous callers), a
 visible document with too low a role answers 403; the effective role is the higher of the
@@ -51,7 +51,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /documents/{id}/share editor":   (200, 403, 403, 404, 401, 401, 403, 401, 403, 403),
     "DELETE /documents/{id}/share/{user}": (204, 403, 403, 404, 401, 401, 403, 401, 403, 403),
     "POST /documents/{id}/share/public":   (200, 403, 403, 404, 401, 401, 403, 401, 403, 403),
-    # history, versions and export (the collaboration issue's routes, here since they exist)
+    # history, versions and export (the collaboration routes, here since they exist)
     "GET /documents/{id}/history":         (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
     "GET /documents/{id}/versions":        (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
     "GET /documents/{id}/versions/{v}":    (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
@@ -59,9 +59,24 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /documents/{id}/versions/{v}/restore":
                                            (200, 200, 403, 404, 401, 401, 403, 401, 200, 200),
     "GET /documents/{id}/export":          (200, 200, 200, 404, 401, 200, 200, 200, 200, 200),
+    # the audit log: a document's activity is its owner's
+    "GET /documents/{id}/activity":        (200, 403, 403, 404, 401, 401, 403, 401, 403, 403),
+    # trash, transfer, leave, duplicate (docs/documents.md)
+    "POST /documents/{id}/duplicate":      (201, 201, 201, 404, 401, 401, 201, 401, 201, 201),
+    "POST /documents/{id}/transfer":       (200, 403, 403, 404, 401, 401, 403, 401, 403, 403),
+    "DELETE /documents/{id}/access/me":     (409, 204, 204, 404, 401, 401, 404, 401, 404, 204),
+    "POST /trash/{id}/restore":            (200, 404, 404, 404, 401, 401, 404, 401, 404, 404),
 }
 # fmt: on
-CODES = {200: None, 201: None, 204: None, 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND"}
+CODES = {
+    200: None,
+    201: None,
+    204: None,
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+}
 
 
 @dataclass
@@ -159,6 +174,8 @@ async def _call(
             )
         case "GET /documents/{id}/history" | "GET /documents/{id}/versions":
             return await client.get(f"{doc_path}/{route.rsplit('/', 1)[1]}", headers=headers)
+        case "GET /documents/{id}/activity":
+            return await client.get(f"{doc_path}/activity", headers=headers)
         case "GET /documents/{id}/export":
             return await client.get(f"{doc_path}/export", params={"format": "txt"}, headers=headers)
         case "POST /documents/{id}/versions":
@@ -171,6 +188,17 @@ async def _call(
         case "POST /documents/{id}/versions/{v}/restore":
             version = await named_version(client, doc, world)
             return await client.post(f"{doc_path}/versions/{version}/restore", headers=headers)
+        case "POST /documents/{id}/duplicate":
+            return await client.post(f"{doc_path}/duplicate", headers=headers)
+        case "POST /documents/{id}/transfer":
+            body = {"user_id": world.target.id}
+            return await client.post(f"{doc_path}/transfer", json=body, headers=headers)
+        case "DELETE /documents/{id}/access/me":
+            return await client.delete(f"{doc_path}/access/me", headers=headers)
+        case "POST /trash/{id}/restore":
+            trashed = await client.delete(doc_path, headers=world.owner.headers)
+            assert trashed.status_code == 204, trashed.text
+            return await client.post(f"/trash/{doc['id']}/restore", headers=headers)
     raise AssertionError(route)
 
 
@@ -212,6 +240,8 @@ async def test_hidden_and_missing_documents_look_the_same(client: Client) -> Non
         ("/share", "POST"),
         ("/share/public", "POST"),
         (f"/share/{world.target.id}", "DELETE"),
+        ("/duplicate", "POST"),
+        ("/access/me", "DELETE"),
     ):
         body = {"title": "x", "email": "a@example.com", "role": "viewer", "enabled": True}
         kwargs: dict[str, Any] = {"headers": world.stranger.headers}

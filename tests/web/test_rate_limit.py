@@ -23,8 +23,8 @@ from docstream.web.middleware import (
     Scope,
     TrustedProxies,
 )
-from tests.web.api import assert_error, register
-from tests.web.conftest import SettingsFactory
+from testkit.config import SettingsFactory
+from tests.web.api import PeerFromHeader, assert_error, peer, register
 
 Client = AsyncTestClient[Litestar]
 MINUTE_START = 60.0 * 29_000_000  # an arbitrary window boundary
@@ -38,19 +38,6 @@ class FakeClock:
         return self.now
 
 
-class PeerFromHeader:
-    """Test-only outermost layer: ``X-Test-Peer: 1.2.3.4`` becomes the TCP peer address."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        for key, value in scope.get("headers", ()):
-            if key == b"x-test-peer":
-                scope["client"] = (value.decode(), 40000)
-        await self.app(scope, receive, send)
-
-
 @asynccontextmanager
 async def limited_app(
     make_settings: SettingsFactory, **overrides: Any
@@ -60,13 +47,6 @@ async def limited_app(
     app.asgi_handler = PeerFromHeader(app.asgi_handler)  # type: ignore[assignment]
     async with AsyncTestClient(app) as client:
         yield client, clock
-
-
-def peer(address: str, forwarded: str | None = None) -> dict[str, str]:
-    headers = {"X-Test-Peer": address}
-    if forwarded is not None:
-        headers["X-Forwarded-For"] = forwarded
-    return headers
 
 
 async def spend(client: Client, n: int, headers: dict[str, str]) -> list[int]:

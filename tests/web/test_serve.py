@@ -15,23 +15,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import run_server, server_env
-from tests.web.conftest import PG_SECRET
+from testkit.config import PG_SECRET
+from testkit.processes import run_server, server_env
 
 pytestmark = pytest.mark.slow
 PASSWORD = "end to end password"
 
 
 @pytest.fixture
-def serve_config(
-    backend: str, request: pytest.FixtureRequest
-) -> Iterator[tuple[list[str], dict[str, str]]]:
+def serve_config(database_url: str | None) -> tuple[list[str], dict[str, str]]:
     """Command-line arguments and environment for this backend (nothing else configured)."""
-    if backend == "postgres":
-        dsn = request.getfixturevalue("pg_dsn")
-        yield ["--database-url", dsn], {"DOCSTREAM_JWT_SECRET": PG_SECRET}
-    else:
-        yield [], {}
+    if database_url is not None:
+        return ["--database-url", database_url], {"DOCSTREAM_JWT_SECRET": PG_SECRET}
+    return [], {}
 
 
 def _register(http: httpx.Client, email: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ Client = AsyncTestClient[Litestar]
 
 async def flush_titles(client: Client) -> None:
     """Wait for the title writer (it runs on the app's own event loop, in the portal thread)."""
-    titles = client.app.state.services.extras["titles"]
+    titles = client.app.state.services.titles
     await asyncio.to_thread(client.blocking_portal.call, titles.flush)
 
 
@@ -38,14 +38,21 @@ async def test_a_thousand_inaccessible_titles_hide_nothing_and_leak_nothing(
     mine = [(await create_document(client, ann, f"Secret plan zz{i}"))["id"] for i in range(3)]
     await flush_titles(client)
 
-    for limit in (10, 50, 3):
+    # The whole title's prefix ("secret") and a later word's ("plan", "zz": mid-title).
+    for q, match, limit in [
+        ("secret", [0, 6], 10),
+        ("secret", [0, 6], 50),
+        ("secret", [0, 6], 3),
+        ("plan", [7, 11], 10),
+        ("PLAN ZZ", [7, 14], 3),
+    ]:
         response = await client.get(
-            "/suggest/titles", params={"q": "secret", "limit": limit}, headers=ann.headers
+            "/suggest/titles", params={"q": q, "limit": limit}, headers=ann.headers
         )
         assert response.status_code == 200
         body = response.json()
         assert body == [
-            {"word": f"Secret plan zz{i}", "frequency": 1, "doc_id": doc_id}
+            {"word": f"Secret plan zz{i}", "frequency": 1, "doc_id": doc_id, "match": match}
             for i, doc_id in enumerate(mine)
         ]
         # Nothing else about Bob's documents: no id, no title, no count, anywhere.
@@ -53,6 +60,7 @@ async def test_a_thousand_inaccessible_titles_hide_nothing_and_leak_nothing(
         assert "Secret plan 0" not in response.text  # none of Bob's titles
         assert not {k.lower() for k in response.headers} & {"x-total-count", "content-range"}
     assert await titles(client, carol, "secret", 50) == []
+    assert await titles(client, carol, "plan", 50) == []
     assert len(await titles(client, bob, "secret", 50)) == 50
     assert {t["doc_id"] for t in await titles(client, bob, "secret plan 09", 50)} <= hidden
 

@@ -1,5 +1,5 @@
 /**
- * REST access (PROTOCOL.md §3) and the signed-in session.
+ * REST access (docs/protocol.md §4) and the signed-in session.
  *
  * Tokens: the access token lives in memory (and in the server's HttpOnly cookie, which the
  * WebSocket uses); the refresh token in IndexedDB (copied to localStorage, tokens.ts) so a
@@ -14,82 +14,45 @@
  * tab stored, never the one it saw before waiting (tokens.ts: why IndexedDB holds it).
  */
 
+import type {
+  Accepted,
+  AuthReply,
+  Collaborator,
+  DocumentDetail,
+  DocumentInfo,
+  DocumentListItem,
+  GrantRole,
+  HistoryEntry,
+  InvitationInfo,
+  LabelBody,
+  LoginBody,
+  LogoutBody,
+  NameBody,
+  PasswordBody,
+  Person,
+  PublicSharing,
+  PublicSharingBody,
+  RefreshBody,
+  RegisterBody,
+  Restored,
+  SelectBody,
+  ShareBody,
+  TitleBody,
+  TitleSuggestion,
+  Tokens,
+  User,
+  Version,
+  VersionText,
+  WordSuggestion,
+} from "./protocol/rest";
 import { hasRefreshToken, readRefreshToken, withRefreshLock, writeRefreshToken } from "./tokens";
 
 export { withRefreshLock };
-
-export interface User {
-  id: string;
-  email: string;
-  name: string;
-  created_at?: string;
-}
-
-export type Role = "owner" | "editor" | "viewer";
-
-export interface DocumentInfo {
-  id: string;
-  title: string;
-  role: Role;
-  owner_id: string;
-  seq: number;
-  public_sharing_enabled: boolean;
-  public_sharing_role: "editor" | "viewer";
-  created_at: string;
-  updated_at: string;
-  text?: string;
-}
-
-export interface Collaborator {
-  /** null for a pending invitation (an address without an account). */
-  user_id: string | null;
-  /** Only the owner and editors see addresses; null for everyone else. */
-  email: string | null;
-  /** "" for a pending invitation. */
-  name: string;
-  role: Role;
-  pending?: boolean;
-  invitation_id?: string;
-  expires_at?: string;
-  invited_by?: string;
-  /** Only in the reply to a share that created an invitation: the link to send. */
-  invite_url?: string;
-  emailed?: boolean;
-}
-
-export interface InvitationInfo {
-  doc_title: string;
-  role: "editor" | "viewer";
-  invited_by_name: string;
-  expires_at: string;
-}
-
-/** The owner's view of the public link (`/documents/{id}/share/public`). */
-export interface PublicSharing extends DocumentInfo {
-  link_token: string | null;
-  /** The page to share: `/d/{id}#link={token}`. */
-  link_path: string | null;
-}
+export type * from "./protocol/rest";
 
 /** How a person is shown: their name, else (owners and editors) the address, else a placeholder. */
 export function displayName(c: Pick<Collaborator, "name" | "email" | "pending">): string {
   return c.name || c.email || (c.pending ? "Invited user" : "Unnamed");
-}
-
-export interface Version {
-  version: number;
-  seq: number;
-  kind?: "auto" | "named";
-  length: number;
-  created_at: string;
-  author?: string | null;
-  label?: string | null;
-}
-
-export interface Suggestion {
-  word: string;
-  frequency: number;
-  doc_id?: string;
 }
 
 /** A REST error reply: `{"error": {"code", "message", "details"?}}`. */
@@ -116,13 +79,6 @@ export class NetworkError extends Error {
 /** The header that carries a document's public link token (never the URL: logs keep URLs). */
 const LINK_HEADER = "X-DocStream-Link";
 const USER_KEY = "docstream.user";
-
-interface TokenReply {
-  access_token: string;
-  refresh_token: string;
-  expires_in?: number;
-  user?: User;
-}
 
 export class Api {
   user: User | null = null;
@@ -213,7 +169,7 @@ export class Api {
   // --- auth ----------------------------------------------------------------------------------
 
   /** Keep new tokens; resolves once the refresh token is stored for every tab. */
-  private take(reply: TokenReply): Promise<void> {
+  private take(reply: Tokens): Promise<void> {
     this.access = reply.access_token;
     this.offline = false;
     if (this.refreshTimer !== null) clearTimeout(this.refreshTimer);
@@ -223,18 +179,25 @@ export class Api {
   }
 
   async register(email: string, password: string, name: string): Promise<User> {
-    const reply = await this.request<TokenReply & { user: User }>("POST", "/auth/register", {
+    const reply = await this.request<AuthReply>("POST", "/auth/register", {
       email,
       password,
       name: name || null,
-    });
+    } satisfies RegisterBody);
     await withRefreshLock(() => this.take(reply));
     this.setUser(reply.user);
     return reply.user;
   }
 
   async login(email: string, password: string): Promise<User> {
-    const reply = await this.request<TokenReply & { user: User }>("POST", "/auth/login", { email, password });
+    const reply = await this.request<AuthReply>("POST", "/auth/login", { email, password } satisfies LoginBody);
+    await withRefreshLock(() => this.take(reply));
+    this.setUser(reply.user);
+    return reply.user;
+  }
+
+  /** Take the tokens of a sign-in made elsewhere (single sign-on, a password reset link). */
+  async adopt(reply: AuthReply): Promise<User> {
     await withRefreshLock(() => this.take(reply));
     this.setUser(reply.user);
     return reply.user;
@@ -274,9 +237,10 @@ export class Api {
     return withRefreshLock(async () => {
       const token = await readRefreshToken();
       if (!token) throw new ApiError(401, "UNAUTHORIZED", "signed out");
-      let reply: TokenReply;
+      let reply: Tokens;
       try {
-        reply = await this.request<TokenReply>("POST", "/auth/refresh", { refresh_token: token }, false);
+        const body: RefreshBody = { refresh_token: token };
+        reply = await this.request<Tokens>("POST", "/auth/refresh", body, false);
       } catch (exc) {
         // Refused: this session is over. (Under the lock nobody else changed the token.)
         if (exc instanceof ApiError) await writeRefreshToken(null);
@@ -319,7 +283,8 @@ export class Api {
   async logout(): Promise<void> {
     try {
       // Ends this browser's session on the server: its tokens and its open sockets.
-      await this.request("POST", "/auth/logout", { refresh_token: await readRefreshToken() }, false);
+      const body: LogoutBody = { refresh_token: await readRefreshToken() };
+      await this.request("POST", "/auth/logout", body, false);
     } catch {
       /* the cookie is cleared server-side when reachable; forget locally anyway */
     }
@@ -337,10 +302,10 @@ export class Api {
   /** Change the password; other sessions are signed out, this one continues. */
   async changePassword(current: string, next: string): Promise<void> {
     const reply = await withRefreshLock(async () => {
-      const r = await this.request<TokenReply & { user: User }>(
+      const r = await this.request<AuthReply>(
         "POST",
         "/auth/password",
-        { current_password: current, new_password: next },
+        { current_password: current, new_password: next } satisfies PasswordBody,
         false,
       );
       await this.take(r);
@@ -351,17 +316,17 @@ export class Api {
 
   // --- documents -----------------------------------------------------------------------------
 
-  listDocuments(): Promise<DocumentInfo[]> {
+  listDocuments(): Promise<DocumentListItem[]> {
     return this.get("/documents");
   }
   createDocument(title: string): Promise<DocumentInfo> {
-    return this.request("POST", "/documents", { title });
+    return this.request("POST", "/documents", { title } satisfies TitleBody);
   }
-  getDocument(id: string): Promise<DocumentInfo> {
+  getDocument(id: string): Promise<DocumentDetail> {
     return this.get(`/documents/${encodeURIComponent(id)}`);
   }
   renameDocument(id: string, title: string): Promise<DocumentInfo> {
-    return this.request("PATCH", `/documents/${encodeURIComponent(id)}`, { title });
+    return this.request("PATCH", `/documents/${encodeURIComponent(id)}`, { title } satisfies TitleBody);
   }
   deleteDocument(id: string): Promise<void> {
     return this.request("DELETE", `/documents/${encodeURIComponent(id)}`);
@@ -369,23 +334,40 @@ export class Api {
   collaborators(id: string): Promise<Collaborator[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/collaborators`);
   }
-  share(id: string, email: string, role: "editor" | "viewer"): Promise<Collaborator> {
-    return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, { email, role });
+  share(id: string, email: string, role: GrantRole): Promise<Collaborator> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, { email, role } satisfies ShareBody);
+  }
+  /** Share with a co-collaborator picked by id (see `suggestPeople`). */
+  shareWith(id: string, userId: string, role: GrantRole): Promise<Collaborator> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, {
+      user_id: userId,
+      role,
+    } satisfies ShareBody);
+  }
+  /** People the user works with whose name starts with `q` (ids and names, never addresses). */
+  suggestPeople(q: string, limit = 8): Promise<Person[]> {
+    return this.get(`/people/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);
   }
   withdrawInvitation(id: string, invitationId: string): Promise<void> {
-    return this.request("DELETE", `/documents/${encodeURIComponent(id)}/invitations/${encodeURIComponent(invitationId)}`);
+    return this.request(
+      "DELETE",
+      `/documents/${encodeURIComponent(id)}/invitations/${encodeURIComponent(invitationId)}`,
+    );
   }
   invitation(token: string): Promise<InvitationInfo> {
     return this.get(`/invitations/${encodeURIComponent(token)}`);
   }
-  acceptInvitation(token: string): Promise<{ doc_id: string; role: Role }> {
+  acceptInvitation(token: string): Promise<Accepted> {
     return this.request("POST", `/invitations/${encodeURIComponent(token)}/accept`);
   }
   revoke(id: string, userId: string): Promise<void> {
     return this.request("DELETE", `/documents/${encodeURIComponent(id)}/share/${encodeURIComponent(userId)}`);
   }
-  setPublic(id: string, enabled: boolean, role: "editor" | "viewer"): Promise<PublicSharing> {
-    return this.request("POST", `/documents/${encodeURIComponent(id)}/share/public`, { enabled, role });
+  setPublic(id: string, enabled: boolean, role: GrantRole): Promise<PublicSharing> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/share/public`, {
+      enabled,
+      role,
+    } satisfies PublicSharingBody);
   }
   publicLink(id: string): Promise<PublicSharing> {
     return this.get(`/documents/${encodeURIComponent(id)}/share/public`);
@@ -394,21 +376,29 @@ export class Api {
     return this.request("POST", `/documents/${encodeURIComponent(id)}/share/public/reset`);
   }
   async renameMe(name: string): Promise<User> {
-    const user = await this.request<User>("PATCH", "/auth/me", { name });
+    const user = await this.request<User>("PATCH", "/auth/me", { name } satisfies NameBody);
     this.setUser(user);
     return user;
   }
   versions(id: string): Promise<Version[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/versions`);
   }
-  version(id: string, v: number): Promise<{ version: number; seq: number; text: string; label?: string | null }> {
+  version(id: string, v: number): Promise<VersionText> {
     return this.get(`/documents/${encodeURIComponent(id)}/versions/${v}`);
   }
   nameVersion(id: string, label: string): Promise<Version> {
-    return this.request("POST", `/documents/${encodeURIComponent(id)}/versions`, { label });
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/versions`, { label } satisfies LabelBody);
   }
-  restore(id: string, v: number): Promise<{ restored: number; seq: number; undo_version?: number | null }> {
+  restore(id: string, v: number): Promise<Restored> {
     return this.request("POST", `/documents/${encodeURIComponent(id)}/versions/${v}/restore`);
+  }
+  history(id: string, limit = 20): Promise<HistoryEntry[]> {
+    return this.get(`/documents/${encodeURIComponent(id)}/history?limit=${limit}`);
+  }
+  /** The `GET /events` stream of changes to the document list (Server-Sent Events; the cookie
+   * signs it in). */
+  eventsUrl(): string {
+    return `${this.base}/events`;
   }
   exportUrl(id: string, format: "txt" | "md"): string {
     return `${this.base}/documents/${encodeURIComponent(id)}/export?format=${format}`;
@@ -422,18 +412,18 @@ export class Api {
     return res.blob();
   }
 
-  // --- typeahead (PROTOCOL.md §3; 404 until the server has the routes) ---------------------
+  // --- typeahead (docs/protocol.md §4; 404 until the server has the routes) ---------------------
 
-  suggestTitles(q: string, limit = 8): Promise<Suggestion[]> {
+  suggestTitles(q: string, limit = 8): Promise<TitleSuggestion[]> {
     return this.get(`/suggest/titles?q=${encodeURIComponent(q)}&limit=${limit}`);
   }
-  suggestMentions(id: string, q: string, limit = 8): Promise<Suggestion[]> {
+  suggestMentions(id: string, q: string, limit = 8): Promise<WordSuggestion[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/mentions/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);
   }
-  selectMention(id: string, word: string): Promise<unknown> {
-    return this.request("POST", `/documents/${encodeURIComponent(id)}/mentions/select`, { word });
+  selectMention(id: string, word: string): Promise<WordSuggestion> {
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/mentions/select`, { word } satisfies SelectBody);
   }
-  suggestWords(id: string, q: string, limit = 5): Promise<Suggestion[]> {
+  suggestWords(id: string, q: string, limit = 5): Promise<WordSuggestion[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);
   }
 }

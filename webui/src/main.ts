@@ -1,16 +1,29 @@
-/** The DocStream web UI: routing, the signed-in shell and the screens. */
+/** The DocStream web UI: routing, the app shell (ui/shell.ts) and the screens. */
+import "./ui/theme"; // first: the theme is set before anything paints
 import "./desktop";
-import "./styles.css";
+import "./styles/index.css";
 import { Api, ApiError } from "./api";
 import { OfflineStore } from "./protocol/store";
+import { auditPage } from "./ui/audit/page";
+import { adminView } from "./ui/admin/page";
 import { authView } from "./ui/auth";
-import { confirmDialog, h, initials, promptDialog, toast } from "./ui/dom";
-import { editorPage, type EditorHandle } from "./ui/editor/page";
-import { accountDialog } from "./ui/account";
+import { h, toast } from "./ui/dom";
+import type { EditorHandle } from "./ui/editor/page";
 import { inviteView } from "./ui/invite";
+import { forgotView } from "./ui/recovery/forgot";
+import { resetView } from "./ui/recovery/reset";
+import { tokensView } from "./ui/recovery/tokens";
 import { listView } from "./ui/list";
-import { navigate, startRouter, type Route } from "./ui/router";
-import { colorFor } from "./protocol/messages";
+import { togglePalette } from "./ui/palette";
+import { editorPath, navigate, startRouter, type Route } from "./ui/router";
+import { appHeader } from "./ui/shell";
+import { finishSignOn, finishing, localPath } from "./ui/sso/api";
+import { openShortcutHelp, startShortcuts } from "./ui/shortcuts";
+import { toggleTheme } from "./ui/theme";
+import { trashView } from "./ui/trash/page";
+
+/** The editor (CodeMirror and the collaboration client) loads only when a document is opened. */
+const loadEditor = () => import("./ui/editor/page");
 
 declare global {
   interface Window {
@@ -26,45 +39,10 @@ async function boot(): Promise<void> {
   window.__docstream = { api, editor: () => editor, store };
 
   const skip = h("a", { href: "#main", class: "skip-link" }, "Skip to content");
-  const userBox = h("div", { class: "user-box" });
-  const header = h("header", { class: "app-header" }, h("a", { href: "/", "data-link": true, class: "brand" }, "DocStream"), userBox);
+  // The editor has its own top bar (with the same user menu): no second header above it.
+  const header = appHeader(api, store);
   const outlet = h("div", { class: "outlet" });
   root.replaceChildren(skip, header, outlet);
-
-  const renderUser = (): void => {
-    userBox.replaceChildren();
-    const user = api.user;
-    if (!user) return;
-    const signOut = h("button", { type: "button" }, "Sign out");
-    signOut.addEventListener("click", async () => {
-      const unsaved = store ? await store.countPending(user.id).catch(() => 0) : 0;
-      if (unsaved && !(await confirmDialog("Sign out?", `${unsaved} change${unsaved > 1 ? "s have" : " has"} not reached the server yet. They stay on this device and are sent the next time you sign in here.`, "Sign out"))) return;
-      await api.logout();
-      navigate("/signin", true);
-    });
-    // The name is what other people see of you (never your address): it can be changed here.
-    const rename = h("button", { type: "button", class: "user-name link-button", title: "Change the name other people see" }, user.name);
-    rename.addEventListener("click", async () => {
-      const name = await promptDialog("Your name", "The name other people see", user.name, "Save");
-      if (!name || name === user.name) return;
-      try {
-        await api.renameMe(name);
-        toast("Your name was changed.");
-      } catch (exc) {
-        toast(exc instanceof ApiError ? exc.message : "The server cannot be reached.", "error");
-      }
-    });
-    const account = h("button", { type: "button" }, "Account");
-    account.addEventListener("click", () => accountDialog(api, () => navigate("/signin", true)));
-    userBox.append(
-      h("span", { class: "avatar small", style: `background:${colorFor(user.id)}`, "aria-hidden": "true" }, initials(user.name)),
-      rename,
-      ...(api.offline ? [h("span", { class: "muted" }, " (offline)")] : []),
-      account,
-      signOut,
-    );
-  };
-  api.onUser(renderUser);
 
   /** Whether a public link opens this document without signing in. */
   const publicDocument = async (id: string): Promise<boolean> => {
@@ -76,21 +54,22 @@ async function boot(): Promise<void> {
     }
   };
 
+  let shown = 0;
   const show = async (route: Route): Promise<void> => {
+    const mine = ++shown;
     if (editor) {
       const old = editor;
       editor = null;
       await old.destroy();
     }
-    renderUser();
+    if (route.name === "editor") header.remove();
+    else if (!header.isConnected) outlet.before(header);
     if (route.name === "editor" && route.link) api.useLink(route.id, route.link);
     if (!api.user && route.name === "editor" && route.link && (await publicDocument(route.id))) {
       document.title = "DocStream";
+      const { editorPage } = await loadEditor();
+      if (mine !== shown) return; // navigated elsewhere meanwhile
       editor = editorPage(api, null, route.id);
-      userBox.replaceChildren(
-        h("span", { class: "muted" }, "Guest"),
-        h("a", { href: `/signin?next=${encodeURIComponent(location.pathname + location.hash)}`, "data-link": true }, "Sign in"),
-      );
       outlet.replaceChildren(editor.element);
       return;
     }
@@ -99,13 +78,18 @@ async function boot(): Promise<void> {
       outlet.replaceChildren(inviteView(api, route.token));
       return;
     }
+    if (route.name === "forgot" || route.name === "reset") {
+      document.title = "Reset your password — DocStream";
+      outlet.replaceChildren(route.name === "forgot" ? forgotView(api) : resetView(api, route.token));
+      return;
+    }
     if (!api.user && route.name !== "signin" && route.name !== "signup") {
       const here = location.pathname + location.search + location.hash;
       navigate(here === "/" ? "/signin" : `/signin?next=${encodeURIComponent(here)}`, true);
       return;
     }
     if (api.user && (route.name === "signin" || route.name === "signup")) {
-      navigate("/", true);
+      navigate(localPath(route.next) ?? "/", true);
       return;
     }
     let page: HTMLElement;
@@ -113,23 +97,76 @@ async function boot(): Promise<void> {
       case "signin":
       case "signup":
         document.title = route.name === "signin" ? "Sign in — DocStream" : "Sign up — DocStream";
-        page = authView(api, route.name, route.next);
+        page = authView(api, route.name, route.next, { resetPasswordHref: "/forgot" });
+        break;
+      case "tokens":
+        document.title = "API tokens — DocStream";
+        page = tokensView(api);
+        break;
+      case "audit":
+        document.title = "Audit log — DocStream";
+        page = auditPage(api);
+        break;
+      case "admin":
+        document.title = "Administration — DocStream";
+        page = adminView(api);
         break;
       case "list":
         document.title = "Documents — DocStream";
         page = listView(api);
         break;
-      case "editor":
+      case "trash":
+        document.title = "Trash — DocStream";
+        page = trashView(api);
+        break;
+      case "editor": {
+        const { editorPage } = await loadEditor();
+        if (mine !== shown) return; // navigated elsewhere meanwhile
         document.title = "DocStream";
         editor = editorPage(api, store, route.id);
         page = editor.element;
         break;
+      }
     }
     outlet.replaceChildren(page);
   };
 
-  await api.resume();
+  if (finishing()) {
+    // Back from the single sign-on provider: take the session it started (ui/sso/api.ts).
+    try {
+      await finishSignOn(api);
+    } catch {
+      history.replaceState(null, "", "/signin?error=finish");
+    }
+  } else await api.resume();
   startRouter((route) => void show(route));
+  // The session ended under this tab (signed out elsewhere, account disabled or deleted): back
+  // to the sign-in page, which brings the person back here afterwards.
+  let signedIn = api.user !== null;
+  api.onUser((user) => {
+    const ended = signedIn && !user;
+    signedIn = user !== null;
+    if (ended && location.pathname !== "/signin" && location.pathname !== "/signup") {
+      navigate(`/signin?next=${encodeURIComponent(location.pathname + location.search)}`, true);
+    }
+  });
+
+  startShortcuts(() =>
+    togglePalette({
+      api,
+      navigate: (path) => navigate(path),
+      newDocument: async () => {
+        try {
+          const doc = await api.createDocument("Untitled");
+          navigate(`${editorPath(doc.id)}?new=1`); // opened as the list's New document opens it
+        } catch (exc) {
+          toast(exc instanceof ApiError ? exc.message : "The server cannot be reached.", "error");
+        }
+      },
+      toggleTheme,
+      showShortcuts: () => void openShortcutHelp(),
+    }),
+  );
 
   if ("serviceWorker" in navigator && import.meta.env.PROD) {
     navigator.serviceWorker.register("/sw.js").catch(() => undefined);

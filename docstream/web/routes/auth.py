@@ -7,10 +7,14 @@ from typing import Any
 from litestar import Request, Response, Router, get, patch, post
 
 from docstream.bootstrap import Services
-from docstream.services.auth import Identity, TokenPair, Verified
+from docstream.collab.extensions import ActionTaken
+from docstream.errors import DocStreamError, ForbiddenError, InvalidInputError, UnauthorizedError
+from docstream.services.auth import Identity, TokenPair, Verified, normalize_email
 from docstream.storage.base import User
+from docstream.web.auditing import MAX_TYPED, record
 from docstream.web.cookies import AUTH_COOKIE, check_cookie_request, set_auth_cookie
-from docstream.web.limits import AccountLimiter
+from docstream.web.deps import client_ip, refuse_api_token
+from docstream.web.routes.account import delete_me
 from docstream.web.schemas import (
     AuthOut,
     LoginBody,
@@ -22,6 +26,7 @@ from docstream.web.schemas import (
     TokensOut,
     UserOut,
 )
+from docstream.web.state import web_state
 
 
 def _with_cookie(
@@ -53,11 +58,11 @@ def _signed_out(request: Request[Any, Any, Any]) -> Response[None]:
     return response
 
 
-async def _account_attempt(services: Services, email: str) -> None:
+async def _account_attempt(request: Request[Any, Any, Any], email: str) -> None:
     """Count a sign-in or sign-up attempt against the account (429 past its budget)."""
-    limiter: AccountLimiter | None = services.extras.get("account_limiter")
-    if limiter is not None:
-        await limiter.check(email)
+    state = web_state(request)
+    if state is not None:
+        await state.account_limiter.check(email)
 
 
 @post("/register", status_code=201, summary="Create an account")
@@ -65,8 +70,18 @@ async def register(
     data: RegisterBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
     check_cookie_request(request, services.settings)  # it sets the cookie: no login CSRF
-    await _account_attempt(services, data.email)
-    user, tokens = await services.auth.register(data.email, data.password, data.name)
+    await _account_attempt(request, data.email)
+    emit = services.documents.extensions.emit
+    try:
+        user, tokens = await services.auth.register(data.email, data.password, data.name)
+    except ForbiddenError as exc:
+        tried = (("method", "password"), ("email", data.email.strip().lower()[:254]))
+        await emit(ActionTaken("auth.sign_up_refused", None, client_ip(request), detail=tried))
+        raise exc from None
+    detail = (("method", "password"),)
+    await emit(
+        ActionTaken("auth.sign_up", user.id, client_ip(request), subject_id=user.id, detail=detail)
+    )
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 201, request)
 
 
@@ -75,9 +90,34 @@ async def login(
     data: LoginBody, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
     check_cookie_request(request, services.settings)  # it sets the cookie: no login CSRF
-    await _account_attempt(services, data.email)
-    user, tokens = await services.auth.login(data.email, data.password)
+    await _account_attempt(request, data.email)
+    try:
+        user, tokens = await services.auth.login(data.email, data.password)
+    except (UnauthorizedError, ForbiddenError) as exc:
+        await _sign_in_failed(request, services, data.email, exc)
+        raise
+    await record(request, services, "auth.sign_in", user.id, method="password")
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 200, request)
+
+
+async def _sign_in_failed(
+    request: Request[Any, Any, Any], services: Services, typed: str, exc: DocStreamError
+) -> None:
+    """Record a refused sign-in: the account tried (None if no account has the address), the
+    address as typed (truncated) and why (told to no one but the audit log's readers)."""
+    try:
+        known = await services.store.get_user_by_email(normalize_email(typed))
+    except InvalidInputError:
+        known = None
+    if known is None or known.pending:
+        actor, reason = None, "unknown_account"
+    elif known.disabled or isinstance(exc, ForbiddenError):
+        actor, reason = known.id, "disabled"
+    else:
+        actor, reason = known.id, "wrong_password"
+    await record(
+        request, services, "auth.sign_in_failed", actor, email=typed[:MAX_TYPED], reason=reason
+    )
 
 
 @post(
@@ -126,6 +166,7 @@ async def logout_all(
     caller: Identity, services: Services, request: Request[Any, Any, Any]
 ) -> Response[None]:
     await services.auth.logout_all(caller.user_id)
+    await record(request, services, "auth.signed_out_everywhere", caller.user_id)
     return _signed_out(request)
 
 
@@ -138,8 +179,17 @@ async def logout_all(
 async def change_password(
     data: PasswordBody, verified: Verified, services: Services, request: Request[Any, Any, Any]
 ) -> Response[object]:
+    refuse_api_token(verified, "change the password")
     user, tokens = await services.auth.change_password(
         verified, data.current_password, data.new_password
+    )
+    await services.recovery.extensions.emit(
+        ActionTaken(
+            action="auth.password_changed",
+            actor_id=user.id,
+            ip=client_ip(request),
+            subject_id=user.id,
+        )
     )
     return _with_cookie(_auth_out(user, tokens, services), tokens, services, 200, request)
 
@@ -158,6 +208,16 @@ async def rename_me(data: NameBody, caller: Identity, services: Services) -> Use
 
 router = Router(
     path="/auth",
-    route_handlers=[register, login, refresh, logout, logout_all, change_password, me, rename_me],
+    route_handlers=[
+        register,
+        login,
+        refresh,
+        logout,
+        logout_all,
+        change_password,
+        me,
+        rename_me,
+        delete_me,
+    ],
     tags=["auth"],
 )

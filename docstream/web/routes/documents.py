@@ -1,22 +1,30 @@
-"""``/documents``: create, list, open, rename, delete."""
+"""``/documents``: create, list, open, rename, delete (move to the trash)."""
 
 from __future__ import annotations
 
-from litestar import Router, delete, get, patch, post
+from typing import Any
+
+from litestar import Request, Router, delete, get, patch, post
 
 from docstream.bootstrap import Services
 from docstream.services.auth import Identity
-from docstream.web.schemas import DocumentDetailOut, DocumentOut, TitleBody
+from docstream.web.auditing import record
+from docstream.web.routes.trash import audit
+from docstream.web.schemas import DocumentDetailOut, DocumentListItemOut, DocumentOut, TitleBody
 
 
 @get("/", summary="Documents you own or were invited to")
-async def list_documents(caller: Identity, services: Services) -> list[DocumentOut]:
-    return [DocumentOut.of(doc, role) for doc, role in await services.documents.list_for(caller)]
+async def list_documents(caller: Identity, services: Services) -> list[DocumentListItemOut]:
+    rows = await services.documents.list_rows_for(caller)
+    return [DocumentListItemOut.of_row(row) for row in rows]
 
 
 @post("/", status_code=201, summary="Create a document")
-async def create_document(data: TitleBody, caller: Identity, services: Services) -> DocumentOut:
+async def create_document(
+    data: TitleBody, caller: Identity, services: Services, request: Request[Any, Any, Any]
+) -> DocumentOut:
     doc = await services.documents.create(caller, data.title)
+    await record(request, services, "document.created", caller.user_id, doc_id=doc.id)
     return DocumentOut.of(doc, "owner")
 
 
@@ -31,15 +39,29 @@ async def get_document(
 
 @patch("/{doc_id:str}", summary="Rename a document")
 async def rename_document(
-    doc_id: str, data: TitleBody, caller: Identity, services: Services
+    doc_id: str,
+    data: TitleBody,
+    caller: Identity,
+    services: Services,
+    request: Request[Any, Any, Any],
 ) -> DocumentOut:
     access = await services.documents.rename(caller, doc_id, data.title)
+    await record(
+        request, services, "document.renamed", caller.user_id, doc_id=doc_id, title=access.doc.title
+    )
     return DocumentOut.of(access.doc, access.role)
 
 
-@delete("/{doc_id:str}", status_code=204, summary="Delete a document (owner only)")
-async def delete_document(doc_id: str, caller: Identity, services: Services) -> None:
+@delete(
+    "/{doc_id:str}",
+    status_code=204,
+    summary="Move a document to your trash (owner only); to everyone else it is deleted",
+)
+async def delete_document(
+    doc_id: str, caller: Identity, services: Services, request: Request[Any, Any, Any]
+) -> None:
     await services.documents.delete(caller, doc_id)
+    await audit(services, request, "document.trashed", caller, doc_id)
 
 
 router = Router(

@@ -3,7 +3,7 @@
 Queries are capped at :data:`MAX_QUERY` characters and ``limit`` at 1..:data:`MAX_LIMIT`; a blank
 title or word query suggests nothing, while a blank mention query (just ``@``) lists the
 collaborators. Titles are filtered by what the caller can open (see
-:mod:`docstream.typeahead.titles`); the per-document routes first check the caller's role.
+:mod:`docstream.services.typeahead.titles`); the per-document routes first check the caller's role.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from litestar.params import Parameter
 
 from docstream.bootstrap import Services
 from docstream.services.auth import MAX_NAME, Identity
-from docstream.typeahead.mentions import MentionService
-from docstream.typeahead.titles import TitleService, TitleSuggestion
-from docstream.typeahead.words import WordService
+from docstream.services.typeahead.mentions import MentionService
+from docstream.services.typeahead.title_entries import TitleSuggestion
+from docstream.services.typeahead.titles import TitleService
+from docstream.services.typeahead.words import WordService
 
 MAX_QUERY = 100
 MAX_LIMIT = 50
@@ -38,18 +39,15 @@ class SelectBody(msgspec.Struct):
 
 
 def _titles(services: Services) -> TitleService:
-    titles: TitleService = services.extras["titles"]
-    return titles
+    return services.titles
 
 
 def _mentions(services: Services) -> MentionService:
-    mentions: MentionService = services.extras["mentions"]
-    return mentions
+    return services.mentions
 
 
 def _words(services: Services) -> WordService:
-    words: WordService = services.extras["words"]
-    return words
+    return services.words
 
 
 @get("/suggest/titles", summary="Titles of documents you can open, by prefix")

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import msgspec
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import Parameter, QueryParameter
 
 from docstream.bootstrap import Services
@@ -22,6 +22,13 @@ from docstream.errors import InvalidInputError, NotFoundError
 from docstream.services.auth import Identity
 from docstream.services.versions import VersionService
 from docstream.storage.base import VersionRecord
+from docstream.web import auditing
+
+
+def _nameless(user_id: str) -> str:
+    """The name shown for an edit whose author has no account: a guest's, or a deleted one's
+    (the log keeps the ids of deleted accounts' edits)."""
+    return "Guest" if user_id.startswith("guest") else "Deleted user"
 
 
 class HistoryEntryOut(msgspec.Struct):
@@ -81,8 +88,7 @@ VersionNumber = Annotated[int, Parameter(ge=1, le=MAX_INT, description="a versio
 
 
 def _versions(services: Services) -> VersionService:
-    service: VersionService = services.extras["versions"]
-    return service
+    return services.versions
 
 
 @get("/{doc_id:str}/history", summary="Edits, newest first, with their authors")
@@ -106,7 +112,7 @@ async def history(
         HistoryEntryOut(
             seq=e.seq,
             author=e.user_id,
-            user_name=e.user_name,
+            user_name=e.user_name or _nameless(e.user_id),
             kind=e.kind,
             text=e.preview,
             position=e.position,
@@ -157,7 +163,11 @@ async def create_version(
     summary="Restore a version as ordinary edits (everyone connected sees it live)",
 )
 async def restore_version(
-    doc_id: str, version: VersionNumber, caller: Identity, services: Services
+    doc_id: str,
+    version: VersionNumber,
+    caller: Identity,
+    services: Services,
+    request: Request[Any, Any, Any],
 ) -> RestoreOut:
     access = await services.documents.access(caller, doc_id, "editor")
     if access.history_floor and (await _versions(services).get(doc_id, version)).seq < (
@@ -165,6 +175,14 @@ async def restore_version(
     ):
         raise NotFoundError(f"no version {version} of this document")
     result = await _versions(services).restore(caller, doc_id, version)
+    await auditing.record(
+        request,
+        services,
+        "document.version_restored",
+        caller.user_id,
+        doc_id=doc_id,
+        version=str(version),
+    )
     return RestoreOut(restored=result.version, seq=result.seq, undo_version=result.undo_version)
 
 
@@ -199,7 +217,7 @@ async def export(
     media = "text/markdown" if format == "md" else "text/plain"
     return Response(
         text.encode("utf-8"),
-        media_type=f"{media}; charset=utf-8",
+        media_type=media,  # Litestar adds "; charset=utf-8" to text types
         headers={"Content-Disposition": content_disposition(access.doc.title, format)},
     )
 

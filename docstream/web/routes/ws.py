@@ -1,9 +1,12 @@
-"""``GET /ws/document/{doc_id}``: the collaboration socket (PROTOCOL.md §2).
+"""``GET /ws/document/{doc_id}``: the collaboration socket (docs/protocol.md §5).
 
 Order of events: Origin check (refused before the upgrade: HTTP 403) -> accept -> authenticate and
-authorize (close 4401 / 4403 / 4404) -> wait for ``hello`` (4408 after ``hello_timeout``) -> live.
-Every frame is validated; a bad frame gets an ``error`` and the connection stays open, except frames
-above the size limit (close 1009) and persistent flooding (close 4429).
+authorize (close 4401 / 4403 / 4404) -> the handshake -> live. The handshake and every
+per-connection rule (the ``hello`` deadline, the first-frame rule, frame size, decoding, flood
+control) are the sans-I/O ``ServerSession`` (``protocol/server.py``); the document side is the
+collab ``Session`` (``Hub.connect``). This module is the pump between them and the socket: it
+reads a frame, hands it to the server session with the time, and performs the actions it gets
+back on the collab session.
 """
 
 from __future__ import annotations
@@ -20,34 +23,25 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.types import WebSocketSendEvent
 
 from docstream.bootstrap import Services
-from docstream.collab import messages as m
-from docstream.collab.connection import CloseRequest, Connection
-from docstream.collab.hub import Hub
-from docstream.collab.revocation import Revocations
-from docstream.collab.room import Room
-from docstream.crdt.ids import check_replica
-from docstream.errors import (
-    DocStreamError,
-    ProtocolError,
-    RateLimitedError,
-    TooLargeError,
+from docstream.collab.session import Member, Session
+from docstream.errors import DocStreamError, UnauthorizedError
+from docstream.protocol.codes import CLOSE_FORBIDDEN, CLOSE_UNAUTHENTICATED, close_code
+from docstream.protocol.server import (
+    Action,
+    Close,
+    Join,
+    MoveCursor,
+    Reply,
+    ServerSession,
+    SocketLimits,
+    Submit,
 )
-from docstream.protocol import codec
-from docstream.protocol.messages import ErrorFrame, Hello, SetCursor, SubmitOps
+from docstream.services.api_tokens import is_api_token
 from docstream.services.auth import Identity, Verified
 from docstream.services.documents import Access
 from docstream.web.deps import bearer_token, link_token
-from docstream.web.errors import (
-    CLOSE_HELLO_TIMEOUT,
-    CLOSE_TOO_LARGE,
-    close_code,
-)
-from docstream.web.limits import SocketBudget, frame_size
 
 log = logging.getLogger("docstream.ws")
-MAX_STRIKES = 20
-#: The largest ``since`` a hello may carry (2^53 - 1: exact in JavaScript, fits every database).
-MAX_SEQ = 2**53 - 1
 
 
 def origin_allowed(socket: WebSocket[Any, Any, Any], allowed: tuple[str, ...]) -> bool:
@@ -69,6 +63,11 @@ async def _identify(
     identity: Identity
     verified: Verified | None = None
     if token is not None:
+        if is_api_token(token):
+            raise UnauthorizedError(
+                "personal API tokens work with the REST API only; live editing signs in with "
+                "an access token"
+            )
         verified = await services.auth.verify(token)
         identity = Identity(user_id=verified.user.id, name=verified.user.name, link=link)
     else:
@@ -80,18 +79,17 @@ async def _identify(
     return identity, access, verified
 
 
-async def _sender(socket: WebSocket[Any, Any, Any], conn: Connection) -> None:
-    while True:
-        item = await conn.next_frame()
-        if isinstance(item, CloseRequest):
-            with contextlib.suppress(Exception):
-                await socket.close(code=item.code, reason=item.reason[:120])
-            return
-        await socket.send(WebSocketSendEvent(type="websocket.send", text=item, bytes=None))
+class _SocketOutlet:
+    """The session's frames, written to the socket (``collab.session.Outlet``)."""
 
+    def __init__(self, socket: WebSocket[Any, Any, Any]) -> None:
+        self._socket = socket
 
-def _error(conn: Connection, exc: DocStreamError, ref: int | None = None) -> None:
-    conn.send(codec.encode(ErrorFrame(exc.code, exc.detail, ref)).decode())
+    async def send(self, text: str) -> None:
+        await self._socket.send(WebSocketSendEvent(type="websocket.send", text=text, bytes=None))
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._socket.close(code=code, reason=reason)
 
 
 @websocket("/ws/document/{doc_id:str}")
@@ -100,7 +98,8 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
     settings = services.settings
     if not origin_allowed(socket, settings.allowed_origins):
         log.info("websocket refused: origin %s not allowed", socket.headers.get("origin"))
-        await socket.close(code=4403, reason="origin not allowed")  # before accept: HTTP 403
+        # Before accept: the client reads HTTP 403.
+        await socket.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
         return
     await socket.accept()
     try:
@@ -108,42 +107,33 @@ async def document_socket(socket: WebSocket[Any, Any, Any], doc_id: str) -> None
     except DocStreamError as exc:
         await socket.close(code=close_code(exc), reason=exc.detail[:120])
         return
-    hub: Hub = services.extras["hub"]
-    conn = Connection(
+    member = Member(
         user_id=identity.user_id,
         name=identity.name,
         role=access.role,
         guest=identity.guest,
-        queue_size=settings.send_queue_size,
-        queue_bytes=settings.send_queue_bytes,
+        link=identity.link,
+        history_floor=access.history_floor,
     )
-    conn.link, conn.catch_up_floor = identity.link, access.history_floor
-    revocations: Revocations = services.extras["revocations"]
+    session = services.hub.connect(member, doc_id, _SocketOutlet(socket))
+    revocations = services.revocations
     if verified is not None:  # closed (4401) when its session ends or its token expires
-        revocations.register(conn, verified.session_id, verified.expires_at)
+        revocations.register(session, verified.session_id, verified.expires_at)
         if services.auth.known_signed_out(verified.session_id):  # signed out meanwhile
-            conn.close(4401, "this session was signed out")
-    sender = asyncio.get_running_loop().create_task(_sender(socket, conn))
-    rooms: list[Room] = []  # the Room joined, if any (set before the session can fail)
+            session.close(CLOSE_UNAUTHENTICATED, "this session was signed out")
+    rules = ServerSession(SocketLimits.from_settings(settings), asyncio.get_running_loop().time())
     try:
-        await _session(socket, services, hub, conn, doc_id, rooms)
+        await _pump(socket, rules, session)
     except WebSocketDisconnect:
         pass
     except DocStreamError as exc:
-        conn.close(close_code(exc), exc.detail)
+        await _close(socket, session, rules.fail(exc))
     except Exception:
         log.exception("websocket for %s crashed", doc_id)
-        conn.close(1011, "server error")
+        await _close(socket, session, rules.crash())
     finally:
-        revocations.unregister(conn)
-        for room in rooms:
-            with contextlib.suppress(Exception):
-                await room.inbox.put(m.LeaveItem(conn))
-        if conn.closing is None:
-            conn.close(1000, "bye")
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(sender, 5)
-        sender.cancel()
+        revocations.unregister(session)
+        await session.leave()
         await _drain(socket)
 
 
@@ -176,109 +166,41 @@ async def _drain(socket: WebSocket[Any, Any, Any], timeout: float = 2.0) -> None
         await asyncio.wait_for(until_disconnect(), timeout)
 
 
-async def _receive(
-    socket: WebSocket[Any, Any, Any], conn: Connection, max_bytes: int, budget: SocketBudget
-) -> Any:
-    """The next decoded client frame, or None for a frame that got an error reply.
-
-    Every frame spends the connection's budget first (before ``hello`` too, and whether or not it
-    decodes): one over budget gets ``error rate_limited``, and persistent flooding closes 4429.
-    """
-    message = await socket.receive()
+async def _next_actions(socket: WebSocket[Any, Any, Any], rules: ServerSession) -> list[Action]:
+    """Wait for the next frame (until the ``hello`` deadline, if any) and hand it to the rules."""
+    loop = asyncio.get_running_loop()
+    timeout = None if rules.deadline is None else rules.deadline - loop.time()
+    if timeout is not None and timeout <= 0:
+        return rules.expire(loop.time())
+    try:
+        message = await asyncio.wait_for(socket.receive(), timeout)
+    except TimeoutError:
+        return rules.expire(loop.time())
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(detail="client disconnected", code=message.get("code", 1000))
     text = message.get("text")
-    if isinstance(text, str) and len(text) > max_bytes:
-        raise TooLargeError(f"frame of {len(text)} characters exceeds the limit of {max_bytes}")
-    if not budget.take(frame_size(message)):
-        if budget.flooding:
-            await _discard_until_quiet(socket)
-            raise RateLimitedError("rate limited")
-        ref = _ref_of(text if isinstance(text, str) else None)
-        _error(conn, RateLimitedError("too many messages; slow down"), ref)
-        return None
-    if not isinstance(text, str):
-        _error(conn, ProtocolError("frames must be JSON text, not binary"))
-        return None
-    try:
-        return codec.decode_client_frame(text, max_bytes)
-    except ProtocolError as exc:
-        _error(conn, exc)
-        return None
+    if isinstance(text, str):
+        return rules.receive(text, loop.time())
+    data = message.get("bytes")
+    binary = bytes(data) if isinstance(data, bytes | bytearray) else None
+    return rules.receive(binary, loop.time())
 
 
-def _ref_of(text: str | None) -> int | None:
-    """The ``ref`` of a refused ``ops`` frame, so the client knows which message to keep."""
-    if text is None or '"ops"' not in text:
-        return None
-    with contextlib.suppress(ProtocolError, TooLargeError):
-        frame = codec.decode_client_frame(text, len(text))
-        if isinstance(frame, SubmitOps):
-            return frame.ref
-    return None
+async def _close(socket: WebSocket[Any, Any, Any], session: Session, close: Close) -> None:
+    if close.discard_first:
+        await _discard_until_quiet(socket)  # frames left unread would reset our close frame
+    session.close(close.code, close.reason)
 
 
-async def _session(
-    socket: WebSocket[Any, Any, Any],
-    services: Services,
-    hub: Hub,
-    conn: Connection,
-    doc_id: str,
-    rooms: list[Room],
-) -> None:
-    settings = services.settings
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + settings.hello_timeout
-    budget = SocketBudget(
-        messages_per_second=settings.ws_messages_per_second,
-        message_burst=settings.ws_message_burst,
-        bytes_per_second=settings.ws_bytes_per_second,
-        byte_burst=settings.ws_byte_burst,
-        max_strikes=MAX_STRIKES,
-    )
-    hello: Hello | None = None
-    while hello is None:
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
-            return
-        try:
-            frame = await asyncio.wait_for(
-                _receive(socket, conn, settings.max_frame_bytes, budget), remaining
-            )
-        except TimeoutError:
-            conn.close(CLOSE_HELLO_TIMEOUT, "no hello within the time limit")
-            return
-        except TooLargeError as exc:
-            await _discard_until_quiet(socket)  # frames left unread would reset our close frame
-            conn.close(CLOSE_TOO_LARGE, exc.detail)
-            return
-        if isinstance(frame, Hello):
-            hello = frame
-        elif frame is not None:
-            _error(conn, ProtocolError("the first frame must be hello"))
-    try:
-        check_replica(hello.replica)
-        if hello.since < 0 or hello.since > MAX_SEQ:
-            raise ProtocolError(f"since must be between 0 and {MAX_SEQ}")
-    except DocStreamError as exc:
-        _error(conn, exc)
-        conn.close(4400, "invalid hello")
-        return
-    room = await hub.join(conn, doc_id, hello)
-    rooms.append(room)
-    while conn.closing is None:
-        try:
-            frame = await _receive(socket, conn, settings.max_frame_bytes, budget)
-        except TooLargeError as exc:
-            await _discard_until_quiet(socket)  # frames left unread would reset our close frame
-            conn.close(CLOSE_TOO_LARGE, exc.detail)
-            break
-        if frame is None:
-            continue
-        if isinstance(frame, SubmitOps):
-            await room.inbox.put(m.OpsItem(conn, frame))
-        elif isinstance(frame, SetCursor):
-            await room.inbox.put(m.CursorItem(conn, frame))
-        else:
-            _error(conn, ProtocolError("hello was already received"))
+async def _pump(socket: WebSocket[Any, Any, Any], rules: ServerSession, session: Session) -> None:
+    """Frames from the socket through the rules; their actions to the session."""
+    while rules.state != "closing" and session.closing is None:
+        for action in await _next_actions(socket, rules):
+            if isinstance(action, Reply):
+                session.error(action.error, action.ref)
+            elif isinstance(action, Close):
+                await _close(socket, session, action)
+            elif isinstance(action, Join):
+                await session.join(action.hello)
+            elif isinstance(action, Submit | MoveCursor):
+                await session.submit(action.frame)

@@ -7,7 +7,7 @@ each test controls their settings, clocks and injected store openers.
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +17,6 @@ from docstream.services.auth import Identity
 from docstream.services.documents import DocumentService
 from docstream.settings import Settings
 from docstream.storage.base import DocumentRecord, DocumentStore
-from docstream.storage.postgres import PostgresDocumentStore
-from docstream.storage.sqlite import SqliteDocumentStore
 
 _ids = itertools.count(1)
 
@@ -48,13 +46,11 @@ class World:
         return user.email
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[World]:
-    store: DocumentStore
-    if request.param == "sqlite":
-        store = SqliteDocumentStore(tmp_path / "db.sqlite3")
-    else:
-        store = PostgresDocumentStore(request.getfixturevalue("pg_dsn"))
+@pytest.fixture
+async def world(
+    backend: str, make_store: Callable[[str], DocumentStore], tmp_path: Path
+) -> AsyncIterator[World]:
+    store = make_store(backend)
     async with store:
         await store.migrate()
         yield World(store, tmp_path / "data")

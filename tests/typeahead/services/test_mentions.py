@@ -13,9 +13,9 @@ import pytest
 
 from docstream.errors import InvalidInputError, NotFoundError
 from docstream.services.auth import Identity
+from docstream.services.typeahead.mentions import MentionService
 from docstream.storage.base import DocumentRecord
 from docstream.typeahead.durable import DurableTrie
-from docstream.typeahead.mentions import MentionService
 from tests.typeahead.conftest import FakeClock
 from tests.typeahead.services.conftest import World
 
@@ -24,11 +24,11 @@ from tests.typeahead.services.conftest import World
 async def mention_service(world: World, **kwargs: Any) -> AsyncIterator[MentionService]:
     settings = kwargs.pop("settings", None) or world.settings()
     async with MentionService(world.store, settings, **kwargs) as service:
-        world.documents.listeners.append(service)
+        world.documents.extensions.add(service)
         try:
             yield service
         finally:
-            world.documents.listeners.remove(service)
+            world.documents.extensions.remove(service)
 
 
 async def team(world: World, *names: str) -> tuple[list[Identity], DocumentRecord]:

@@ -14,9 +14,10 @@ import pytest
 
 from docstream.errors import PersistenceError
 from docstream.services.auth import Identity
-from docstream.typeahead import titles as titles_module
+from docstream.services.typeahead import titles as titles_module
+from docstream.services.typeahead.title_entries import SetTitle, parse_entry
+from docstream.services.typeahead.titles import TitleService
 from docstream.typeahead.durable import DurableTrie
-from docstream.typeahead.titles import SetTitle, TitleService, parse_entry
 from tests.typeahead.services.conftest import World
 
 
@@ -56,11 +57,11 @@ class FlakyOpener:
 async def title_service(world: World, **kwargs: Any) -> AsyncIterator[TitleService]:
     settings = kwargs.pop("settings", None) or world.settings()
     async with TitleService(world.store, world.documents, settings, **kwargs) as service:
-        world.documents.listeners.append(service)
+        world.documents.extensions.add(service)
         try:
             yield service
         finally:
-            world.documents.listeners.remove(service)
+            world.documents.extensions.remove(service)
 
 
 def titles_of(found: list[Any]) -> list[str]:
@@ -223,7 +224,14 @@ async def test_reconcile_on_start_adds_missing_and_removes_stale_titles(world: W
     assert cased is not None
     async with title_service(world) as titles:
         entries = sorted(w for w, _ in titles.trie.items_lru())
-        assert entries == sorted([f"KEPT|{kept.id}", f"New name|{renamed.id}", f"Added|{added.id}"])
+        assert entries == sorted(
+            [
+                f"KEPT|{kept.id}",
+                f"New name|{renamed.id}",
+                f"name\x1fNew |{renamed.id}",
+                f"Added|{added.id}",
+            ]
+        )
         assert titles_of(await titles.suggest(ann, "new", 5)) == ["New name"]
         assert titles_of(await titles.suggest(ann, "kept", 5)) == ["KEPT"]
 
@@ -235,7 +243,7 @@ async def test_a_transient_write_failure_is_retried(
     opener = FlakyOpener()
     async with title_service(world, opener=opener, backoff=0.01) as titles:
         opener.stores[0].failures = 2
-        with caplog.at_level(logging.WARNING, logger="docstream.typeahead.titles"):
+        with caplog.at_level(logging.WARNING, logger="docstream.services.typeahead.titles"):
             await world.doc(ann, "Flaky")
             await titles.flush()
         assert titles_of(await titles.suggest(ann, "flaky", 5)) == ["Flaky"]
@@ -251,7 +259,7 @@ async def test_a_write_that_fails_three_times_is_counted_and_healed_by_reconcili
     async with title_service(world, opener=opener, backoff=0.01, housekeeping=0.05) as titles:
         store = opener.stores[0]
         store.failures = 3
-        with caplog.at_level(logging.WARNING, logger="docstream.typeahead.titles"):
+        with caplog.at_level(logging.WARNING, logger="docstream.services.typeahead.titles"):
             await world.doc(ann, "Lost for now")
             await titles.flush()
         assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING", "ERROR"]
@@ -278,7 +286,7 @@ async def test_a_damaged_store_is_set_aside_and_rebuilt_from_the_database(
         await titles.flush()
     slot = world.data_dir / "typeahead" / "titles-0"
     (slot / "titles.snapshot").write_bytes(b"DSTA-SNP\x00\x01garbage")
-    with caplog.at_level(logging.ERROR, logger="docstream.typeahead.stores"):
+    with caplog.at_level(logging.ERROR, logger="docstream.services.typeahead.stores"):
         async with title_service(world) as titles:
             assert titles_of(await titles.suggest(ann, "surv", 5)) == ["Survivor"]
     assert any("cannot be trusted" in r.getMessage() for r in caplog.records)
@@ -307,7 +315,7 @@ async def test_cluster_events_keep_two_nodes_in_step(world: World) -> None:
         title_service(world, publish=publish) as node_a,
         TitleService(world.store, world.documents, world.settings()) as node_b,
     ):
-        doc = await world.doc(ann, "Travels")  # only node A hears the listener
+        doc = await world.doc(ann, "Travels")  # only node A is an extension of the documents
         await world.documents.rename(ann, doc.id, "Travels far")
         await world.documents.delete(ann, (await world.doc(ann, "Temp")).id)
         assert [kind for kind, _ in sent] == ["titles"] * 4
@@ -324,13 +332,107 @@ async def test_cluster_events_keep_two_nodes_in_step(world: World) -> None:
         await node_a.flush()
         await node_b.flush()
         for node in (node_a, node_b):
-            assert [w for w, _ in node.trie.items_lru()] == [f"Travels far|{doc.id}"]
+            assert [w for w, _ in node.trie.items_lru()] == [
+                f"Travels far|{doc.id}",
+                f"far\x1fTravels |{doc.id}",
+            ]
 
 
 def test_entries_parse_titles_with_pipes() -> None:
     doc_id = "0b9f4c2e-8a51-4f7e-9d7a-3c2b1a0f9e8d"
-    assert parse_entry(f"a|b|{doc_id}") == ("a|b", doc_id)
+    assert parse_entry(f"a|b|{doc_id}") == ("a|b", doc_id, 0)
+    assert parse_entry(f"b c\x1fa |{doc_id}") == ("a b c", doc_id, 2)
+    assert parse_entry(f"\x1fa|{doc_id}") is None
     assert parse_entry("no id") is None
     assert parse_entry("title|not-a-uuid") is None
     assert parse_entry(f"|{doc_id}") is None
     assert SetTitle(doc_id, "x").title == "x"
+
+
+async def test_any_word_of_a_title_matches_and_the_whole_title_ranks_first(world: World) -> None:
+    ann = await world.user("Ann")
+    async with title_service(world) as titles:
+        team = await world.doc(ann, "Team notes")
+        notes = await world.doc(ann, "Notes on notes")
+        await world.doc(ann, "Denotes nothing")  # "notes" inside a word is not a word start
+        await world.doc(ann, "Budget (draft)/Q3-review")
+        await titles.flush()
+        found = await titles.suggest(ann, "notes", 10)
+        # The whole-title prefix first, then the word prefix; each document once.
+        assert [s.doc_id for s in found] == [notes.id, team.id]
+        assert [s.match for s in found] == [(0, 5), (5, 10)]
+        assert titles_of(await titles.suggest(ann, "team no", 5)) == ["Team notes"]
+        assert [(s.word, s.match) for s in await titles.suggest(ann, "on no", 5)] == [
+            ("Notes on notes", (6, 11))
+        ]
+        # Punctuation separates words too.
+        for query, span in [("draft", (8, 13)), ("q3", (15, 17)), ("REVIEW", (18, 24))]:
+            assert [s.match for s in await titles.suggest(ann, query, 5)] == [span], query
+        # A typo in a later word still finds it, after exact matches.
+        assert titles_of(await titles.suggest(ann, "nootes", 5)) == [
+            "Notes on notes",
+            "Team notes",
+        ]
+
+
+async def test_match_offsets_are_utf16_and_survive_case_folding(world: World) -> None:
+    ann = await world.user("Ann")
+    async with title_service(world) as titles:
+        await world.doc(ann, "😀 Straße Café")
+        await titles.flush()
+        # The emoji is two UTF-16 code units; "STRASS" folds to "strass" (6) = "Straß" (5).
+        assert [s.match for s in await titles.suggest(ann, "STRASS", 5)] == [(3, 8)]
+        assert [s.match for s in await titles.suggest(ann, "cafe\u0301", 5)] == [(10, 14)]
+
+
+async def test_renames_and_deletes_remove_every_word_entry(world: World) -> None:
+    ann = await world.user("Ann")
+    async with title_service(world) as titles:
+        doc = await world.doc(ann, "Alpha beta gamma")
+        await titles.flush()
+        assert len(titles.trie) == 3
+        await world.documents.rename(ann, doc.id, "Alpha delta")
+        await titles.flush()
+        assert await titles.suggest(ann, "gamma", 5) == []
+        assert await titles.suggest(ann, "beta", 5) == []
+        assert titles_of(await titles.suggest(ann, "delta", 5)) == ["Alpha delta"]
+        assert sorted(w for w, _ in titles.trie.items_lru()) == sorted(
+            [f"Alpha delta|{doc.id}", f"delta\x1fAlpha |{doc.id}"]
+        )
+        await world.documents.delete(ann, doc.id)
+        await titles.flush()
+        assert len(titles.trie) == 0
+    async with title_service(world) as titles:  # the restart path: nothing comes back
+        assert len(titles.trie) == 0
+
+
+async def test_mid_title_words_of_inaccessible_documents_are_never_suggested(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(titles_module, "MAX_POOL", 20)
+    monkeypatch.setattr(titles_module, "LAST_POOL", 40)
+    ann, bob = await world.user("Ann"), await world.user("Bob")
+    async with title_service(world) as titles:
+        hidden = {(await world.doc(bob, f"Secret {i:02d} roadmap")).id for i in range(60)}
+        mine = await world.doc(ann, "My roadmap")
+        shared = await world.doc(bob, "Shared zz roadmap")
+        await world.documents.share(bob, shared.id, await world.email_of(ann), "viewer")
+        await titles.flush()
+        found = await titles.suggest(ann, "roadmap", 10)
+        assert [s.doc_id for s in found] == [mine.id, shared.id]
+        assert not hidden & {s.doc_id for s in await titles.suggest(ann, "road", 50)}
+        await world.documents.revoke(bob, shared.id, ann.user_id)
+        assert [s.doc_id for s in await titles.suggest(ann, "zz", 10)] == []
+
+
+async def test_the_word_budget_keeps_the_newest_documents_whole(world: World) -> None:
+    ann = await world.user("Ann")
+    oldest = await world.doc(ann, "Alpha beta gamma")  # 3 entries
+    await world.doc(ann, "Delta epsilon")  # 2
+    await world.doc(ann, "Zeta eta")  # 2
+    async with title_service(world, settings=world.settings(titles_max_words=5)) as titles:
+        # 2 + 2 fit; the oldest title's 3 words would not: none of them is indexed.
+        assert len(titles.trie) == 4
+        assert await titles.suggest(ann, "gamma", 5) == []
+        assert titles_of(await titles.suggest(ann, "eta", 5)) == ["Zeta eta"]
+        assert oldest.id not in {s.doc_id for s in await titles.suggest(ann, "alpha", 5)}

@@ -1,7 +1,8 @@
-"""WordService: what a word is, open Rooms (dirty flag, rebuilds) and stored texts.
+"""WordService: what a word is, open documents (their seq, rebuilds) and stored texts.
 
-The Hub is replaced by an in-memory fake with the same two members (``rooms``, ``current_text``);
-the real Room and Hub are exercised through a server in tests/collab/test_suggest.py.
+The Hub is replaced by an in-memory fake with the same members (``open_seq``, ``open_text``,
+``current_text``); the real Room and Hub are exercised through a server in
+tests/collab/test_suggest.py.
 """
 
 from __future__ import annotations
@@ -12,25 +13,22 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from docstream.collab.extensions import RoomStopped
+from docstream.services.typeahead.words import WordService, index_text, words_of
 from docstream.settings import Settings
-from docstream.typeahead.words import WordService, index_text, words_of
 from tests.typeahead.conftest import FakeClock
 
 
-@dataclass
-class FakeText:
-    text: str = ""
-
-
-@dataclass(eq=False)  # hashed by identity, like a Room
+@dataclass(eq=False)
 class FakeRoom:
-    doc: FakeText = field(default_factory=FakeText)
+    text: str = ""
+    seq: int = 0
     closing: bool = False
-    dirty_words: bool = True
+    reads: int = 0  # of the live text
 
     def edit(self, text: str) -> None:
-        self.doc.text = text
-        self.dirty_words = True
+        self.text = text
+        self.seq += 1
 
 
 @dataclass
@@ -39,11 +37,22 @@ class FakeHub:
     stored: dict[str, tuple[str, int]] = field(default_factory=dict)
     loads: int = 0
 
+    def open_seq(self, doc_id: str) -> int | None:
+        room = self.rooms.get(doc_id)
+        return None if room is None or room.closing else room.seq
+
+    def open_text(self, doc_id: str) -> tuple[str, int] | None:
+        room = self.rooms.get(doc_id)
+        if room is None or room.closing:
+            return None
+        room.reads += 1
+        return room.text, room.seq
+
     async def current_text(self, doc_id: str) -> tuple[str, int]:
         self.loads += 1
         room = self.rooms.get(doc_id)
         if room is not None and not room.closing:
-            return room.doc.text, -1
+            return room.text, room.seq
         return self.stored[doc_id]
 
 
@@ -99,9 +108,9 @@ async def test_an_open_room_is_reindexed_after_it_changes_and_not_before(
     hub = FakeHub(rooms={"d": room})
     words = service(hub, clock)
     assert pairs(await words.suggest("d", "ap", 5)) == [("apple", 2), ("apricot", 1)]
-    assert not room.dirty_words and words.rebuilds == 1
+    assert room.reads == 1 and words.rebuilds == 1
     assert pairs(await words.suggest("d", "apr", 5)) == [("apricot", 1)]
-    assert words.rebuilds == 1  # unchanged: the index is reused
+    assert words.rebuilds == 1 and room.reads == 1  # unchanged: the index is reused
 
     room.edit("apple apricot apple avocado apricot apricot")
     clock.advance(1)
@@ -121,7 +130,7 @@ async def test_rebuilds_of_a_busy_room_are_rate_limited_by_their_cost(clock: Fak
     room.edit("alpha alps")
     clock.advance(0.2)  # too soon: the previous index answers
     assert pairs(await words.suggest("d", "al", 5)) == [("alpha", 1)]
-    assert room.dirty_words  # still owed a rebuild
+    assert words.rebuilds == 1  # still owed a rebuild
     clock.advance(0.3)
     assert pairs(await words.suggest("d", "al", 5)) == [("alpha", 1), ("alps", 1)]
     assert words.rebuilds == 2
@@ -186,3 +195,15 @@ async def test_a_large_text_is_indexed_off_the_event_loop(clock: FakeClock) -> N
     room.edit("lorem ipsum dolor " * 10_000)  # 180,000 characters
     words = service(FakeHub(rooms={"d": room}), clock)
     assert pairs(await words.suggest("d", "lo", 5)) == [("lorem", 10_000)]
+
+
+async def test_the_index_of_a_document_closed_here_is_let_go(clock: FakeClock) -> None:
+    room = FakeRoom()
+    room.edit("kiwi kiwi")
+    hub = FakeHub(rooms={"d": room}, stored={"d": ("kiwi kiwi", 1)})
+    words = service(hub, clock)
+    assert pairs(await words.suggest("d", "ki", 5)) == [("kiwi", 2)]
+    del hub.rooms["d"]
+    await words.room_stopped(RoomStopped("d"))  # the Hub tells its extensions
+    assert pairs(await words.suggest("d", "ki", 5, seq=1)) == [("kiwi", 2)]
+    assert hub.loads == 1 and words.rebuilds == 2  # from the stored text now

@@ -1,5 +1,5 @@
 /**
- * Char ids `(counter, replica)` and their wire form `"{replica}:{counter}"` (PROTOCOL.md §1).
+ * Char ids `(counter, replica)` and their wire form `"{replica}:{counter}"` (docs/protocol.md §6).
  *
  * Ids order as a tuple -- counter first (a number), then the replica string compared by code
  * unit, which for the ASCII alphabet of replica ids is Python's string order. Never compare the
@@ -24,9 +24,7 @@ export function isReplica(value: unknown): value is string {
 
 export function checkReplica(value: unknown): string {
   if (!isReplica(value)) {
-    throw new CrdtError(
-      `invalid replica id ${JSON.stringify(value)}: expected 8 to 64 characters from [A-Za-z0-9_-]`,
-    );
+    throw new CrdtError(`invalid replica id ${JSON.stringify(value)}: expected 8 to 64 characters from [A-Za-z0-9_-]`);
   }
   return value;
 }

@@ -1,5 +1,5 @@
 /**
- * Wire ops (PROTOCOL.md §1) and the visible changes a UI replays.
+ * Wire ops (docs/protocol.md §6) and the visible changes a UI replays.
  *
  *   {"kind": "ins", "id": "Ab3xQ9kZ:41", "after": "Zz81mmQa:40", "text": "hello"}
  *   {"kind": "del", "id": "Ab3xQ9kZ:41", "len": 3}

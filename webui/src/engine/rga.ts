@@ -1,7 +1,7 @@
 /**
  * The RGA sequence CRDT over Unicode code points: the TypeScript twin of docstream/crdt/rga.py.
  *
- * Model (PROTOCOL.md §1): every element (one code point) has a unique id `(counter, replica)` and
+ * Model (docs/protocol.md §6): every element (one code point) has a unique id `(counter, replica)` and
  * a parent (the element it was inserted after, or the document start). The document is the
  * pre-order walk of that tree with siblings ordered by id descending; deleted elements stay as
  * tombstones. Integration is the linear skip rule: start right after the parent and skip every
@@ -63,7 +63,7 @@ class Run {
     this.n = n;
     this.text = text;
     this.u = text === null ? 0 : text.length;
-    this.astral = text === null ? false : astral ?? hasSurrogates(text);
+    this.astral = text === null ? false : (astral ?? hasSurrogates(text));
     this.block = block;
   }
 
@@ -94,7 +94,14 @@ function codePoints(text: string, astral: boolean): { slice(lo: number, hi: numb
   return { slice: (lo, hi) => cps.slice(lo, hi).join("") };
 }
 
-function addChange(changes: Change[], index: number, deleted: number, inserted: string, from16: number, deleted16: number): void {
+function addChange(
+  changes: Change[],
+  index: number,
+  deleted: number,
+  inserted: string,
+  from16: number,
+  deleted16: number,
+): void {
   const last = changes[changes.length - 1];
   if (last !== undefined && !inserted && !last.inserted && last.index === index) {
     last.deleted += deleted;
@@ -387,12 +394,13 @@ export class Document {
     let pc = -1;
     if (after !== null) {
       const pid = parseId(after);
+      const afterWire = wireId(pid.replica, pid.counter); // parseId accepts the canonical form only
       pc = pid.counter;
       parent = this.reps.get(pid.replica)?.find(pc);
-      if (parent === undefined) throw unknownId(`ins '${wire}': unknown parent '${String(after)}'`);
+      if (parent === undefined) throw unknownId(`ins '${wire}': unknown parent '${afterWire}'`);
       if (c <= pc) {
         throw new CrdtError(
-          `ins '${wire}': counter ${c} is not larger than its parent's ('${String(after)}'); Lamport clocks must increase`,
+          `ins '${wire}': counter ${c} is not larger than its parent's ('${afterWire}'); Lamport clocks must increase`,
         );
       }
     }
@@ -458,7 +466,15 @@ export class Document {
     this.insertAt(blk, q, r, c, n, text, changes);
   }
 
-  private insertAt(blk: Block, q: number, r: string, c: number, n: number, text: string, changes: Change[] | null): void {
+  private insertAt(
+    blk: Block,
+    q: number,
+    r: string,
+    c: number,
+    n: number,
+    text: string,
+    changes: Change[] | null,
+  ): void {
     if (changes !== null) {
       const [v, v16] = this.visibleBefore(blk, q);
       addChange(changes, v, 0, text, v16, 0);

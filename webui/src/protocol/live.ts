@@ -1,14 +1,14 @@
 /**
  * A live replica of one document: the sans-I/O ClientSession plus a WebSocket with reconnect and
  * backoff, the offline queue (OfflineStore) and the "saved" bookkeeping. The twin of
- * docstream/client/connection.py's LiveDocument.
+ * docstream/client/live.py's LiveDocument.
  *
  * Connection states: `connecting` (first attempt), `live` (after welcome), `reconnecting`
  * (lost, retrying with backoff), `offline` (the browser says so; retry on `online`), `closed`
  * (for good: access revoked, no such document, stopped). `saved` is true only when live and every
  * local message is acknowledged.
  *
- * Close codes (PROTOCOL.md §2 + server extras): 4401 -> refresh the token and reconnect; 4403 /
+ * Close codes (docs/protocol.md §5 + server extras): 4401 -> refresh the token and reconnect; 4403 /
  * 4404 / 4400 -> closed for good; 4000 (replaced by a newer connection of this replica) -> closed
  * (another tab took this replica over); 1013 (too slow), 1001 (server shutting down), 4429, 1011,
  * 1006 -> reconnect with backoff, catching up with `since`.

@@ -1,4 +1,7 @@
-/** WebSocket frames of PROTOCOL.md §2, as TypeScript types (tags are the protocol). */
+/**
+ * WebSocket frames of docs/protocol.md §5, as TypeScript types (tags are the protocol). A Python test
+ * (tests/web/test_wire_types.py) compares them with the server's msgspec Structs field by field.
+ */
 import type { Op } from "../engine";
 
 export type Role = "owner" | "editor" | "viewer";
@@ -27,7 +30,7 @@ export interface SeqOps {
 export interface Hello {
   type: "hello";
   replica: string;
-  since: number;
+  since?: number;
 }
 export interface SubmitOps {
   type: "ops";
@@ -36,8 +39,8 @@ export interface SubmitOps {
 }
 export interface SetCursor {
   type: "cursor";
-  anchor: string | null;
-  head: string | null;
+  anchor?: string | null;
+  head?: string | null;
 }
 export type ClientFrame = Hello | SubmitOps | SetCursor;
 
@@ -49,8 +52,9 @@ export interface Welcome {
   role: Role;
   user: UserInfo;
   peers: Peer[];
-  state?: string | null;
-  ops?: SeqOps[] | null;
+  /** The replica's state, base64 (docs/state-format.md). */
+  state?: string;
+  ops?: SeqOps[];
 }
 export interface RemoteOps {
   type: "ops";
@@ -83,7 +87,7 @@ export interface ErrorFrame {
   type: "error";
   code: string;
   message: string;
-  ref?: number | null;
+  ref?: number;
 }
 export type ServerFrame = Welcome | RemoteOps | Ack | Presence | PeerCursor | RoleChanged | ErrorFrame;
 
@@ -97,7 +101,7 @@ export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
   "too_large",
 ]);
 
-/** The deterministic peer colours (PROTOCOL.md §2). */
+/** The deterministic peer colours (docs/protocol.md §5). */
 export const COLORS = ["#E02424", "#3F83F8", "#0E9F6E", "#D03801", "#7E3AF2", "#ECE513", "#06B6D4", "#EC4899"] as const;
 
 /** djb2 over the UTF-8 bytes of the user id, modulo the palette. */

@@ -1,7 +1,7 @@
 /**
  * Choosing the replica of an editing session, and restoring unsynced work.
  *
- * Every tab editing a document is its own replica (PROTOCOL.md §1: a fresh id per editing
+ * Every tab editing a document is its own replica (docs/protocol.md §6: a fresh id per editing
  * session). Work that was never acknowledged must be re-sent with the replica id it was made with,
  * so when a document is opened:
  *
@@ -44,7 +44,11 @@ export async function tryLock(name: string): Promise<(() => void) | null> {
 const lockName = (replica: string): string => `docstream-replica-${replica}`;
 
 /** Rebuild a session from a stored record and its pending messages. */
-export function restoreSession(record: ReplicaRecord, pending: PendingRecord[], replica = record.replica): ClientSession {
+export function restoreSession(
+  record: ReplicaRecord,
+  pending: PendingRecord[],
+  replica = record.replica,
+): ClientSession {
   const doc: Document = decodeState(record.state, replica);
   const session = new ClientSession(replica, doc);
   session.since = record.since;

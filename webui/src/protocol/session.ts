@@ -29,7 +29,6 @@ import {
   type ErrorFrame,
   type Hello,
   type Peer,
-  type PeerCursor,
   type Presence,
   type RemoteOps,
   type Role,
@@ -42,8 +41,9 @@ import {
 
 /** Ops per `ops` message (the server's default limit is 10,000). */
 export const MAX_OPS_PER_MESSAGE = 2000;
-/** JSON characters per `ops` message (the server's frame limit is 1 MiB). */
-export const MAX_MESSAGE_CHARS = 400_000;
+/** JSON characters (UTF-16 code units) per `ops` message. The server's frame limit is 1 MiB of
+ * UTF-8, and a code unit takes at most 3 bytes there (a surrogate pair 4 for 2 units). */
+export const MAX_MESSAGE_CHARS = 300_000;
 
 export type SessionEvent =
   | { kind: "welcomed"; seq: number; role: Role; user: UserInfo; peers: Peer[]; changes: Change[] }
@@ -231,7 +231,7 @@ export class ClientSession {
       case "presence":
         return this.presence(frame);
       case "cursor":
-        return [{ kind: "cursor", peer: (frame as PeerCursor).peer, anchor: frame.anchor, head: frame.head }];
+        return [{ kind: "cursor", peer: frame.peer, anchor: frame.anchor, head: frame.head }];
       case "role":
         this.role = frame.role;
         return [{ kind: "role", role: frame.role }];
@@ -332,7 +332,14 @@ export class ClientSession {
     this.role = frame.role;
     this.peers.clear();
     for (const p of frame.peers) this.peers.set(p.replica, p);
-    events.unshift({ kind: "welcomed", seq: frame.seq, role: frame.role, user: frame.user, peers: [...frame.peers], changes });
+    events.unshift({
+      kind: "welcomed",
+      seq: frame.seq,
+      role: frame.role,
+      user: frame.user,
+      peers: [...frame.peers],
+      changes,
+    });
     return events;
   }
 }

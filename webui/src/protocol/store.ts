@@ -99,7 +99,9 @@ export class OfflineStore {
   /** Every replica record of a document for one user, newest first, with its pending messages. */
   async loadDocument(docId: string, userId: string): Promise<{ record: ReplicaRecord; pending: PendingRecord[] }[]> {
     const tx = this.db.transaction(["replicas", "pending"], "readonly");
-    const records = (await promised(tx.objectStore("replicas").index("docId").getAll(IDBKeyRange.only(docId)))) as ReplicaRecord[];
+    const records = (await promised(
+      tx.objectStore("replicas").index("docId").getAll(IDBKeyRange.only(docId)),
+    )) as ReplicaRecord[];
     const out: { record: ReplicaRecord; pending: PendingRecord[] }[] = [];
     for (const record of records) {
       if (record.userId !== userId) continue;

@@ -1,14 +1,26 @@
-/** The account dialog: change the password, sign out everywhere. */
+/** The account dialog: change the password, sign out everywhere, delete the account. */
 import { ApiError, type Api } from "../api";
-import { confirmDialog, field, h, modal, toast } from "./dom";
+import { deleteAccountDialog } from "./admin/account";
+import { confirmDialog, field, h, onAsync, modal, toast } from "./dom";
+import { providers } from "./sso/api";
 
 function msg(exc: unknown): string {
   return exc instanceof ApiError ? exc.message : "The server cannot be reached.";
 }
 
 export function accountDialog(api: Api, signedOut: () => void): void {
-  const current = field("Current password", { type: "password", autocomplete: "current-password", required: true, maxlength: 1024 });
-  const next = field("New password", { type: "password", autocomplete: "new-password", required: true, maxlength: 1024 });
+  const current = field("Current password", {
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+    maxlength: 1024,
+  });
+  const next = field("New password", {
+    type: "password",
+    autocomplete: "new-password",
+    required: true,
+    maxlength: 1024,
+  });
   const save = h("button", { type: "submit", class: "primary" }, "Change password");
   const form = h(
     "form",
@@ -19,14 +31,27 @@ export function accountDialog(api: Api, signedOut: () => void): void {
     save,
   );
   const everywhere = h("button", { type: "button", class: "danger" }, "Sign out everywhere");
+  const passwordHeading = h("h3", {}, "Password");
+  // Single sign-on only: there are no passwords to change.
+  void providers(api).then((offer) => {
+    passwordHeading.hidden = form.hidden = !offer.password;
+  });
+  const remove = h("button", { type: "button", class: "danger" }, "Delete account…");
   const dialog = modal("Account", [
-    h("h3", {}, "Password"),
+    passwordHeading,
     form,
     h("h3", {}, "Sessions"),
     h("p", {}, "Sign out of DocStream on every device and browser, this one included."),
     everywhere,
+    h("h3", {}, "Delete account"),
+    h("p", {}, "Delete your account for good; your documents go to someone else or are deleted."),
+    remove,
   ]);
-  form.addEventListener("submit", async (ev) => {
+  remove.addEventListener("click", () => {
+    dialog.close();
+    deleteAccountDialog(api, signedOut);
+  });
+  onAsync(form, "submit", async (ev) => {
     ev.preventDefault();
     current.error.textContent = "";
     next.error.textContent = "";
@@ -46,8 +71,16 @@ export function accountDialog(api: Api, signedOut: () => void): void {
       save.disabled = false;
     }
   });
-  everywhere.addEventListener("click", async () => {
-    if (!(await confirmDialog("Sign out everywhere?", "Every device and browser signed in to your account will be signed out.", "Sign out everywhere", true))) return;
+  onAsync(everywhere, "click", async () => {
+    if (
+      !(await confirmDialog(
+        "Sign out everywhere?",
+        "Every device and browser signed in to your account will be signed out.",
+        "Sign out everywhere",
+        true,
+      ))
+    )
+      return;
     try {
       await api.logoutAll();
       dialog.close();

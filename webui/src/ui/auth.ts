@@ -1,7 +1,45 @@
-/** Sign-in and sign-up screens, with client-side validation and the server's messages. */
+/**
+ * Sign-in and sign-up screens: what DocStream is in one line, client-side validation with an
+ * error under each field (announced), the server's messages, and a show-password toggle.
+ */
+import { Eye, EyeOff } from "lucide";
 import { ApiError, NetworkError, type Api } from "../api";
-import { field, h } from "./dom";
+import { signupNotice } from "./admin/signup";
+import { field, h, onAsync } from "./dom";
+import { icon } from "./icons";
 import { navigate } from "./router";
+import { errorMessage, providers, startUrl } from "./sso/api";
+
+export const TAGLINE = "Write together in real time. Works offline; your server, your data.";
+
+export interface AuthOptions {
+  /** Where "Forgot password?" leads, when the server offers password resets. */
+  resetPasswordHref?: string;
+}
+
+/**
+ * Put a show-password toggle inside a password field. The button's name comes from its (hidden)
+ * text, not aria-label, so the field stays the only thing labelled "Password"; focus stays on the
+ * button when it is pressed.
+ */
+export function revealable(input: HTMLInputElement): HTMLElement {
+  const button = h(
+    "button",
+    { type: "button", class: "reveal", "aria-pressed": "false", "aria-controls": input.id },
+    icon(Eye),
+    h("span", { class: "visually-hidden" }, "Show password"),
+  );
+  button.addEventListener("click", () => {
+    const shown = input.type === "password";
+    input.type = shown ? "text" : "password";
+    button.setAttribute("aria-pressed", String(shown));
+    button.firstElementChild!.replaceWith(icon(shown ? EyeOff : Eye));
+  });
+  const wrap = h("div", { class: "reveal-wrap" });
+  input.replaceWith(wrap);
+  wrap.append(input, button);
+  return wrap;
+}
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -14,7 +52,12 @@ function serverMessage(exc: unknown): string {
   return "Something went wrong. Please try again.";
 }
 
-export function authView(api: Api, mode: "signin" | "signup", next: string | null): HTMLElement {
+export function authView(
+  api: Api,
+  mode: "signin" | "signup",
+  next: string | null,
+  options: AuthOptions = {},
+): HTMLElement {
   const signup = mode === "signup";
   const email = field("Email", { type: "email", name: "email", autocomplete: "email", required: true, maxlength: 320 });
   // Required: other people see this name (never the address); the server refuses invisible
@@ -27,6 +70,16 @@ export function authView(api: Api, mode: "signin" | "signup", next: string | nul
     required: true,
     maxlength: 1024,
   });
+  const reveal = revealable(password.input);
+  if (signup) {
+    const hint = h("p", { id: `${password.input.id}-hint`, class: "hint" }, "At least 8 characters.");
+    reveal.after(hint);
+    password.input.setAttribute("aria-describedby", `${hint.id} ${password.error.id}`);
+  }
+  if (options.resetPasswordHref && !signup)
+    password.wrap.append(
+      h("a", { href: options.resetPasswordHref, class: "forgot", "data-link": true }, "Forgot password?"),
+    );
   const formError = h("p", { class: "form-error", role: "alert" });
   const submit = h("button", { type: "submit", class: "primary" }, signup ? "Create account" : "Sign in");
   const form = h(
@@ -35,7 +88,6 @@ export function authView(api: Api, mode: "signin" | "signup", next: string | nul
     email.wrap,
     signup ? name.wrap : null,
     password.wrap,
-    signup ? h("p", { class: "hint" }, "At least 8 characters.") : null,
     formError,
     submit,
   );
@@ -71,10 +123,17 @@ export function authView(api: Api, mode: "signin" | "signup", next: string | nul
       name.error.textContent = "Please enter a name, not an email address: other people see it.";
       ok = false;
     }
-    for (const f of [email, password, name]) f.input.setAttribute("aria-invalid", f.error.textContent ? "true" : "false");
+    for (const f of [email, password, name])
+      f.input.setAttribute("aria-invalid", f.error.textContent ? "true" : "false");
     return ok;
   };
-  form.addEventListener("submit", async (ev) => {
+  for (const f of [email, password, name])
+    f.input.addEventListener("input", () => {
+      if (!f.error.textContent) return;
+      f.error.textContent = "";
+      f.input.setAttribute("aria-invalid", "false");
+    });
+  onAsync(form, "submit", async (ev) => {
     ev.preventDefault();
     if (!check()) {
       form.querySelector<HTMLInputElement>("[aria-invalid=true]")?.focus();
@@ -95,6 +154,41 @@ export function authView(api: Api, mode: "signin" | "signup", next: string | nul
   const other = signup
     ? h("p", {}, "Already have an account? ", h("a", { href: `/signin${suffix}`, "data-link": true }, "Sign in"))
     : h("p", {}, "New here? ", h("a", { href: `/signup${suffix}`, "data-link": true }, "Create an account"));
+  // Single sign-on: the provider's button, a failed attempt explained, the password form hidden
+  // when the server signs in with single sign-on only (ui/sso/api.ts).
+  const ssoError = h("p", { class: "form-error sso-error", role: "alert" });
+  const reason = signup ? null : new URLSearchParams(location.search).get("error");
+  const sso = h("div", { class: "sso", hidden: true });
   queueMicrotask(() => email.input.focus());
-  return h("main", { class: "auth-page", id: "main" }, h("h1", {}, signup ? "Create your DocStream account" : "Sign in to DocStream"), form, other);
+  void providers(api).then((offer) => {
+    if (offer.oidc) {
+      const look = offer.password ? "button sso-button" : "button primary sso-button";
+      const link = h("a", { href: startUrl(next), class: look }, `Sign in with ${offer.oidc.name}`);
+      sso.replaceChildren(link);
+      if (offer.password) sso.append(h("p", { class: "sso-or" }, h("span", {}, "or")));
+      else if (signup)
+        sso.append(
+          h("p", { class: "hint" }, `Your account is created when you first sign in with ${offer.oidc.name}.`),
+        );
+      sso.hidden = false;
+    }
+    if (!offer.password) {
+      form.hidden = true;
+      other.hidden = true;
+    }
+    if (offer.oidc && (!offer.password || document.activeElement === document.body)) sso.querySelector("a")?.focus();
+    // Set after the page settled, so that screen readers announce it.
+    ssoError.textContent = errorMessage(reason) ?? "";
+  });
+  return h(
+    "main",
+    { class: "auth-page", id: "main" },
+    h("h1", {}, signup ? "Create your DocStream account" : "Sign in to DocStream"),
+    h("p", { class: "tagline" }, TAGLINE),
+    ssoError,
+    sso,
+    signup ? signupNotice(api, email.input) : null,
+    form,
+    other,
+  );
 }

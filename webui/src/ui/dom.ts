@@ -4,7 +4,11 @@ type Child = Node | string | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
 
 /** `h("button", {class: "x", onclick: fn}, "Label")`. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
     if (value === null || value === undefined || value === false) continue;
@@ -25,6 +29,18 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   return el;
 }
 
+/**
+ * Listen with an async handler. A DOM listener's return value is ignored, so the handler's
+ * promise is let go explicitly (a rejection still surfaces as unhandled, as it would inline).
+ */
+export function onAsync<K extends keyof HTMLElementEventMap>(
+  target: HTMLElement,
+  type: K,
+  handler: (ev: HTMLElementEventMap[K]) => Promise<void>,
+): void {
+  target.addEventListener(type, (ev) => void handler(ev));
+}
+
 let uid = 0;
 /** A unique element id with a readable prefix. */
 export function newId(prefix: string): string {
@@ -42,20 +58,52 @@ export function field(label: string, attrs: Attrs): { wrap: HTMLElement; input: 
   return { wrap, input, error };
 }
 
-/** Announce a message to screen readers and show it briefly. */
-export function toast(message: string, severity: "info" | "error" = "info"): void {
+/**
+ * The toast region is a manual popover so that it lives in the top layer: a modal dialog (also
+ * top layer) would otherwise cover it with its backdrop. Showing it again moves it to the top of
+ * that layer, above a dialog opened after it.
+ */
+function raiseToasts(): void {
+  const region = document.getElementById("toasts");
+  if (!region || !region.childElementCount || typeof region.showPopover !== "function") return;
+  if (region.matches(":popover-open")) region.hidePopover();
+  region.showPopover();
+}
+
+/**
+ * Announce a message to screen readers and show it briefly. An `action` (such as Undo) adds a
+ * button to the toast, which then stays longer; using it dismisses the toast.
+ */
+export function toast(
+  message: string,
+  severity: "info" | "error" = "info",
+  action?: { label: string; run: () => void },
+): void {
   let region = document.getElementById("toasts");
   if (!region) {
-    region = h("div", { id: "toasts", "aria-live": "polite", role: "status" });
+    region = h("div", { id: "toasts", "aria-live": "polite", role: "status", popover: "manual" });
     document.body.append(region);
   }
   const item = h("div", { class: `toast toast-${severity}` }, message);
+  if (action) {
+    const button = h("button", { type: "button", class: "toast-action" }, action.label);
+    button.addEventListener("click", () => {
+      item.remove();
+      action.run();
+    });
+    item.append(button);
+  }
   region.append(item);
-  setTimeout(() => item.remove(), severity === "error" ? 8000 : 4000);
+  raiseToasts();
+  setTimeout(() => item.remove(), action ? 10000 : severity === "error" ? 8000 : 4000);
 }
 
 /** A modal dialog (native <dialog>: focus is trapped and Escape closes it). */
-export function modal(title: string, body: Node[], opts: { onClose?: () => void; wide?: boolean } = {}): HTMLDialogElement {
+export function modal(
+  title: string,
+  body: Node[],
+  opts: { onClose?: () => void; wide?: boolean } = {},
+): HTMLDialogElement {
   const titleId = newId("dlg");
   const close = h("button", { type: "button", class: "icon-button", "aria-label": "Close" }, "×");
   const dialog = h(
@@ -71,6 +119,7 @@ export function modal(title: string, body: Node[], opts: { onClose?: () => void;
   });
   document.body.append(dialog);
   dialog.showModal();
+  raiseToasts();
   return dialog;
 }
 

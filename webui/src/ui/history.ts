@@ -1,10 +1,13 @@
 /**
  * The history panel: versions (automatic and named), a preview of each, "name the current
  * version", restore (applied by the server as ordinary ops, so it arrives live), recent edits,
- * and export as .txt / .md.
+ * and export as .txt / .md. Its close button hands back to the editor (history-toggle.ts).
  */
 import { ApiError, type Api, type DocumentInfo, type Version } from "../api";
-import { ago, confirmDialog, field, h, toast } from "./dom";
+import { X } from "lucide";
+import { ago, confirmDialog, field, h, onAsync, toast } from "./dom";
+import { editRuns } from "./history-runs";
+import { icon } from "./icons";
 
 function msg(exc: unknown): string {
   return exc instanceof ApiError ? exc.message : "The server cannot be reached.";
@@ -24,17 +27,22 @@ export async function download(api: Api, doc: DocumentInfo, format: "txt" | "md"
   }
 }
 
-export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean): HTMLElement {
+export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean, close: () => void): HTMLElement {
   const list = h("ol", { class: "versions", "aria-label": "Versions" });
   const preview = h("pre", { class: "preview", tabindex: 0, "aria-label": "Version preview" });
   const previewHead = h("p", { class: "muted", role: "status" }, "Choose a version to preview it.");
   const restore = h("button", { type: "button", class: "primary", hidden: true }, "Restore this version");
   let chosen: Version | null = null;
 
-  const label = field("Name the current version", { type: "text", maxlength: 200, required: true, placeholder: "e.g. First draft" });
+  const label = field("Name the current version", {
+    type: "text",
+    maxlength: 200,
+    required: true,
+    placeholder: "e.g. First draft",
+  });
   const saveBtn = h("button", { type: "submit" }, "Save version");
   const nameForm = h("form", { class: "stack", "aria-label": "Name the current version" }, label.wrap, saveBtn);
-  nameForm.addEventListener("submit", async (ev) => {
+  onAsync(nameForm, "submit", async (ev) => {
     ev.preventDefault();
     const text = label.input.value.trim();
     label.error.textContent = "";
@@ -54,7 +62,8 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
 
   const show = async (v: Version): Promise<void> => {
     chosen = v;
-    for (const b of list.querySelectorAll("button[aria-pressed]")) b.setAttribute("aria-pressed", String(b.getAttribute("data-version") === String(v.version)));
+    for (const b of list.querySelectorAll("button[aria-pressed]"))
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-version") === String(v.version)));
     previewHead.textContent = "Loading…";
     try {
       const got = await api.version(doc.id, v.version);
@@ -66,7 +75,7 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
     }
   };
 
-  restore.addEventListener("click", async () => {
+  onAsync(restore, "click", async () => {
     if (!chosen) return;
     const v = chosen;
     const ok = await confirmDialog(
@@ -89,11 +98,21 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
     try {
       const versions = await api.versions(doc.id);
       list.replaceChildren();
-      if (!versions.length) list.append(h("li", { class: "muted" }, "No versions yet: they are taken automatically after a pause in editing."));
+      if (!versions.length)
+        list.append(
+          h("li", { class: "muted" }, "No versions yet: they are taken automatically after a pause in editing."),
+        );
       for (const v of versions) {
         const b = h(
           "button",
-          { type: "button", class: "version", "aria-pressed": "false", "data-version": v.version },
+          {
+            type: "button",
+            class: "version",
+            // The chosen version keeps its highlight when the list reloads (after a restore or a
+            // refresh) while its preview is still showing.
+            "aria-pressed": String(chosen?.version === v.version),
+            "data-version": v.version,
+          },
           h("span", { class: "version-label" }, v.label ?? "Automatic"),
           h("span", { class: "muted" }, `${ago(v.created_at)} · ${v.length} chars`),
         );
@@ -104,12 +123,22 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
       list.replaceChildren(h("li", { class: "field-error" }, msg(exc)));
     }
     try {
-      const hist = await api.get<{ seq: number; user_name: string; kind: string; text: string; length: number; created_at: string }[]>(
-        `/documents/${encodeURIComponent(doc.id)}/history?limit=20`,
-      );
+      const runs = editRuns(await api.history(doc.id, 200)).slice(0, 20);
       edits.replaceChildren(
-        ...hist.map((e) =>
-          h("li", {}, h("strong", {}, e.user_name), ` ${e.kind === "insert" ? "typed" : e.kind === "delete" ? "deleted" : "edited"} `, h("span", { class: "muted" }, e.text ? `“${e.text.slice(0, 40)}”` : `${e.length} chars`), " ", h("span", { class: "muted" }, ago(e.created_at))),
+        ...runs.map((e) =>
+          h(
+            "li",
+            {},
+            h("strong", {}, e.user_name),
+            ` ${e.kind === "insert" ? "typed" : e.kind === "delete" ? "deleted" : "edited"} `,
+            h(
+              "span",
+              { class: "muted" },
+              e.text ? `“${e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text}”` : `${e.length} chars`,
+            ),
+            " ",
+            h("span", { class: "muted" }, ago(e.created_at)),
+          ),
         ),
       );
     } catch {
@@ -123,11 +152,17 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
   md.addEventListener("click", () => void download(api, doc, "md"));
   const refresh = h("button", { type: "button", class: "link-button" }, "Refresh");
   refresh.addEventListener("click", () => void load());
+  const closeBtn = h(
+    "button",
+    { type: "button", class: "icon-only close-button", "aria-label": "Close history", title: "Close history" },
+    icon(X),
+  );
+  closeBtn.addEventListener("click", close);
 
   const panel = h(
     "aside",
     { class: "history-panel", "aria-label": "History" },
-    h("div", { class: "panel-head" }, h("h2", {}, "History"), refresh),
+    h("div", { class: "panel-head" }, h("h2", {}, "History"), refresh, closeBtn),
     canEdit() ? nameForm : null,
     h("h3", {}, "Versions"),
     list,

@@ -4,6 +4,7 @@
  * the link (single use) and opens the document.
  */
 import { ApiError, NetworkError, type Api } from "../api";
+import { TAGLINE } from "./auth";
 import { h } from "./dom";
 import { editorPath, navigate } from "./router";
 
@@ -16,7 +17,7 @@ function problem(exc: unknown): string {
 export function inviteView(api: Api, token: string): HTMLElement {
   const here = `/invite/${encodeURIComponent(token)}`;
   const status = h("p", { role: "status" }, "Opening the invitation…");
-  const main = h("main", { class: "auth-page", id: "main" }, h("h1", {}, "Invitation"), status);
+  const main = h("main", { class: "auth-page", id: "main" }, h("h1", {}, "You’re invited"), status);
   const describe = async (): Promise<void> => {
     try {
       const info = await api.invitation(token);
@@ -35,11 +36,11 @@ export function inviteView(api: Api, token: string): HTMLElement {
       h("p", {}, "Sign in or create an account to accept it."),
       h(
         "p",
-        { class: "inline" },
+        { class: "auth-actions" },
         h("a", { href: `/signin${next}`, "data-link": true, class: "button primary" }, "Sign in"),
-        " ",
         h("a", { href: `/signup${next}`, "data-link": true, class: "button" }, "Create an account"),
       ),
+      h("p", { class: "tagline" }, `DocStream: ${TAGLINE.charAt(0).toLowerCase()}${TAGLINE.slice(1)}`),
     );
   };
   const accept = async (): Promise<void> => {

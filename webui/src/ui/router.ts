@@ -1,7 +1,11 @@
 /**
  * History-API routing. Page paths never start with an API prefix (`/auth/`, `/documents`,
  * `/suggest/`, `/ws/`...), so the server's SPA fallback serves index.html for them:
- * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor, `/invite/{token}` an invitation link.
+ * `/` documents, `/signin`, `/signup`, `/d/{id}` the editor, `/invite/{token}` an invitation link,
+ * `/forgot` and `/reset/{token}` password reset, `/tokens` personal API tokens.
+ * `/trash` the trashed documents (the one page path that is also an API path: the server answers a
+ * browser's navigation there, which asks for HTML, with this app, and `fetch` calls with JSON).
+ * `/admin` the admin page.
  *
  * A public link is `/d/{id}#link={token}`: the token rides in the fragment, which the browser
  * never sends to the server (so it stays out of access logs and Referer headers); `?link=` is
@@ -13,12 +17,21 @@ export type Route =
   | { name: "signin"; next: string | null }
   | { name: "signup"; next: string | null }
   | { name: "editor"; id: string; link?: string }
-  | { name: "invite"; token: string };
+  | { name: "invite"; token: string }
+  | { name: "audit" }
+  | { name: "forgot" }
+  | { name: "reset"; token: string }
+  | { name: "tokens" }
+  | { name: "trash" }
+  | { name: "admin" };
 
 export function parseRoute(path: string, search = "", hash = ""): Route {
   const next = new URLSearchParams(search).get("next");
   if (path === "/signin") return { name: "signin", next };
   if (path === "/signup") return { name: "signup", next };
+  if (/^\/admin\/audit\/?$/.test(path)) return { name: "audit" };
+  if (path === "/trash" || path === "/trash/") return { name: "trash" };
+  if (path === "/admin" || path === "/admin/") return { name: "admin" };
   const m = /^\/d\/([^/]+)\/?$/.exec(path);
   if (m) {
     const id = decodeURIComponent(m[1]!);
@@ -27,6 +40,10 @@ export function parseRoute(path: string, search = "", hash = ""): Route {
   }
   const invite = /^\/invite\/([^/]+)\/?$/.exec(path);
   if (invite) return { name: "invite", token: decodeURIComponent(invite[1]!) };
+  if (path === "/forgot") return { name: "forgot" };
+  if (path === "/tokens") return { name: "tokens" };
+  const reset = /^\/reset\/([^/]+)\/?$/.exec(path);
+  if (reset) return { name: "reset", token: decodeURIComponent(reset[1]!) };
   return { name: "list" };
 }
 

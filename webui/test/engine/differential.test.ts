@@ -60,7 +60,9 @@ describe.skipIf(!HAVE_PYTHON)("the TypeScript engine against the Python engine",
         } else if (cmd.do === "delete") {
           expect(doc.delete(cmd.index!, cmd.length!), where).toEqual(cmd.ops);
         } else if (cmd.do === "apply") {
-          const changes = doc.applyAndDiff(cmd.ops!).map(({ index, deleted, inserted }) => ({ index, deleted, inserted }));
+          const changes = doc
+            .applyAndDiff(cmd.ops!)
+            .map(({ index, deleted, inserted }) => ({ index, deleted, inserted }));
           expect(changes, where).toEqual(cmd.changes);
         } else {
           expect(doc.text, where).toBe(cmd.text);

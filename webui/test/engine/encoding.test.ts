@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Document, StateFormatError, decodeRuns, decodeState, encodeRuns, encodeState, toBase64 } from "../../src/engine";
+import {
+  Document,
+  StateFormatError,
+  decodeRuns,
+  decodeState,
+  encodeRuns,
+  encodeState,
+  toBase64,
+} from "../../src/engine";
 
 describe("state encoding", () => {
   it("round-trips documents with tombstones, astral text and counters above 2**32", () => {
@@ -31,7 +39,10 @@ describe("state encoding", () => {
     a.insert(0, "hello");
     a.delete(2, 2);
     const z = new Document("Zz81mmQa");
-    z.apply([{ kind: "ins", id: "Ab3xQ9kZ:1", after: null, text: "hello" }, { kind: "del", id: "Ab3xQ9kZ:3", len: 2 }]);
+    z.apply([
+      { kind: "ins", id: "Ab3xQ9kZ:1", after: null, text: "hello" },
+      { kind: "del", id: "Ab3xQ9kZ:3", len: 2 },
+    ]);
     const ops = z.insert(3, "é!");
     expect(ops).toEqual([{ kind: "ins", id: "Zz81mmQa:6", after: "Ab3xQ9kZ:5", text: "é!" }]);
     a.apply(ops);
@@ -40,13 +51,20 @@ describe("state encoding", () => {
     expect(toBase64(encodeState(z))).toBe("AQIIQWIzeFE5a1oIWno4MW1tUWEGaGVvw6khBAsAAQwACwEG");
     expect(toBase64(encodeState(new Document("emptyrep")))).toBe("AQAAAA==");
     // non-canonical input (explicit counter equal to the expected one) is accepted and re-encoded canonically
-    const loose = decodeState(new Uint8Array([1, 1, 8, ...new TextEncoder().encode("Ab3xQ9kZ"), 1, 104, 1, 3, 0, 1]), "readerrr");
+    const loose = decodeState(
+      new Uint8Array([1, 1, 8, ...new TextEncoder().encode("Ab3xQ9kZ"), 1, 104, 1, 3, 0, 1]),
+      "readerrr",
+    );
     expect(toBase64(encodeState(loose))).toBe(toBase64(encodeRuns([["Ab3xQ9kZ", 1, 1, "h"]])));
   });
 
   it("refuses varints that are too long or too large", () => {
-    expect(() => decodeRuns(new Uint8Array([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(/too long/);
-    expect(() => decodeRuns(new Uint8Array([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toThrow(/out of range/);
+    expect(() => decodeRuns(new Uint8Array([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]))).toThrow(
+      /too long/,
+    );
+    expect(() => decodeRuns(new Uint8Array([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toThrow(
+      /out of range/,
+    );
   });
 
   it("refuses malformed states", () => {

@@ -5,7 +5,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CrdtError, Document, decodeState, encodeState, fromBase64, toBase64, type Change, type Op } from "../../src/engine";
+import {
+  CrdtError,
+  Document,
+  decodeState,
+  encodeState,
+  fromBase64,
+  toBase64,
+  type Change,
+  type Op,
+} from "../../src/engine";
 
 const DIR = resolve(__dirname, "../../../tests/vectors");
 

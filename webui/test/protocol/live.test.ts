@@ -31,7 +31,16 @@ class FakeSocket implements SocketLike {
 }
 
 const user = { id: "u1", name: "Ada", color: "#E02424" };
-const welcome = (seq: number, extra: object = {}) => ({ type: "welcome", doc_id: "d", seq, role: "editor", user, peers: [], ops: [], ...extra });
+const welcome = (seq: number, extra: object = {}) => ({
+  type: "welcome",
+  doc_id: "d",
+  seq,
+  role: "editor",
+  user,
+  peers: [],
+  ops: [],
+  ...extra,
+});
 
 describe("LiveDocument", () => {
   beforeEach(() => vi.useFakeTimers());
@@ -59,7 +68,11 @@ describe("LiveDocument", () => {
     ws.open();
     expect(ws.sent).toEqual([{ type: "hello", replica: "replicaA", since: 0 }]);
     ws.receive(welcome(0));
-    expect(ws.sent[1]).toEqual({ type: "ops", ref: 1, ops: [{ kind: "ins", id: "replicaA:1", after: null, text: "offline" }] });
+    expect(ws.sent[1]).toEqual({
+      type: "ops",
+      ref: 1,
+      ops: [{ kind: "ins", id: "replicaA:1", after: null, text: "offline" }],
+    });
     expect(live.saved).toBe(false);
     ws.receive({ type: "ack", ref: 1, seq: 1 });
     expect(live.saved).toBe(true);
@@ -111,9 +124,9 @@ describe("LiveDocument", () => {
       userId: "u1",
       session,
       url: () => "ws://x",
-      refreshAuth: async () => {
+      refreshAuth: () => {
         refreshes++;
-        return true;
+        return Promise.resolve(true);
       },
       makeSocket: () => {
         const s = new FakeSocket();
@@ -145,7 +158,7 @@ describe("LiveDocument", () => {
       userId: "u1",
       session,
       url: () => "ws://x",
-      refreshAuth: async () => false,
+      refreshAuth: () => Promise.resolve(false),
       makeSocket: () => {
         const s = new FakeSocket();
         sockets.push(s);

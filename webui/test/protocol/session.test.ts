@@ -17,9 +17,13 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     expect(s.hello()).toEqual({ type: "hello", replica: "replicaA", since: 0 });
     const events = s.receive(welcome(0, { ops: [] }));
     expect(events[0]!.kind).toBe("welcomed");
-    expect(s.resend()).toEqual([{ type: "ops", ref: 1, ops: [{ kind: "ins", id: "replicaA:1", after: null, text: "hi" }] }]);
+    expect(s.resend()).toEqual([
+      { type: "ops", ref: 1, ops: [{ kind: "ins", id: "replicaA:1", after: null, text: "hi" }] },
+    ]);
     const frames = s.insert(2, "!");
-    expect(frames).toEqual([{ type: "ops", ref: 2, ops: [{ kind: "ins", id: "replicaA:3", after: "replicaA:2", text: "!" }] }]);
+    expect(frames).toEqual([
+      { type: "ops", ref: 2, ops: [{ kind: "ins", id: "replicaA:3", after: "replicaA:2", text: "!" }] },
+    ]);
     s.receive({ type: "ack", ref: 1, seq: 1 });
     s.receive({ type: "ack", ref: 2, seq: 2 });
     expect(s.pending.size).toBe(0);
@@ -32,7 +36,15 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     s.hello();
     s.receive(welcome(0, { ops: [] }));
     const ev = s.receive({ type: "ops", seq: 1, author: "u2", replica: "replicaB", ops: other.insert(0, "yo") });
-    expect(ev).toEqual([{ kind: "remote", seq: 1, author: "u2", replica: "replicaB", changes: [{ index: 0, deleted: 0, inserted: "yo", from16: 0, deleted16: 0 }] }]);
+    expect(ev).toEqual([
+      {
+        kind: "remote",
+        seq: 1,
+        author: "u2",
+        replica: "replicaB",
+        changes: [{ index: 0, deleted: 0, inserted: "yo", from16: 0, deleted16: 0 }],
+      },
+    ]);
     expect(s.receive({ type: "ops", seq: 1, author: "u2", replica: "replicaB", ops: [] })).toEqual([]);
     expect(s.receive({ type: "ops", seq: 3, author: "u2", replica: "replicaB", ops: [] })[0]!.kind).toBe("desynced");
   });
@@ -48,7 +60,9 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     expect(s.doc.text).toBe("server textmine ");
     expect(s.since).toBe(7);
     const w = events[0]!;
-    expect(w.kind === "welcomed" && w.changes).toEqual([{ index: 0, deleted: 0, inserted: "server text", from16: 0, deleted16: 0 }]);
+    expect(w.kind === "welcomed" && w.changes).toEqual([
+      { index: 0, deleted: 0, inserted: "server text", from16: 0, deleted16: 0 },
+    ]);
     expect(s.pending.size).toBe(1);
   });
 
@@ -60,7 +74,14 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     const e1 = other.insert(0, "ab");
     const e2 = other.insert(2, "c");
     s.hello();
-    const ev = s.receive(welcome(2, { ops: [{ seq: 1, author: "u2", ops: e1 }, { seq: 2, author: "u2", ops: e2 }] }));
+    const ev = s.receive(
+      welcome(2, {
+        ops: [
+          { seq: 1, author: "u2", ops: e1 },
+          { seq: 2, author: "u2", ops: e2 },
+        ],
+      }),
+    );
     expect(s.doc.text).toBe("abc");
     expect(ev[0]!.kind === "welcomed" && ev[0]!.changes.length).toBe(2);
   });
@@ -72,7 +93,15 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     s.insert(0, "a");
     s.insert(1, "b");
     const ev = s.receive({ type: "error", code: "read_only", message: "viewers cannot edit", ref: 1 });
-    expect(ev).toEqual([{ kind: "refused", code: "read_only", message: "viewers cannot edit", ref: 1, dropped: [{ kind: "ins", id: "replicaA:1", after: null, text: "a" }] }]);
+    expect(ev).toEqual([
+      {
+        kind: "refused",
+        code: "read_only",
+        message: "viewers cannot edit",
+        ref: 1,
+        dropped: [{ kind: "ins", id: "replicaA:1", after: null, text: "a" }],
+      },
+    ]);
     expect([...s.pending.keys()]).toEqual([2]);
     s.insert(2, "c");
     s.receive({ type: "error", code: "storage_unavailable", message: "db down", ref: 2 });
@@ -107,6 +136,18 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.flat()).toEqual(ops);
     for (const c of chunks) expect(c.length).toBeLessThanOrEqual(MAX_OPS_PER_MESSAGE);
+  });
+
+  it("keeps every message within the server's 1 MiB of UTF-8, whatever the script", () => {
+    for (const char of ["界", "😀", "é"]) {
+      const doc = new Document("replicaA");
+      // Many inserts of 40,000 characters each (below the server's 65,536 per insert).
+      const ops = Array.from({ length: 20 }, () => doc.insert(doc.length, char.repeat(40_000 / char.length))).flat();
+      for (const chunk of chunkOps(ops)) {
+        const frame = JSON.stringify({ type: "ops", ref: 1_000_000, ops: chunk });
+        expect(new TextEncoder().encode(frame).length).toBeLessThanOrEqual(1024 * 1024);
+      }
+    }
   });
 
   it("diffs texts without cutting surrogate pairs", () => {

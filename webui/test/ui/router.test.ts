@@ -9,6 +9,11 @@ describe("routes", () => {
     expect(parseRoute("/d/a%20b")).toEqual({ name: "editor", id: "a b" });
     expect(parseRoute("/unknown/path")).toEqual({ name: "list" });
     expect(parseRoute("/invite/AbC-_9")).toEqual({ name: "invite", token: "AbC-_9" });
+    // also an API route: the server gives a browser navigating there the app (it asks for HTML)
+    expect(parseRoute("/admin/audit")).toEqual({ name: "audit" });
+    expect(parseRoute("/forgot")).toEqual({ name: "forgot" });
+    expect(parseRoute("/reset/AbC-_9")).toEqual({ name: "reset", token: "AbC-_9" });
+    expect(parseRoute("/tokens")).toEqual({ name: "tokens" });
   });
 
   it("read a public link's token from the fragment (or the query)", () => {

@@ -3,14 +3,20 @@
  * `GET /documents/{id}/mentions/suggest`; choosing one replaces `@query` by `@Name ` (an
  * ordinary local edit) and records the choice with `POST .../mentions/select`. Until the server
  * has those routes (404) the popup lists the collaborators from `GET .../collaborators`.
+ *
+ * The popup is a ViewPlugin (one per editor, destroyed with it) that looks at the text before the
+ * caret after every local edit or caret move; its keys (arrows, Enter, Tab, Escape) come first
+ * while it is open.
  */
-import type { EditorView } from "@codemirror/view";
+import { Facet, type Extension } from "@codemirror/state";
+import { EditorView, ViewPlugin, type PluginValue, type ViewUpdate } from "@codemirror/view";
 import { ApiError, type Api } from "../../api";
 import { h, newId } from "../dom";
+import { hasLocalEdit, isClosing, syncedLive } from "./state";
 
 const MENTION_RE = /@([\p{L}\p{N}_.'-]{0,40})$/u;
 
-export class MentionPopup {
+export class MentionPopup implements PluginValue {
   private box: HTMLUListElement;
   private items: string[] = [];
   private active = 0;
@@ -20,6 +26,7 @@ export class MentionPopup {
   private query = "";
   private timer: ReturnType<typeof setTimeout> | null = null;
   private seq = 0;
+  private closed = false;
   private serverSide = true;
   private names: string[] | null = null;
   private readonly listId = newId("mentions");
@@ -29,11 +36,22 @@ export class MentionPopup {
     private readonly api: Api,
     private readonly docId: string,
   ) {
-    this.box = h("ul", { id: this.listId, class: "mention-popup", role: "listbox", "aria-label": "Mention someone", hidden: true });
+    this.box = h("ul", {
+      id: this.listId,
+      class: "mention-popup",
+      role: "listbox",
+      "aria-label": "Mention someone",
+      hidden: true,
+    });
     document.body.append(this.box);
   }
 
+  update(u: ViewUpdate): void {
+    if (isClosing(u)) this.destroy();
+  }
+
   destroy(): void {
+    this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.box.remove();
   }
@@ -43,7 +61,8 @@ export class MentionPopup {
   }
 
   /** Look at the text before the caret after every local change or caret move. */
-  update(): void {
+  refresh(): void {
+    if (this.closed) return;
     const state = this.view.state;
     const sel = state.selection.main;
     if (!sel.empty || state.readOnly) return this.close();
@@ -95,7 +114,11 @@ export class MentionPopup {
   private render(): void {
     this.box.replaceChildren();
     this.items.forEach((word, i) => {
-      const li = h("li", { id: `${this.listId}-${i}`, role: "option", "aria-selected": i === this.active ? "true" : "false" }, `@${word}`);
+      const li = h(
+        "li",
+        { id: `${this.listId}-${i}`, role: "option", "aria-selected": i === this.active ? "true" : "false" },
+        `@${word}`,
+      );
       li.addEventListener("mousedown", (ev) => {
         ev.preventDefault();
         this.choose(i);
@@ -158,4 +181,35 @@ export class MentionPopup {
     this.view.focus();
     this.api.selectMention(this.docId, word).catch(() => undefined);
   }
+}
+
+/** Where the popup asks: the API and the document (one per editor). */
+const mentionSource = Facet.define<{ api: Api; docId: string }, { api: Api; docId: string } | null>({
+  combine: (values) => values[0] ?? null,
+});
+
+const popupPlugin = ViewPlugin.define((view) => {
+  const source = view.state.facet(mentionSource);
+  if (!source) throw new Error("mentions() is missing from the editor's extensions");
+  return new MentionPopup(view, source.api, source.docId);
+});
+
+/** The mention popup of an editor: lists the document's people after `@`. */
+export function mentions(api: Api, docId: string): Extension {
+  return [
+    mentionSource.of({ api, docId }),
+    popupPlugin,
+    EditorView.updateListener.of((u) => {
+      if (syncedLive(u) && (hasLocalEdit(u) || u.selectionSet)) u.view.plugin(popupPlugin)?.refresh();
+    }),
+  ];
+}
+
+/** A key for the popup; true when it used it (only while open). */
+export function mentionKey(view: EditorView, key: string): boolean {
+  return view.plugin(popupPlugin)?.key(key) ?? false;
+}
+
+export function mentionOpen(view: EditorView): boolean {
+  return view.plugin(popupPlugin)?.isOpen ?? false;
 }

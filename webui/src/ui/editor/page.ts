@@ -1,43 +1,39 @@
 /**
- * The editor page: CodeMirror 6 bound to a LiveDocument (CRDT replica + WebSocket + offline
- * queue), with presence avatars, remote carets, a connection indicator, ghost text, @mentions,
- * the share dialog and the history panel.
+ * The editor page: a shell that builds the top bar (topbar.ts), composes the editor's extensions (the CRDT
+ * binding, remote carets, ghost text, @mentions, access) and connects a LiveDocument (CRDT
+ * replica + WebSocket + offline queue) to them. Each concern lives in its own module; the shell
+ * only routes the live document's callbacks to them and owns the page's lifecycle.
  *
- * Binding rules: every local CodeMirror transaction becomes one local CRDT edit (changes taken in
- * order, in UTF-16, converted to code points by the engine); remote changes are dispatched with
- * the `remoteEdit` annotation and `addToHistory: false`, so they are never sent back and undo only
- * undoes one's own edits. After every update the lengths of both documents are compared; a
- * mismatch (a bug) resets the editor to the replica's text rather than letting them drift.
+ * When access ends (revoked, or the document deleted) the page says so and nothing stays
+ * editable or shareable: the role chip reads "No access", Share, History and export are off.
  */
-import { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-import { EditorState, Prec, Transaction, type TransactionSpec } from "@codemirror/state";
-import { EditorView, highlightActiveLine, keymap, placeholder, type ViewUpdate } from "@codemirror/view";
+import { history } from "@codemirror/commands";
+import { EditorState } from "@codemirror/state";
+import { EditorView } from "@codemirror/view";
 import { ApiError, type Api, type DocumentInfo } from "../../api";
-import type { Change } from "../../engine";
-import { LiveDocument, type ConnectionState } from "../../protocol/live";
-import type { Peer, Role } from "../../protocol/messages";
-import { colorFor } from "../../protocol/messages";
-import { claimReplica, restoreSession } from "../../protocol/open";
+import { LiveDocument } from "../../protocol/live";
+import type { Role } from "../../protocol/messages";
+import { claimReplica } from "../../protocol/open";
 import type { OfflineStore } from "../../protocol/store";
-import { h, initials, toast } from "../dom";
-import { download, historyPanel } from "../history";
+import { h, toast } from "../dom";
+import { download } from "../history";
 import { openShareDialog } from "../share";
-import {
-  acceptGhost,
-  collabExtensions,
-  dismissGhost,
-  editability,
-  ghostField,
-  readOnly,
-  remoteEdit,
-  setGhost,
-  setRemoteCursors,
-  type RemoteCursor,
-} from "./extensions";
-import { MentionPopup } from "./mentions";
-
-const WORD_BEFORE = /[\p{L}\p{N}_]{2,}$/u;
-const WORD_CHAR = /[\p{L}\p{N}_]/u;
+import { brand, guestBox, userBox } from "../shell";
+import { access, roleLabel, updateAccess } from "./access";
+import { applyRemote, crdtBinding, resetToReplica } from "./binding";
+import { carets, caretsExtension } from "./carets";
+import { ghostText } from "./ghost";
+import { HistoryToggle } from "./history-toggle";
+import { editorKeys, SHORTCUTS } from "./keys";
+import { mentionOpen, mentions } from "./mentions";
+import { OrphanFlushers } from "./orphans";
+import { PresenceList } from "./presence";
+import { canEdit, closeEditor, liveOf, roleOf } from "./state";
+import { ConnectionStatus } from "./status";
+import { TitleEditor } from "./title";
+import { activityDialog } from "../audit/activity";
+import { deleteDocument, duplicateDocument, leaveDocument, moreMenu, shareButton, topBar } from "./topbar";
+import { unavailableView } from "./unavailable";
 
 interface DocCache {
   title: string;
@@ -52,6 +48,19 @@ function cachedDoc(id: string): DocCache | null {
   }
 }
 
+/** Why the server closed the socket for good, as the person reads it. */
+const CLOSED: Record<number, string> = {
+  4403: "Your access to this document was removed.",
+  4404: "This document no longer exists.",
+  4401: "Your session has ended. Please sign in again.",
+  4000: "This document was opened in another tab of this session; editing continues there.",
+};
+
+/** The close codes that mean this person's access is over (not only this connection). */
+const ACCESS_ENDED = new Set([4403, 4404]);
+
+const monoKey = (docId: string): string => `docstream.mono.${docId}`;
+
 export interface EditorHandle {
   element: HTMLElement;
   destroy(): Promise<void>;
@@ -59,447 +68,360 @@ export interface EditorHandle {
   debug: { live: () => LiveDocument | null; view: EditorView };
 }
 
-export function editorPage(api: Api, storeIn: OfflineStore | null, docId: string): EditorHandle {
-  // Not signed in: a guest through a public link (no offline queue: see ClientSession.carry).
-  const guest = api.user === null;
-  const user = api.user ?? { id: "guest", name: "Guest", email: "" };
-  const store = guest ? null : storeIn;
-  let info: DocumentInfo | null = null;
-  let role: Role | null = guest ? null : cachedDoc(docId)?.role ?? null;
-  let live: LiveDocument | null = null;
-  let release: () => void = () => undefined;
-  let destroyed = false;
-  const cursors = new Map<string, { peer: Peer; anchor: string | null; head: string | null }>();
-  const orphanFlushers: LiveDocument[] = [];
+class EditorPage implements EditorHandle {
+  /** Not signed in: a guest through a public link (no offline queue: see ClientSession.carry). */
+  private readonly guest: boolean;
+  private readonly me: { id: string; name: string };
+  private readonly store: OfflineStore | null;
+  private info: DocumentInfo | null = null;
+  private destroyed = false;
+  private release: () => void = () => undefined;
 
-  // --- chrome --------------------------------------------------------------------------------
-  const titleEl = h("h1", { class: "doc-heading" }, cachedDoc(docId)?.title ?? "Loading…");
-  const statusText = h("span", { class: "status-text" }, "Connecting…");
-  const status = h("div", { class: "conn-status", role: "status", "aria-live": "polite", "data-state": "connecting" }, h("span", { class: "dot", "aria-hidden": "true" }), statusText);
-  const avatars = h("ul", { class: "avatars", "aria-label": "People here now" });
-  const roleBadge = h("span", { class: "role-badge", hidden: true });
-  const shareBtn = h("button", { type: "button", disabled: true }, "Share");
-  const historyBtn = h("button", { type: "button", "aria-expanded": "false", disabled: true }, "History");
-  const exportTxt = h("button", { type: "button", disabled: true }, "Download .txt");
-  const notice = h("p", { class: "notice", role: "alert", hidden: true });
-  const editorHost = h("div", { class: "editor-host" });
-  const side = h("div", { class: "side" });
-  const element = h(
-    "main",
-    { class: "editor-page", id: "main" },
-    h(
-      "div",
-      { class: "editor-bar" },
-      h("a", { href: "/", "data-link": true, class: "back" }, "← Documents"),
-      titleEl,
-      roleBadge,
-      status,
-      avatars,
-      h("div", { class: "bar-actions" }, shareBtn, historyBtn, exportTxt),
-    ),
-    notice,
-    h("div", { class: "editor-body" }, editorHost, side),
-  );
+  private readonly title: TitleEditor;
+  private readonly chip = h("span", { class: "role-chip", hidden: true });
+  private readonly notice = h("p", { class: "notice", role: "alert", hidden: true });
+  private readonly body: HTMLElement;
+  private readonly hint: HTMLElement;
+  /** The document does not exist or is not shared with this person: nothing to edit here. */
+  private unavailable = false;
+  /** Access ended while the page was open (revoked, or the document deleted). */
+  private ended = false;
+  private readonly status = new ConnectionStatus();
+  private readonly presence: PresenceList;
+  private readonly history: HistoryToggle;
+  private readonly shareBtn = shareButton();
+  private readonly more: ReturnType<typeof moreMenu>;
+  private readonly user: ReturnType<typeof userBox> | null;
+  /** The people here, by user id, with the replicas (tabs) each has open: for "go to cursor". */
+  private peers: Parameters<PresenceList["render"]>[0] = [];
+  private readonly orphans: OrphanFlushers;
+  readonly element: HTMLElement;
+  readonly view: EditorView;
+  readonly debug: EditorHandle["debug"];
 
-  const showNotice = (text: string): void => {
-    notice.textContent = text;
-    notice.hidden = !text;
-  };
-
-  const canEdit = (): boolean => role === "owner" || role === "editor";
-
-  // --- the editor ----------------------------------------------------------------------------
-  let ghostTimer: ReturnType<typeof setTimeout> | null = null;
-  let ghostAbort = 0;
-  let ghostEnabled = true;
-  let ghostPausedUntil = 0;
-  let cursorTimer: ReturnType<typeof setTimeout> | null = null;
-  let cursorsFrame = 0;
-  /** The remote carets as shown (kept mapped through every change, like the decorations). */
-  let shown: RemoteCursor[] = [];
-  let mentions: MentionPopup | null = null;
-
-  const onUpdate = (u: ViewUpdate): void => {
-    if (!live) return;
-    let local = false;
-    for (const tr of u.transactions) {
-      if (!tr.docChanged || tr.annotation(remoteEdit)) continue;
-      local = true;
-      const changes: { from16: number; to16: number; text: string }[] = [];
-      tr.changes.iterChanges((fromA, toA, fromB, _toB, inserted) => {
-        changes.push({ from16: fromB, to16: fromB + (toA - fromA), text: inserted.toString() });
-      });
-      live.replace16(changes);
-    }
-    if (u.view.state.doc.length !== live.session.doc.length16) {
-      resetToReplica();
-      return;
-    }
-    if (local || u.selectionSet) {
-      scheduleCursor();
-      mentions?.update();
-      scheduleGhost(u);
-    }
-    if (u.docChanged) {
-      shown = shown.map((c) => ({ ...c, anchor: u.changes.mapPos(c.anchor, 1), head: u.changes.mapPos(c.head, 1) }));
-      scheduleCursors();
-    }
-  };
-
-  const view = new EditorView({
-    parent: editorHost,
-    state: EditorState.create({
-      doc: "",
-      extensions: [
-        history(),
-        highlightActiveLine(),
-        EditorView.lineWrapping,
-        placeholder("Start typing…"),
-        editability.of(readOnly(true)),
-        collabExtensions(),
-        Prec.highest(
-          keymap.of([
-            { key: "Tab", run: (v) => mentions?.key("Tab") || acceptGhost(v) },
-            { key: "Escape", run: (v) => mentions?.key("Escape") || dismissGhost(v) },
-            { key: "ArrowDown", run: () => mentions?.key("ArrowDown") ?? false },
-            { key: "ArrowUp", run: () => mentions?.key("ArrowUp") ?? false },
-            { key: "Enter", run: () => mentions?.key("Enter") ?? false },
-          ]),
-        ),
-        keymap.of([...defaultKeymap, ...historyKeymap]),
-        EditorView.contentAttributes.of({ "aria-label": "Document text", "aria-multiline": "true" }),
-        EditorView.updateListener.of(onUpdate),
-      ],
-    }),
-  });
-  mentions = new MentionPopup(view, api, docId);
-
-  const setEditable = (): void => {
-    const ro = !live || !canEdit() || live.state === "closed" || (guest && live.state !== "live");
-    view.dispatch({ effects: editability.reconfigure(readOnly(ro)) });
-    roleBadge.hidden = role === null;
-    roleBadge.textContent = role === "viewer" ? "View only" : role ?? "";
-    roleBadge.className = `role-badge role-${role ?? "none"}`;
-  };
-
-  /** Replace the editor's text with the replica's (start, and the safety net). */
-  const resetToReplica = (): void => {
-    if (!live) return;
-    const text = live.session.doc.text;
-    view.dispatch({
-      changes: { from: 0, to: view.state.doc.length, insert: text },
-      annotations: [remoteEdit.of(true), Transaction.addToHistory.of(false)],
-    });
-    scheduleCursors();
-  };
-
-  const applyRemote = (changes: Change[]): void => {
-    if (!changes.length) return;
-    const specs: TransactionSpec[] = changes.map((c, i) => ({
-      changes: { from: c.from16, to: c.from16 + c.deleted16, insert: c.inserted },
-      sequential: true,
-      ...(i === 0 ? { annotations: [remoteEdit.of(true), Transaction.addToHistory.of(false)] } : {}),
-    }));
-    // The carets move in the same transaction (positions from the replica, which already has
-    // these changes): one editor update per remote message, not two.
-    const list = remoteCursors();
-    specs[specs.length - 1] = { ...specs[specs.length - 1], effects: setRemoteCursors.of(list) };
-    try {
-      view.dispatch(...specs);
-      shown = list;
-    } catch {
-      resetToReplica();
-    }
-  };
-
-  // --- cursors -------------------------------------------------------------------------------
-  const scheduleCursor = (): void => {
-    if (cursorTimer !== null) return;
-    cursorTimer = setTimeout(() => {
-      cursorTimer = null;
-      const sel = view.state.selection.main;
-      live?.setCursor16(sel.anchor, sel.head);
-    }, 50);
-  };
-
-  const remoteCursors = (): RemoteCursor[] => {
-    const list: RemoteCursor[] = [];
-    if (!live) return list;
-    const s = live.session;
-    for (const [replica, c] of cursors) {
-      const anchor = s.doc.toUtf16(s.indexOfAnchor(c.anchor));
-      const head = s.doc.toUtf16(s.indexOfAnchor(c.head));
-      list.push({ replica, name: c.peer.name, color: c.peer.color, anchor, head });
-    }
-    return list;
-  };
-
-  const scheduleCursors = (): void => {
-    if (cursorsFrame) return;
-    cursorsFrame = requestAnimationFrame(() => {
-      cursorsFrame = 0;
-      if (!live || destroyed) return;
-      const list = remoteCursors();
-      // Mapping through edits usually keeps the carets right: dispatch only real moves.
-      if (JSON.stringify(list) === JSON.stringify(shown)) return;
-      shown = list;
-      view.dispatch({ effects: setRemoteCursors.of(list) });
-    });
-  };
-
-  // --- presence ------------------------------------------------------------------------------
-  const renderPeers = (peers: Peer[]): void => {
-    const people = new Map<string, { name: string; color: string; me: boolean }>();
-    people.set(user.id, { name: user.name, color: colorFor(user.id), me: true });
-    for (const p of peers) if (!people.has(p.user_id)) people.set(p.user_id, { name: p.name, color: p.color, me: false });
-    avatars.replaceChildren(
-      ...[...people.values()].map((p) =>
-        h("li", { class: "avatar", style: `background:${p.color}`, title: p.me ? `${p.name} (you)` : p.name, "aria-label": p.me ? `${p.name} (you)` : p.name }, initials(p.name)),
-      ),
+  constructor(
+    private readonly api: Api,
+    storeIn: OfflineStore | null,
+    private readonly docId: string,
+  ) {
+    this.guest = api.user === null;
+    this.me = api.user ?? { id: "guest", name: "Guest" };
+    this.store = this.guest ? null : storeIn;
+    const cached = cachedDoc(docId);
+    this.title = new TitleEditor(api, docId, cached?.title ?? "Loading…", (title) => this.retitled(title));
+    const editorHost = h("div", { class: "editor-host" });
+    const hintId = `shortcuts-${docId}`;
+    const side = h("div", { class: "side" });
+    this.presence = new PresenceList(this.me.id, (userId) => this.goTo(userId));
+    this.body = h("div", { class: "editor-body" }, editorHost, side);
+    this.hint = h("p", { class: "shortcut-hint", id: hintId }, SHORTCUTS);
+    this.history = new HistoryToggle(
+      api,
+      side,
+      () => canEdit(this.view.state),
+      () => this.more.button,
     );
-    for (const replica of [...cursors.keys()]) if (!peers.some((p) => p.replica === replica)) cursors.delete(replica);
-    scheduleCursors();
+    this.more = moreMenu({
+      ready: () => this.info !== null && !this.ended,
+      role: () => roleOf(this.view.state),
+      historyOpen: () => this.history.open,
+      toggleHistory: () => this.history.toggle(),
+      exportAs: (format) => {
+        if (this.info) void download(api, this.info, format);
+      },
+      monospace: () => this.element.classList.contains("mono"),
+      toggleMonospace: () => this.setMonospace(!this.element.classList.contains("mono")),
+      signedIn: () => !this.guest,
+      duplicate: async () => {
+        if (this.info) await duplicateDocument(api, this.info);
+      },
+      leave: async () => {
+        if (this.info) await leaveDocument(api, this.info);
+      },
+      remove: async () => {
+        if (this.info) await deleteDocument(api, this.info);
+      },
+      activity: () => {
+        if (this.info) activityDialog(api, this.info);
+      },
+    });
+    this.user = this.guest ? null : userBox(api, storeIn);
+    this.element = h(
+      "main",
+      { class: "editor-page", id: "main" },
+      topBar({
+        brand: brand(this.guest),
+        title: this.title.element,
+        chip: this.chip,
+        status: this.status.element,
+        presence: this.presence.element,
+        share: this.shareBtn,
+        more: this.more.element,
+        user: this.user?.element ?? guestBox(),
+      }),
+      this.status.banner,
+      this.notice,
+      this.body,
+      this.hint,
+    );
+    this.setMonospace(localStorage.getItem(monoKey(docId)) === "1");
+
+    this.view = new EditorView({
+      parent: editorHost,
+      state: EditorState.create({
+        doc: "",
+        extensions: [
+          crdtBinding(), // first: the other extensions read the replica it feeds
+          history(),
+          EditorView.lineWrapping,
+          access(this.guest ? null : (cached?.role ?? null), (role) => this.showRole(role)),
+          caretsExtension(),
+          mentions(api, docId),
+          ghostText({ suggest: (prefix) => api.suggestWords(docId, prefix, 5), blocked: mentionOpen }),
+          editorKeys(),
+          EditorView.contentAttributes.of({
+            "aria-label": "Document text",
+            "aria-multiline": "true",
+            "aria-describedby": hintId,
+          }),
+        ],
+      }),
+    });
+    this.debug = { live: () => liveOf(this.view.state), view: this.view };
+    this.showRole(roleOf(this.view.state));
+    this.orphans = new OrphanFlushers({
+      docId,
+      userId: this.me.id,
+      store: this.store,
+      url: () => this.socketUrl(),
+      refreshAuth: () => this.refreshAuth(),
+    });
+
+    this.shareBtn.addEventListener("click", () => {
+      if (this.info && !this.ended)
+        openShareDialog(api, { ...this.info, role: roleOf(this.view.state) ?? this.info.role }, this.me.id);
+    });
+    window.addEventListener("pagehide", this.onHide);
+    document.addEventListener("visibilitychange", this.onHide);
+    window.addEventListener("keydown", this.onKey);
+
+    void this.loadInfo();
+    void this.start().then(() => {
+      // The text takes the focus, unless the person is already somewhere (a new document's title).
+      const idle = document.activeElement === null || document.activeElement === document.body;
+      if (!this.unavailable && idle) this.view.focus();
+    });
+    this.presence.render([]);
+  }
+
+  private readonly onHide = (): void => {
+    void liveOf(this.view.state)?.flushSnapshot();
   };
 
-  // --- connection indicator -----------------------------------------------------------------
-  const renderStatus = (state: ConnectionState): void => {
-    const pending = live?.session.pending.size ?? 0;
-    let key: string = state;
-    let text: string;
-    switch (state) {
-      case "live":
-        key = pending ? "saving" : "saved";
-        text = pending ? "Connected · saving…" : "All changes saved";
-        break;
-      case "connecting":
-        text = "Connecting…";
-        break;
-      case "reconnecting":
-        text = pending ? `Reconnecting… ${pending} unsaved change${pending > 1 ? "s" : ""} kept` : "Reconnecting…";
-        break;
-      case "offline":
-        text = pending ? `Offline · ${pending} change${pending > 1 ? "s" : ""} kept on this device` : "Offline";
-        break;
-      case "closed":
-        text = "Disconnected";
-        break;
+  /**
+   * Ctrl/Cmd+S anywhere on the page: edits are saved continuously, so instead of the browser's
+   * "Save page as" the person is told where their edits are (saved, being saved, or kept here).
+   */
+  private readonly onKey = (ev: KeyboardEvent): void => {
+    if (!(ev.ctrlKey || ev.metaKey) || ev.altKey || ev.shiftKey || ev.key.toLowerCase() !== "s") return;
+    ev.preventDefault();
+    const live = liveOf(this.view.state);
+    if (!live) return;
+    void live.flushSnapshot();
+    toast(this.status.summary());
+  };
+
+  /** The role chip, who may rename, and Share follow the role (and the end of access). */
+  private showRole(role: Role | null): void {
+    const label = this.ended ? "No access" : roleLabel(role);
+    this.chip.hidden = !label;
+    this.chip.textContent = label;
+    this.chip.className = `role-chip role-${this.ended ? "none" : (role ?? "none")}`;
+    this.title.allow(!this.guest && !this.ended && (role === "owner" || role === "editor"));
+    // A guest cannot share (sharing needs an account): no button rather than a dead one.
+    this.shareBtn.hidden = this.guest;
+    this.shareBtn.disabled = this.guest || this.ended || this.info === null;
+    if (role && !this.ended) this.cacheInfo(); // a live role change is what opens offline next time
+  }
+
+  /** Access is over: say so, and leave nothing editable or shareable. */
+  private endAccess(): void {
+    this.ended = true;
+    this.history.ready(null);
+    this.showRole(null);
+  }
+
+  private retitled(title: string): void {
+    document.title = `${title} — DocStream`;
+    if (this.info) this.info = { ...this.info, title };
+    this.cacheInfo();
+  }
+
+  private cacheInfo(): void {
+    if (this.guest || !this.info) return;
+    const role = roleOf(this.view.state) ?? this.info.role;
+    localStorage.setItem(`docstream.doc.${this.docId}`, JSON.stringify({ title: this.title.text, role }));
+  }
+
+  private setMonospace(on: boolean): void {
+    this.element.classList.toggle("mono", on);
+    if (on) localStorage.setItem(monoKey(this.docId), "1");
+    else localStorage.removeItem(monoKey(this.docId));
+    this.view?.requestMeasure();
+  }
+
+  /** Scroll to a person's caret (any of their tabs). */
+  private goTo(userId: string): void {
+    const replicas = this.peers.filter((p) => p.user_id === userId).map((p) => p.replica);
+    if (!carets(this.view)?.reveal(replicas)) {
+      const name = this.peers.find((p) => p.user_id === userId)?.name ?? "This person";
+      toast(`${name} has not placed their cursor yet.`);
     }
-    if (status.dataset["state"] !== key) status.dataset["state"] = key;
-    if (statusText.textContent !== text) statusText.textContent = text;
-  };
+  }
 
-  // --- ghost text ----------------------------------------------------------------------------
-  const scheduleGhost = (u: ViewUpdate): void => {
-    if (ghostTimer !== null) clearTimeout(ghostTimer);
-    ghostTimer = null;
-    ghostAbort++;
-    if (!ghostEnabled || !canEdit() || Date.now() < ghostPausedUntil) return;
-    const local = u.transactions.some((tr) => tr.docChanged && !tr.annotation(remoteEdit) && tr.isUserEvent("input.type"));
-    if (!local) return;
-    ghostTimer = setTimeout(() => void fetchGhost(), 150);
-  };
+  private showNotice(text: string): void {
+    this.notice.textContent = text;
+    this.notice.hidden = !text;
+  }
 
-  const fetchGhost = async (): Promise<void> => {
-    ghostTimer = null;
-    const mine = ++ghostAbort;
-    const state = view.state;
-    const sel = state.selection.main;
-    if (!sel.empty || mentions?.isOpen) return;
-    const pos = sel.head;
-    const line = state.doc.lineAt(pos);
-    const after = state.sliceDoc(pos, Math.min(line.to, pos + 2));
-    if (after && WORD_CHAR.test(Array.from(after)[0]!)) return;
-    const before = state.sliceDoc(Math.max(line.from, pos - 60), pos);
-    const m = WORD_BEFORE.exec(before);
-    if (!m) return;
-    const prefix = m[0];
-    let words;
-    try {
-      words = await api.suggestWords(docId, prefix, 5);
-    } catch (exc) {
-      if (exc instanceof ApiError && exc.status === 404) ghostEnabled = false; // route not there yet
-      if (exc instanceof ApiError && exc.status === 429) ghostPausedUntil = Date.now() + 30_000;
-      return;
-    }
-    if (mine !== ghostAbort || view.state.doc !== state.doc || view.state.selection.main.head !== pos) return;
-    const lower = prefix.toLocaleLowerCase();
-    const best = words.find((w) => w.word.length > prefix.length && w.word.toLocaleLowerCase().startsWith(lower));
-    if (!best) return;
-    view.dispatch({ effects: setGhost.of({ pos, text: best.word.slice(prefix.length) }) });
-  };
-
-  // --- start ---------------------------------------------------------------------------------
   /** The document's socket; a public link's token goes along (a browser cannot set headers). */
-  const socketUrl = (): string => {
-    const link = api.linkFor(docId);
-    const base = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/document/${encodeURIComponent(docId)}`;
+  private socketUrl(): string {
+    const link = this.api.linkFor(this.docId);
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const base = `${scheme}://${location.host}/ws/document/${encodeURIComponent(this.docId)}`;
     return link ? `${base}?link=${encodeURIComponent(link)}` : base;
-  };
+  }
 
-  const start = async (): Promise<void> => {
-    const claimed = await claimReplica(store, docId, user.id);
-    if (destroyed) {
+  /** A network failure is not the end of the session: keep reconnecting while signed in. */
+  private async refreshAuth(): Promise<boolean> {
+    return (await this.api.refresh()) || this.api.user !== null;
+  }
+
+  private async start(): Promise<void> {
+    const claimed = await claimReplica(this.store, this.docId, this.me.id);
+    if (this.destroyed) {
       claimed.release();
       for (const o of claimed.orphans) o.release();
       return;
     }
-    release = claimed.release;
-    live = new LiveDocument({
-      docId,
-      userId: user.id,
+    this.release = claimed.release;
+    const view = this.view;
+    const live: LiveDocument = new LiveDocument({
+      docId: this.docId,
+      userId: this.me.id,
       session: claimed.session,
-      store,
-      guest,
-      url: socketUrl,
-      // A network failure is not the end of the session: keep reconnecting while signed in.
-      refreshAuth: async () => (await api.refresh()) || api.user !== null,
+      store: this.store,
+      guest: this.guest,
+      url: () => this.socketUrl(),
+      refreshAuth: () => this.refreshAuth(),
       callbacks: {
-        changes: (changes) => applyRemote(changes),
+        changes: (changes) => applyRemote(view, changes),
         status: (state) => {
-          renderStatus(state);
-          if (state === "closed" || guest) setEditable();
+          this.status.render(state, live.session.pending);
+          if (state === "closed" || this.guest) updateAccess(view, this.guest);
         },
-        welcome: ({ role: r, peers }) => {
-          role = r;
-          setEditable();
-          renderPeers(peers);
-          showNotice("");
-          if (view.state.doc.length !== live!.session.doc.length16) resetToReplica();
-          void flushOrphans(claimed.orphans);
+        welcome: ({ role, peers }) => {
+          updateAccess(view, this.guest, role);
+          this.renderPeers(peers);
+          this.showNotice("");
+          if (view.state.doc.length !== live.session.doc.length16) resetToReplica(view);
+          this.orphans.flush(claimed.orphans);
         },
-        peers: (peers) => renderPeers(peers),
-        peerLeft: (peer) => {
-          cursors.delete(peer.replica);
-          scheduleCursors();
-        },
-        cursor: (peer, anchor, head) => {
-          cursors.set(peer.replica, { peer, anchor, head });
-          scheduleCursors();
-        },
-        role: (r) => {
-          role = r;
-          setEditable();
-          toast(r === "viewer" ? "You can now only view this document." : `Your role is now ${r}.`);
+        peers: (peers) => this.renderPeers(peers),
+        peerLeft: (peer) => carets(view)?.forget(peer.replica),
+        cursor: (peer, anchor, head) => carets(view)?.report(peer, anchor, head),
+        role: (role) => {
+          updateAccess(view, this.guest, role);
+          toast(role === "viewer" ? "You can now only view this document." : `Your role is now ${role}.`);
         },
         notice: (message, severity) => toast(message, severity),
         closed: (code) => {
-          const reasons: Record<number, string> = {
-            4403: "Your access to this document was removed.",
-            4404: "This document no longer exists.",
-            4401: "Your session has ended. Please sign in again.",
-            4000: "This document was opened in another tab of this session; editing continues there.",
-          };
-          showNotice(reasons[code] ?? "The connection was closed.");
-          setEditable();
+          if (this.unavailable) return;
+          this.showNotice(CLOSED[code] ?? "The connection was closed.");
+          if (ACCESS_ENDED.has(code)) this.endAccess();
+          updateAccess(view, this.guest);
         },
       },
     });
     // The replica's text (restored from the offline queue, or empty) goes into the editor.
-    resetToReplica();
-    if (claimed.restored) setEditable();
+    resetToReplica(view, live);
+    if (claimed.restored) updateAccess(view, this.guest);
     live.start();
-  };
+  }
 
-  const flushOrphans = async (orphans: Awaited<ReturnType<typeof claimReplica>>["orphans"]): Promise<void> => {
-    for (const o of orphans.splice(0)) {
-      const flusher = new LiveDocument({
-        docId,
-        userId: user.id,
-        session: restoreSession(o.record, o.pending),
-        store,
-        url: socketUrl,
-        // A network failure is not the end of the session: keep reconnecting while signed in.
-      refreshAuth: async () => (await api.refresh()) || api.user !== null,
-        callbacks: {
-          status: async (_state, saved) => {
-            if (saved) {
-              await flusher.stop();
-              await store?.deleteReplica(o.record.replica).catch(() => undefined);
-              o.release();
-            }
-          },
-        },
-      });
-      orphanFlushers.push(flusher);
-      flusher.start();
-    }
-  };
+  private renderPeers(peers: Parameters<PresenceList["render"]>[0]): void {
+    this.peers = peers;
+    this.presence.render(peers);
+    carets(this.view)?.keep(peers);
+  }
 
-  const loadInfo = async (): Promise<void> => {
+  /** A document just made by "New document" (`?new=1`) opens with its title ready to type. */
+  private focusNewTitle(): void {
+    const params = new URLSearchParams(location.search);
+    if (params.get("new") !== "1") return;
+    params.delete("new");
+    const query = params.toString();
+    window.history.replaceState(
+      window.history.state,
+      "",
+      `${location.pathname}${query ? `?${query}` : ""}${location.hash}`,
+    );
+    this.title.startEditing(() => this.view.focus());
+  }
+
+  private async loadInfo(): Promise<void> {
     try {
-      info = await api.getDocument(docId);
-      role = info.role;
-      titleEl.textContent = info.title;
+      const info = await this.api.getDocument(this.docId);
+      if (this.ended) return;
+      this.info = info;
+      this.title.set(info.title);
       document.title = `${info.title} — DocStream`;
-      if (!guest) localStorage.setItem(`docstream.doc.${docId}`, JSON.stringify({ title: info.title, role: info.role }));
-      shareBtn.disabled = guest;
-      historyBtn.disabled = false;
-      exportTxt.disabled = false;
-      setEditable();
+      this.history.ready(info);
+      updateAccess(this.view, this.guest, info.role);
+      this.cacheInfo();
+      this.focusNewTitle();
     } catch (exc) {
       if (exc instanceof ApiError && (exc.status === 404 || exc.status === 403)) {
-        showNotice(exc.status === 404 ? "This document does not exist (or was deleted)." : "You do not have access to this document.");
-        titleEl.textContent = "Unavailable";
-        destroyed = true;
-        void live?.stop();
+        this.showUnavailable(exc.status === 404);
       } else if (!(exc instanceof ApiError)) {
-        showNotice("You are offline. Your changes are kept on this device and sent when you are back online.");
+        // Offline: the banner under the bar says where the edits are; try again shortly.
         setTimeout(() => {
-          if (!destroyed && !info) void loadInfo();
+          if (!this.destroyed && !this.info) void this.loadInfo();
         }, 5000);
       }
     }
-  };
+  }
 
-  shareBtn.addEventListener("click", () => {
-    if (info) openShareDialog(api, { ...info, role: role ?? info.role }, user.id);
-  });
-  let panel: HTMLElement | null = null;
-  historyBtn.addEventListener("click", () => {
-    if (!info) return;
-    if (panel) {
-      panel.remove();
-      panel = null;
-      historyBtn.setAttribute("aria-expanded", "false");
-      return;
-    }
-    panel = historyPanel(api, info, canEdit);
-    side.append(panel);
-    historyBtn.setAttribute("aria-expanded", "true");
-    panel.querySelector<HTMLElement>("h2")?.setAttribute("tabindex", "-1");
-    panel.querySelector<HTMLElement>("h2")?.focus();
-  });
-  exportTxt.addEventListener("click", () => {
-    if (info) void download(api, info, "txt");
-  });
+  /** A missing (or not shared) document: nothing to edit here (see unavailable.ts). */
+  private showUnavailable(missing: boolean): void {
+    this.unavailable = true;
+    this.destroyed = true;
+    void liveOf(this.view.state)?.stop();
+    const view = unavailableView(missing, this.guest, this.docId);
+    this.title.allow(false);
+    this.title.set(missing ? "Not found" : "No access");
+    document.title = `${view.heading} — DocStream`;
+    this.showNotice("");
+    for (const el of [this.status.element, this.status.banner, this.shareBtn, this.more.element, this.hint])
+      el.hidden = true;
+    this.body.replaceWith(view.element);
+    view.back.focus();
+  }
 
-  const onHide = (): void => {
-    void live?.flushSnapshot();
-  };
-  window.addEventListener("pagehide", onHide);
-  document.addEventListener("visibilitychange", onHide);
-
-  void loadInfo();
-  void start().then(() => view.focus());
-  renderPeers([]);
-
-  return {
-    element,
-    debug: { live: () => live, view },
-    async destroy() {
-      destroyed = true;
-      window.removeEventListener("pagehide", onHide);
-      document.removeEventListener("visibilitychange", onHide);
-      if (ghostTimer !== null) clearTimeout(ghostTimer);
-      if (cursorTimer !== null) clearTimeout(cursorTimer);
-      if (cursorsFrame) cancelAnimationFrame(cursorsFrame);
-      mentions?.destroy();
-      await live?.stop();
-      for (const f of orphanFlushers) await f.stop();
-      release();
-      view.destroy();
-    },
-  };
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    this.user?.destroy();
+    window.removeEventListener("pagehide", this.onHide);
+    window.removeEventListener("keydown", this.onKey);
+    document.removeEventListener("visibilitychange", this.onHide);
+    this.view.dispatch({ effects: closeEditor.of(null) });
+    await liveOf(this.view.state)?.stop();
+    await this.orphans.stop();
+    this.release();
+    this.view.destroy();
+  }
 }
 
-export { ghostField };
+export function editorPage(api: Api, store: OfflineStore | null, docId: string): EditorHandle {
+  return new EditorPage(api, store, docId);
+}

@@ -1,0 +1,5 @@
+-- Administrators and disabled accounts. An administrator manages accounts and the server's
+-- sign-up policy; a disabled account cannot sign in and its sessions are ended.
+ALTER TABLE users ADD COLUMN is_admin boolean NOT NULL DEFAULT false;
+ALTER TABLE users ADD COLUMN disabled_at timestamptz;
+CREATE INDEX users_admins ON users(is_admin) WHERE is_admin;
