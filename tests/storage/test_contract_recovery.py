@@ -95,3 +95,15 @@ async def test_expired_api_tokens_are_neither_found_nor_listed_nor_counted(
     assert [t.id for t in await store.list_api_tokens(ann.id)] == [fresh.id]
     with pytest.raises(NotFoundError):
         await store.create_api_token(str(uuid.uuid4()), "x", "read", "x", None, 1)
+
+
+async def test_a_refused_token_creation_changes_nothing(store: DocumentStore) -> None:
+    """Over quota, the whole creation is refused: the expired tokens it would have pruned stay
+    (revoking one still finds it), on every backend alike."""
+    ann = await store.register_user("ann@example.com", "Ann", "hash")
+    bob = await store.register_user("bob@example.com", "Bob", "hash")
+    await store.create_api_token(ann.id, "live", "read", "live", None, 1)
+    expired = await store.create_api_token(bob.id, "old", "read", "old", utcnow(), 1)
+    with pytest.raises(QuotaExceededError):
+        await store.create_api_token(ann.id, "more", "read", "more", None, 1)
+    assert await store.delete_api_token(bob.id, expired.id)

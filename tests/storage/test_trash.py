@@ -46,6 +46,7 @@ async def test_a_trashed_document_is_hidden_everywhere_and_restored_intact(
     assert await store.accessible_document_ids(str(uuid.uuid4()), [doc.id]) == set()  # public
     assert doc.id not in {d for d, _t, _o in await store.all_document_titles()}
     assert await store.co_collaborators(ann.id) == []
+    assert await store.list_collaborators(doc.id) == []
     assert await store.count_owned_documents(ann.id) == 1  # the trash counts in the quota
 
     found = await store.get_trashed(doc.id)
@@ -67,6 +68,7 @@ async def test_a_trashed_document_is_hidden_everywhere_and_restored_intact(
     assert snapshot is not None and snapshot.state == b"state"
     assert [v.label for v in await store.list_versions(doc.id)] == ["v1"]
     assert [p.user_id for p in await store.co_collaborators(ann.id)] == [bob.id]
+    assert [c.user_id for c in await store.list_collaborators(doc.id)] == [ann.id, bob.id]
     assert await store.list_trash(ann.id) == []
 
 

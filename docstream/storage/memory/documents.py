@@ -161,7 +161,7 @@ class MemoryDocuments(MemoryState):
     async def list_collaborators(self, doc_id: str) -> list[Collaborator]:
         await self._enter()
         doc = self._docs.get(doc_id)
-        if doc is None:
+        if doc is None or doc_id in self._trashed:
             return []
 
         def collaborator(user_id: str, role: Role) -> Collaborator:

@@ -70,13 +70,14 @@ class MemoryRecovery(MemoryState):
         await self._enter()
         if user_id not in self._users:
             raise NotFoundError("no such user")
-        for expired in [t for t in self._api_tokens.values() if not self._live_token(t)]:
-            self._drop_api_token(expired.id)
-        count = sum(1 for t in self._api_tokens.values() if t.user_id == user_id)
-        if count >= max_tokens:
+        live = [t for t in self._api_tokens.values() if self._live_token(t)]
+        count = sum(1 for t in live if t.user_id == user_id)
+        if count >= max_tokens:  # refused as a whole: the databases roll the pruning back too
             raise QuotaExceededError(
                 f"you have {count} API tokens, the most allowed; revoke some first"
             )
+        for expired in [t for t in self._api_tokens.values() if not self._live_token(t)]:
+            self._drop_api_token(expired.id)
         token = ApiToken(str(uuid.uuid4()), user_id, name, scope, utcnow(), expires_at)
         self._api_tokens[token.id] = token
         self._api_token_by_hash[token_hash] = token.id

@@ -200,10 +200,13 @@ class PostgresDocuments(PostgresStoreBase):
             return []
         rows = await self._all(
             "SELECT u.id, u.email, u.name, 'owner', u.password_hash IS NULL, 0 AS k, true "
-            "FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = %s "
+            "FROM documents d JOIN users u ON u.id = d.owner_id "
+            "WHERE d.id = %s AND d.deleted_at IS NULL "
             "UNION ALL SELECT u.id, u.email, u.name, p.role, u.password_hash IS NULL, 1, "
             "p.by_address "
-            "FROM document_permissions p JOIN users u ON u.id = p.user_id WHERE p.doc_id = %s "
+            "FROM document_permissions p JOIN users u ON u.id = p.user_id "
+            "JOIN documents d ON d.id = p.doc_id AND d.deleted_at IS NULL "
+            "WHERE p.doc_id = %s "
             "ORDER BY 6, 2",
             (doc_id, doc_id),
         )

@@ -223,10 +223,13 @@ class SqliteDocuments(SqliteStoreBase):
         rows = await self._read(
             lambda conn: conn.execute(
                 "SELECT u.id, u.email, u.name, 'owner', u.password_hash IS NULL, 0, 1 "
-                "FROM documents d JOIN users u ON u.id = d.owner_id WHERE d.id = ? "
+                "FROM documents d JOIN users u ON u.id = d.owner_id "
+                "WHERE d.id = ? AND d.deleted_at IS NULL "
                 "UNION ALL SELECT u.id, u.email, u.name, p.role, u.password_hash IS NULL, 1, "
                 "p.by_address "
-                "FROM document_permissions p JOIN users u ON u.id = p.user_id WHERE p.doc_id = ? "
+                "FROM document_permissions p JOIN users u ON u.id = p.user_id "
+                "JOIN documents d ON d.id = p.doc_id AND d.deleted_at IS NULL "
+                "WHERE p.doc_id = ? "
                 "ORDER BY 6, 2",
                 (doc_id, doc_id),
             ).fetchall()
