@@ -21,7 +21,8 @@ from pathlib import Path
 from docstream.bootstrap import make_store
 from docstream.datadir import secure
 from docstream.errors import ConflictError, InvalidInputError, NotFoundError
-from docstream.services.auth import AuthService, default_name, normalize_email, validate_name
+from docstream.services.auth import AuthService
+from docstream.services.identity import default_name, normalize_email, validate_name
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User
 

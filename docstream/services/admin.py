@@ -22,7 +22,8 @@ from docstream.collab.extensions import (
     Extensions,
 )
 from docstream.errors import ConflictError, NotFoundError
-from docstream.services.auth import AuthService, normalize_email
+from docstream.services.auth import AuthService
+from docstream.services.identity import normalize_email
 from docstream.services.invitations import token_hash
 from docstream.settings import Settings
 from docstream.storage.base import (

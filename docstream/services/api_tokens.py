@@ -25,7 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from docstream.errors import InvalidInputError, NotFoundError, StorageError, UnauthorizedError
-from docstream.services.auth import Verified, validate_name
+from docstream.services.identity import Verified, validate_name
 from docstream.settings import Settings
 from docstream.storage.base import ApiToken, DocumentStore, TokenScope, utcnow
 

@@ -21,13 +21,11 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import secrets
 import stat
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -43,33 +41,27 @@ from docstream.errors import (
     InvalidInputError,
     UnauthorizedError,
 )
+from docstream.services.identity import (
+    MAX_NAME,
+    TokenPair,
+    Verified,
+    default_name,
+    normalize_email,
+    validate_name,
+)
 from docstream.services.signup import SignupPolicy
-from docstream.services.visible import refuse_invisible
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User
 from docstream.storage.records import NO_PASSWORD
 
 log = logging.getLogger(__name__)
 TokenType = Literal["access", "refresh"]
-# No whitespace and no control characters (PostgreSQL refuses NUL in text; a newline or escape
-# in an address is never legitimate).
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
-MAX_NAME = 100
 _BAD_LOGIN = "invalid email or password"
 DISABLED = "this account is disabled; ask an administrator"
 INVITE_ONLY = "sign-up on this server is by invitation only; ask an administrator"
 CLOSED = "sign-up on this server is closed; ask an administrator for an account"
-
-
-def normalize_email(email: str) -> str:
-    """Trim and lower-case; raise InvalidInputError unless it looks like an email address."""
-    cleaned = email.strip().lower()
-    if len(cleaned) > 254 or not _EMAIL.match(cleaned):
-        raise InvalidInputError("email must be a valid email address")
-    return cleaned
 
 
 def load_or_create_secret(data_dir: Path) -> str:
@@ -94,66 +86,6 @@ def load_or_create_secret(data_dir: Path) -> str:
         f.flush()
         os.fsync(f.fileno())
     return secret
-
-
-@dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    session_id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Verified:
-    """A checked access token: its user, its session and when it expires (epoch seconds).
-
-    A personal API token (``docstream.services.api_tokens``) is checked into one too: ``scope``
-    is then its scope (``read``: no changes) and ``token_id`` its id; it has no session."""
-
-    user: User
-    session_id: str
-    expires_at: float
-    scope: Literal["session", "read", "read-write"] = "session"
-    token_id: str | None = None
-
-    @property
-    def api_token(self) -> bool:
-        """Whether the caller presented a personal API token (not a signed-in session)."""
-        return self.token_id is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who is calling: a user id (or a guest id), a display name, and the public link token the
-    request presented, if any (it grants the public role of that document only)."""
-
-    user_id: str
-    name: str
-    guest: bool = False
-    link: str | None = None
-
-
-def default_name() -> str:
-    """The display name of an account registered without one: never made from the address
-    (other people see names; only owners and editors see addresses)."""
-    return f"User {secrets.token_hex(3)}"
-
-
-def validate_name(name: str) -> str:
-    """A display name as shown to others: trimmed, at most ``MAX_NAME`` characters, no control
-    or invisible characters, not an e-mail address."""
-    display = name.strip()
-    if not display:
-        raise InvalidInputError("name must not be empty")
-    if len(display) > MAX_NAME:
-        raise InvalidInputError(f"name must be at most {MAX_NAME} characters")
-    if _CONTROL.search(display):
-        raise InvalidInputError("name must not contain control characters")
-    if _EMAIL.match(display.lower()):
-        raise InvalidInputError(
-            "name must not be an e-mail address: other people see your name, not your address"
-        )
-    return refuse_invisible(display, "name")
 
 
 class AuthService:

@@ -47,7 +47,7 @@ from docstream.errors import (
     QuotaExceededError,
     UnauthorizedError,
 )
-from docstream.services.auth import Identity, normalize_email
+from docstream.services.identity import Identity, normalize_email
 from docstream.services.people import People
 from docstream.services.visible import refuse_invisible
 from docstream.storage.base import (

@@ -31,8 +31,8 @@ from docstream.errors import (
     NotFoundError,
     QuotaExceededError,
 )
-from docstream.services.auth import Identity
 from docstream.services.documents import MAX_TITLE, Access, DocumentService
+from docstream.services.identity import Identity
 from docstream.settings import Settings
 from docstream.storage.base import DocumentRecord, DocumentStore
 

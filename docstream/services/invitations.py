@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from docstream.errors import ForbiddenError, NotFoundError
-from docstream.services.auth import Identity
 from docstream.services.documents import DocumentService
+from docstream.services.identity import Identity
 from docstream.services.mail import Mailer
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, Invitation, Role

@@ -12,7 +12,7 @@ where the collaborators list already shows it (docs/protocol.md §4, ``sees_emai
 
 from __future__ import annotations
 
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.storage.base import DocumentStore, Person
 from docstream.typeahead.trie import fold
 

@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 
 from docstream.collab.extensions import ActionTaken, Extensions
 from docstream.errors import InvalidInputError, NotFoundError
-from docstream.services.auth import AuthService, TokenPair, normalize_email
+from docstream.services.auth import AuthService
+from docstream.services.identity import TokenPair, normalize_email
 from docstream.services.mail import Mailer
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, User

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 
 from docstream.collab.extensions import ActionTaken, DocumentRestored, Extensions
 from docstream.errors import DocStreamError, NotFoundError
-from docstream.services.auth import Identity
 from docstream.services.documents import is_uuid
+from docstream.services.identity import Identity
 from docstream.settings import Settings
 from docstream.storage.base import DocumentRecord, DocumentStore, TrashedDocument, utcnow
 

@@ -17,7 +17,7 @@ from docstream.collab.hub import Hub
 from docstream.crdt import Document, Op
 from docstream.errors import DocStreamError, NotFoundError
 from docstream.protocol.session import text_diff
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, LogEntry, VersionRecord
 

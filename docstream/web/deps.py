@@ -11,7 +11,7 @@ from litestar.di import Provide
 from docstream.bootstrap import Services
 from docstream.errors import ForbiddenError, UnauthorizedError
 from docstream.services.api_tokens import is_api_token
-from docstream.services.auth import Identity, Verified
+from docstream.services.identity import Identity, Verified
 from docstream.storage.base import User
 from docstream.web.cookies import AUTH_COOKIE, check_cookie_request
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.storage.base import (
     Collaborator,
     DocumentListing,

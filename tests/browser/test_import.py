@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from testkit.browser import new_account, rest, screenshot, sign_in
 
@@ -85,11 +86,22 @@ def test_files_dropped_on_the_list_are_imported(open_page, server):
 def test_the_import_button_works_by_keyboard(open_page, server):
     page, _ = _list(open_page, server, "Keys", "desktop", "light")
     page.locator('.list-page:not([data-state="loading"])').wait_for()  # as a person would
+    # Count the picker requests in the page: what opens the system's file picker is the file
+    # input's click. (Playwright's file chooser interception is turned on without waiting for the
+    # browser, so a key press can overtake it: CI saw the chooser never reported.)
+    page.evaluate(
+        """() => {
+            window.__pickerRequests = 0;
+            document.querySelector("input.import-input")
+                .addEventListener("click", () => { window.__pickerRequests += 1; });
+        }"""
+    )
     button = page.get_by_role("button", name="Import", exact=True)
     button.focus()
-    with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
-    chooser.value.set_files(
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__pickerRequests === 1")
+    page.locator("input.import-input").set_input_files(
         [{"name": "k.md", "mimeType": "text/markdown", "buffer": b"# By keyboard\n"}]
     )
     page.locator(".doc-item .doc-title", has_text="By keyboard").wait_for()

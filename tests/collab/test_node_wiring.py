@@ -32,8 +32,8 @@ from docstream.errors import DocStreamError
 from docstream.protocol import codec
 from docstream.protocol.messages import Ack, ErrorFrame, Hello, RemoteOps, SubmitOps, Welcome
 from docstream.pubsub.memory import MemoryBroker, MemoryBus
-from docstream.services.auth import Identity
 from docstream.services.documents import DocumentService
+from docstream.services.identity import Identity
 from docstream.settings import Settings
 from docstream.storage.sqlite import SqliteDocumentStore
 

@@ -15,7 +15,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from docstream.bootstrap import Services
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.services.janitor import ReplicaJanitor
 from docstream.storage.base import NewLogEntry
 from docstream.web.app import create_app

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from docstream.errors import ConflictError, ForbiddenError, InvalidInputError
-from docstream.services.auth import AuthService, TokenPair, normalize_email
+from docstream.services.auth import AuthService
+from docstream.services.identity import TokenPair, normalize_email
 from docstream.services.oidc.provider import ProviderIdentity, SignOnFailed
 from docstream.storage.base import DocumentStore, User
 

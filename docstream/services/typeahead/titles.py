@@ -61,8 +61,8 @@ from docstream.collab.extensions import (
     PeerMessage,
 )
 from docstream.errors import DocStreamError
-from docstream.services.auth import Identity
 from docstream.services.documents import DocumentService
+from docstream.services.identity import Identity
 from docstream.services.typeahead.stores import (
     Slot,
     StoreOpener,

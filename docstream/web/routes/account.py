@@ -14,7 +14,7 @@ from litestar import Request, Response, delete
 from docstream.bootstrap import Services
 from docstream.collab.extensions import ActionTaken
 from docstream.errors import ForbiddenError, InvalidInputError
-from docstream.services.auth import Verified
+from docstream.services.identity import Verified
 from docstream.web.cookies import AUTH_COOKIE
 from docstream.web.deps import client_ip
 from docstream.web.schemas import Password

@@ -21,7 +21,7 @@ from litestar.response import Stream
 
 from docstream.bootstrap import Services
 from docstream.errors import ForbiddenError, InvalidInputError
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.storage.base import AuditEntry, AuditFilter
 from docstream.web import static
 from docstream.web.deps import Admin

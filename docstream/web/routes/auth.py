@@ -9,7 +9,7 @@ from litestar import Request, Response, Router, get, patch, post
 from docstream.bootstrap import Services
 from docstream.collab.extensions import ActionTaken
 from docstream.errors import DocStreamError, ForbiddenError, InvalidInputError, UnauthorizedError
-from docstream.services.auth import Identity, TokenPair, Verified, normalize_email
+from docstream.services.identity import Identity, TokenPair, Verified, normalize_email
 from docstream.storage.base import User
 from docstream.web.auditing import MAX_TYPED, record
 from docstream.web.cookies import AUTH_COOKIE, check_cookie_request, set_auth_cookie

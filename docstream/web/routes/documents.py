@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Request, Router, delete, get, patch, post
 
 from docstream.bootstrap import Services
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.web.auditing import record
 from docstream.web.routes.trash import audit
 from docstream.web.schemas import DocumentDetailOut, DocumentListItemOut, DocumentOut, TitleBody

@@ -18,7 +18,7 @@ from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 
 from docstream.bootstrap import Services
-from docstream.services.auth import Verified
+from docstream.services.identity import Verified
 from docstream.services.list_events import Stream
 
 #: Tells a reconnecting ``EventSource`` how long to wait (milliseconds).

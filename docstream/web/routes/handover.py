@@ -8,7 +8,7 @@ import msgspec
 from litestar import Request, Router, delete, post
 
 from docstream.bootstrap import Services
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.web.routes.trash import audit
 from docstream.web.schemas import DocumentOut
 

@@ -18,7 +18,7 @@ from docstream.bootstrap import Services
 from docstream.collab.extensions import ActionTaken, DocumentCreated
 from docstream.datatools.textimport import Limits, import_file
 from docstream.errors import InvalidInputError, TooLargeError
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.settings import Settings
 from docstream.web.deps import client_ip
 from docstream.web.schemas import DocumentOut

@@ -17,7 +17,7 @@ from msgspec import Meta
 from docstream.bootstrap import Services
 from docstream.collab.extensions import ActionTaken
 from docstream.errors import ForbiddenError, NotFoundError
-from docstream.services.auth import Verified
+from docstream.services.identity import Verified
 from docstream.web.cookies import check_cookie_request, serving_origin, set_auth_cookie
 from docstream.web.deps import Admin, client_ip, refuse_api_token
 from docstream.web.schemas import AuthOut, Email, Password, UserOut

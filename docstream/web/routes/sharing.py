@@ -9,7 +9,7 @@ from litestar import Request, Router, delete, get, post
 
 from docstream.bootstrap import Services
 from docstream.errors import InvalidInputError
-from docstream.services.auth import Identity, normalize_email
+from docstream.services.identity import Identity, normalize_email
 from docstream.services.invitations import InvitationService, Invited
 from docstream.storage.base import Role
 from docstream.web.auditing import record

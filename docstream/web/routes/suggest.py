@@ -15,7 +15,7 @@ from litestar import Router, get, post
 from litestar.params import Parameter
 
 from docstream.bootstrap import Services
-from docstream.services.auth import MAX_NAME, Identity
+from docstream.services.identity import MAX_NAME, Identity
 from docstream.services.typeahead.mentions import MentionService
 from docstream.services.typeahead.title_entries import TitleSuggestion
 from docstream.services.typeahead.titles import TitleService

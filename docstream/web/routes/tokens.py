@@ -14,7 +14,7 @@ from msgspec import Meta
 
 from docstream.bootstrap import Services
 from docstream.collab.extensions import ActionTaken
-from docstream.services.auth import Verified
+from docstream.services.identity import Verified
 from docstream.storage.base import ApiToken, TokenScope
 from docstream.web.deps import client_ip, refuse_api_token
 from docstream.web.schemas import Name

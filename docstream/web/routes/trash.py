@@ -18,7 +18,7 @@ from litestar import Request, Response, Router, delete, get, post
 
 from docstream.bootstrap import Services
 from docstream.collab.extensions import ActionTaken
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.storage.base import TrashedDocument
 from docstream.web import static
 from docstream.web.deps import client_ip

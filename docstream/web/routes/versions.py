@@ -19,7 +19,7 @@ from litestar.params import Parameter, QueryParameter
 
 from docstream.bootstrap import Services
 from docstream.errors import InvalidInputError, NotFoundError
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.services.versions import VersionService
 from docstream.storage.base import VersionRecord
 from docstream.web import auditing

@@ -37,8 +37,8 @@ from docstream.protocol.server import (
     Submit,
 )
 from docstream.services.api_tokens import is_api_token
-from docstream.services.auth import Identity, Verified
 from docstream.services.documents import Access
+from docstream.services.identity import Identity, Verified
 from docstream.web.deps import bearer_token, link_token
 
 log = logging.getLogger("docstream.ws")

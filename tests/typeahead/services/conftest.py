@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from docstream.services.auth import Identity
 from docstream.services.documents import DocumentService
+from docstream.services.identity import Identity
 from docstream.settings import Settings
 from docstream.storage.base import DocumentRecord, DocumentStore
 

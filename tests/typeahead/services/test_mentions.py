@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from docstream.errors import InvalidInputError, NotFoundError
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.services.typeahead.mentions import MentionService
 from docstream.storage.base import DocumentRecord
 from docstream.typeahead.durable import DurableTrie

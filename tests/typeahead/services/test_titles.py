@@ -13,7 +13,7 @@ import msgspec
 import pytest
 
 from docstream.errors import PersistenceError
-from docstream.services.auth import Identity
+from docstream.services.identity import Identity
 from docstream.services.typeahead import titles as titles_module
 from docstream.services.typeahead.title_entries import SetTitle, parse_entry
 from docstream.services.typeahead.titles import TitleService
