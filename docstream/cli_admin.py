@@ -2,8 +2,11 @@
 
 It works on the database directly (the same storage flags and environment as ``serve``), so it
 needs no running server and no administrator account: it is how the first administrator of a
-closed server is made, and how one gets back in. Each command is a ``Command`` in ``COMMANDS``:
-adding one is a function that declares its arguments, a coroutine that runs it, and a line.
+closed server is made, and how one gets back in. What a command changes goes into the audit log
+like an administrator's action on the admin page, with no actor, no address and ``via: command
+line`` (whoever can run it can read the database anyway). Each command is a ``Command`` in
+``COMMANDS``: adding one is a function that declares its arguments, a coroutine that runs it, and
+a line.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from docstream.errors import ConflictError, InvalidInputError, NotFoundError
 from docstream.services.auth import AuthService
 from docstream.services.identity import default_name, normalize_email, validate_name
 from docstream.settings import Settings
-from docstream.storage.base import DocumentStore, User
+from docstream.storage.base import DocumentStore, NewAuditEntry, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +43,13 @@ class AdminContext:
         if user is None or user.pending:
             raise NotFoundError(f"no account has the address {email}")
         return user
+
+    async def audit(self, action: str, subject: User, **detail: str) -> None:
+        """Record a change made from the command line (written before the command reports it)."""
+        entry = NewAuditEntry(
+            action, subject_id=subject.id, detail={"via": "command line", **detail}
+        )
+        await self.store.append_audit(entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +131,7 @@ async def _create_user(ctx: AdminContext, args: argparse.Namespace) -> int:
     password = read_password(args.password_stdin)
     user = await ctx.auth.create_account(email, name, password, admin=args.admin)
     role = "administrator" if user.is_admin else "user"
+    await ctx.audit("admin.user_created", user, email=user.email, role=role)
     print(f"docstream: created {user.email} ({role}), id {user.id}")
     return 0
 
@@ -138,6 +149,7 @@ async def _set_admin(ctx: AdminContext, args: argparse.Namespace) -> int:
     if args.revoke and user.is_admin and not user.disabled and await ctx.store.count_admins() <= 1:
         raise ConflictError(f"{user.email} is the last administrator; make someone else one first")
     await ctx.store.set_admin(user.id, not args.revoke)
+    await ctx.audit("admin.user_demoted" if args.revoke else "admin.user_promoted", user)
     state = "no longer an administrator" if args.revoke else "an administrator"
     print(f"docstream: {user.email} is {state}")
     return 0
@@ -185,7 +197,8 @@ async def _reset_password(ctx: AdminContext, args: argparse.Namespace) -> int:
     from docstream.services.resets import PasswordResets
 
     resets = PasswordResets(ctx.store, ctx.auth, ctx.settings, Mailer(ctx.settings), Extensions())
-    _, url, expires = await resets.issue_link_for_email(args.email)
+    user, url, expires = await resets.issue_link_for_email(args.email)
+    await ctx.audit("admin.password_reset_link", user)
     print(url)
     print(
         f"docstream: the link works once, until {expires.isoformat(timespec='seconds')}",

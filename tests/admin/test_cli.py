@@ -93,6 +93,23 @@ async def test_create_user_set_admin_and_list_users(
         client.cookies.clear()
         overview = await client.get("/admin/overview", headers={"Authorization": f"Bearer {token}"})
         assert overview.json()["users"] == 2
+        # What the command line changed is in the audit log, from no one and nowhere.
+        audit = await client.get(
+            "/admin/audit?action=admin.", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert audit.status_code == 200, audit.text
+        logged = [
+            (e["action"], e["subject_id"], e["actor_id"], e["ip"], e["detail"]["via"])
+            for e in reversed(audit.json()["entries"])
+        ]
+        cli = ("command line",)
+        root_id, bob_id = (out.stdout.split()[-1] for out in (made, bob))
+        assert logged == [
+            ("admin.user_created", root_id, None, None, *cli),
+            ("admin.user_created", bob_id, None, None, *cli),
+            ("admin.user_promoted", bob_id, None, None, *cli),
+            ("admin.user_demoted", bob_id, None, None, *cli),
+        ]
         newcomer = await register(client)
         me = await client.get("/auth/me", headers=newcomer.headers)
         assert me.json()["is_admin"] is False

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 import docstream
 from docstream.bootstrap import make_store
 from docstream.settings import Settings
+from docstream.storage.records import AuditFilter
 from docstream.web.app import create_app
 from testkit.config import PG_SECRET, SettingsFactory
 from tests.web.api import assert_error, register, unique_email
@@ -53,6 +54,11 @@ async def test_the_command_prints_a_link_that_resets_the_password(
     link = done.stdout.strip()
     assert link.startswith("https://docs.example.com/reset/"), done.stdout
     assert "works once" in done.stderr
+    async with make_store(settings) as store:
+        logged = await store.list_audit(AuditFilter(action="admin.password_reset_link"))
+    assert [(e.subject_id, e.actor_id, e.ip, e.detail) for e in logged] == [
+        (ann.id, None, None, {"via": "command line"})
+    ]
     async with AsyncTestClient(create_app(settings)) as client:
         reset = await client.post(
             "/auth/password-reset/confirm",

@@ -50,6 +50,12 @@ describe("sentence", () => {
     expect(sentence(other)).toBe("ada@example.com: admin.user_disabled (Bob) — note: spam");
     expect(actorOf(entry("x", {}, { actor_name: "", actor_email: "" }))).toBe("A deleted account");
     expect(actorOf(entry("x", {}, { actor_name: "", actor_email: "", actor_id: null }))).toBe("Someone");
+    const cli = entry(
+      "admin.user_promoted",
+      { via: "command line" },
+      { actor_name: "", actor_email: "", actor_id: null },
+    );
+    expect(actorOf(cli)).toBe("The command line");
   });
 });
 

@@ -11,9 +11,12 @@ const REASON: Record<string, string> = {
   disabled: "account disabled",
 };
 
-/** Who acted: the name they had then, else their address, else "Someone". */
+/** Who acted: the name they had then, else their address, else "Someone" (or the server's
+ * command line, which acts as nobody in particular). */
 export function actorOf(e: AuditEntry): string {
-  return e.actor_name || e.actor_email || (e.actor_id ? "A deleted account" : "Someone");
+  if (e.actor_name || e.actor_email) return e.actor_name || e.actor_email;
+  if (e.actor_id) return "A deleted account";
+  return e.detail["via"] === "command line" ? "The command line" : "Someone";
 }
 
 /** `it`: how the document is named ("it" in its own activity). */
