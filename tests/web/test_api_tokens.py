@@ -81,7 +81,9 @@ async def test_a_read_token_reads_but_changes_nothing(client: Client) -> None:
     ] == "Plans"
 
 
-async def test_a_token_cannot_manage_tokens_or_change_the_password(client: Client) -> None:
+async def test_a_token_cannot_manage_tokens_sessions_password_or_the_account(
+    client: Client,
+) -> None:
     ann = await register(client)
     created = await new_token(client, ann)
     headers = bearer(created["secret"])
@@ -103,6 +105,19 @@ async def test_a_token_cannot_manage_tokens_or_change_the_password(client: Clien
         ),
         403,
     )
+    assert_error(await client.post("/auth/logout-all", headers=headers), 403)
+    assert_error(
+        await client.request(
+            "DELETE",
+            "/auth/me",
+            json={"password": ann.password, "documents": "delete"},
+            headers=headers,
+        ),
+        403,
+    )
+    # Nothing happened: the session still works, the account and the token too.
+    assert (await client.get("/auth/me", headers=ann.headers)).status_code == 200
+    assert (await client.get("/documents", headers=headers)).status_code == 200
 
 
 async def test_a_revoked_token_stops_working(client: Client) -> None:

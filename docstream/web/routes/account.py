@@ -16,7 +16,7 @@ from docstream.collab.extensions import ActionTaken
 from docstream.errors import ForbiddenError, InvalidInputError
 from docstream.services.identity import Verified
 from docstream.web.cookies import AUTH_COOKIE
-from docstream.web.deps import client_ip
+from docstream.web.deps import client_ip, refuse_api_token
 from docstream.web.schemas import Password
 
 
@@ -41,6 +41,7 @@ async def delete_me(
     services: Services,
     request: Request[Any, Any, Any],
 ) -> Response[None]:
+    refuse_api_token(verified, "delete the account")
     user = verified.user
     if not await services.auth.check_password(user, data.password):
         raise ForbiddenError("the current password is wrong")

@@ -163,10 +163,11 @@ async def logout(
     summary="Sign out everywhere: end every session of the signed-in user",
 )
 async def logout_all(
-    caller: Identity, services: Services, request: Request[Any, Any, Any]
+    verified: Verified, services: Services, request: Request[Any, Any, Any]
 ) -> Response[None]:
-    await services.auth.logout_all(caller.user_id)
-    await record(request, services, "auth.signed_out_everywhere", caller.user_id)
+    refuse_api_token(verified, "sign out every session")
+    await services.auth.logout_all(verified.user.id)
+    await record(request, services, "auth.signed_out_everywhere", verified.user.id)
     return _signed_out(request)
 
 
