@@ -15,6 +15,7 @@ from typing import Literal
 from docstream.errors import InvalidInputError
 from docstream.services.visible import refuse_invisible
 from docstream.storage.base import User
+from docstream.storage.records import NO_PASSWORD
 
 # No whitespace and no control characters (PostgreSQL refuses NUL in text; a newline or escape
 # in an address is never legitimate).
@@ -89,3 +90,9 @@ def validate_name(name: str) -> str:
             "name must not be an e-mail address: other people see your name, not your address"
         )
     return refuse_invisible(display, "name")
+
+
+def has_password(user: User) -> bool:
+    """Whether the account can sign in with a password (not one made by single sign-on, nor an
+    invited address that has not registered)."""
+    return user.password_hash is not None and user.password_hash != NO_PASSWORD

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from docstream.services.identity import Identity
+from docstream.services.identity import Identity, has_password
 from docstream.storage.base import (
     Collaborator,
     DocumentListing,
@@ -89,6 +89,8 @@ class UserOut(msgspec.Struct):
     created_at: datetime
     #: Administers this server (the UI shows the administration pages).
     is_admin: bool = False
+    #: Signs in with a password (false: single sign-on only; the UI offers no password change).
+    has_password: bool = True
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -98,6 +100,7 @@ class UserOut(msgspec.Struct):
             name=user.name,
             created_at=user.created_at,
             is_admin=user.is_admin and not user.disabled,
+            has_password=has_password(user),
         )
 
 

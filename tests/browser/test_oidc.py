@@ -13,7 +13,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
+from playwright.sync_api import expect
 
 from testkit.browser import (
     SIZES,
@@ -89,6 +91,39 @@ def test_signing_in_with_the_provider_opens_the_document_list(
     page.reload()
     page.get_by_role("heading", name="Documents").wait_for()
     assert page.evaluate("window.__docstream.api.user.name") == "Grace Hopper"
+
+
+def test_an_account_made_by_single_sign_on_has_no_password_and_deletes_itself(
+    page: Any, sso_server: ServerProcess, provider: OidcProvider
+) -> None:
+    # Somebody else may be the administrator (the first account is, and could not leave).
+    other = {"email": f"admin-{uuid.uuid4().hex[:8]}@example.com", "password": "a passphrase"}
+    httpx.post(f"{sso_server.url}/auth/register", json=other, timeout=10)
+    sub = f"una-{uuid.uuid4().hex[:8]}"
+    email = f"{sub}@example.com"
+    provider.set_user(sub, {"email": email, "email_verified": True, "name": "Una Sso"})
+    page.goto(f"{sso_server.url}/signin")
+    page.get_by_role("link", name="Sign in with Acme ID").click()
+    page.locator("input[name=sub]").fill(sub)
+    page.get_by_role("button", name="Authorize").click()
+    page.get_by_role("heading", name="Documents").wait_for()
+
+    page.get_by_role("button", name="Una Sso").click()  # the user menu
+    page.get_by_role("menuitem", name="Account").click()
+    account = page.get_by_role("dialog", name="Account")
+    account.get_by_role("button", name="Sign out everywhere").wait_for()
+    expect(account.get_by_label("Current password")).to_be_hidden()  # no password to change
+    expect(account.get_by_role("button", name="Change password")).to_be_hidden()
+    screenshot(page, "account-sso-desktop-light")
+    account.get_by_role("button", name="Delete account…").click()
+    dialog = page.get_by_role("dialog", name="Delete your account")
+    expect(dialog.get_by_label("Current password")).to_have_count(0)
+    dialog.get_by_label("Your e-mail address").fill(email)  # a wrong one: tests/web (403)
+    dialog.get_by_text("Delete them, with their history, for everyone").click()
+    dialog.get_by_label("Type “delete my account” to confirm").fill("delete my account")
+    dialog.get_by_role("button", name="Delete my account").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert page.evaluate("window.__docstream.api.user") is None
 
 
 def test_a_cancelled_sign_in_is_explained_on_the_sign_in_page(

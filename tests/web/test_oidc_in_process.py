@@ -159,3 +159,53 @@ async def test_an_unreachable_provider_is_explained(make_settings: SettingsFacto
         r = await client.get("/auth/oidc/start", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/signin?error=provider"
         assert "docstream_oidc" not in client.cookies
+
+
+async def test_an_account_without_a_password_deletes_itself_by_typing_its_address(
+    provider: OidcProvider, make_settings: SettingsFactory
+) -> None:
+    app = create_app(
+        make_settings(
+            oidc_issuer=provider.issuer,
+            oidc_client_id="docstream-delete",
+            oidc_client_secret="delete-secret",
+        )
+    )
+    async with AsyncTestClient(app) as client:
+        # The first account is the administrator (who could not delete itself): a registered one.
+        registered = await client.post(
+            "/auth/register",
+            json={"email": f"pat-{uuid.uuid4().hex[:8]}@example.com", "password": "a passphrase"},
+        )
+        pat = registered.json()
+        client.cookies.clear()
+        sub, email = f"una-{uuid.uuid4().hex[:8]}", f"una-{uuid.uuid4().hex[:8]}@example.com"
+        provider.set_user(sub, {"email": email, "email_verified": True})
+        assert await _sign_in(client, sub) == "/signin?sso=1"
+        finished = (await client.post("/auth/oidc/finish", json={})).json()
+        client.cookies.clear()
+        headers = {"Authorization": f"Bearer {finished['access_token']}"}
+        me = await client.get("/auth/me", headers=headers)
+        assert me.json()["has_password"] is False
+
+        async def delete_me(**proof: str) -> httpx.Response:
+            body = {"documents": "delete", **proof}
+            return await client.request("DELETE", "/auth/me", json=body, headers=headers)
+
+        for proof in ({}, {"password": "anything at all"}, {"confirm_email": "eve@example.com"}):
+            refused = await delete_me(**proof)
+            assert refused.status_code == 403, refused.text
+            assert "e-mail address" in refused.json()["error"]["message"]
+        assert (await client.get("/auth/me", headers=headers)).status_code == 200
+        assert (await delete_me(confirm_email=f" {email.upper()} ")).status_code == 204
+        assert (await client.get("/auth/me", headers=headers)).status_code == 401
+
+        # An account with a password must give it: its address is not enough.
+        assert pat["user"]["has_password"] is True
+        refused = await client.request(
+            "DELETE",
+            "/auth/me",
+            json={"documents": "delete", "confirm_email": pat["user"]["email"]},
+            headers={"Authorization": f"Bearer {pat['access_token']}"},
+        )
+        assert refused.status_code == 403 and "password" in refused.json()["error"]["message"]

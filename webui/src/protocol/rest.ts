@@ -65,9 +65,10 @@ export interface User {
   email: string;
   name: string;
   created_at: string;
-  /** May administer the server (the administration pages). */
-  /** Administers this server (the admin page). */
+  /** Administers this server (the administration pages). */
   is_admin?: boolean;
+  /** Signs in with a password (false: single sign-on only). */
+  has_password?: boolean;
 }
 
 export interface Tokens {
@@ -342,8 +343,10 @@ export interface SignupInvitation {
 }
 /** `DELETE /auth/me`. */
 export interface DeleteAccountBody {
-  password: string;
   documents: "transfer" | "delete";
+  /** The current password; an account without one (single sign-on) sends `confirm_email`. */
+  password?: string | null;
+  confirm_email?: string | null;
   transfer_to?: string | null;
 }
 /** A row of `GET /admin/users`. */

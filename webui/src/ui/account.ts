@@ -32,9 +32,11 @@ export function accountDialog(api: Api, signedOut: () => void): void {
   );
   const everywhere = h("button", { type: "button", class: "danger" }, "Sign out everywhere");
   const passwordHeading = h("h3", {}, "Password");
-  // Single sign-on only: there are no passwords to change.
+  // An account made by single sign-on has no password to change, nor has anyone on a server that
+  // signs in only with single sign-on.
+  passwordHeading.hidden = form.hidden = api.user?.has_password === false;
   void providers(api).then((offer) => {
-    passwordHeading.hidden = form.hidden = !offer.password;
+    if (!offer.password) passwordHeading.hidden = form.hidden = true;
   });
   const remove = h("button", { type: "button", class: "danger" }, "Delete account…");
   const dialog = modal("Account", [

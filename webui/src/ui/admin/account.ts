@@ -1,5 +1,6 @@
-/** "Delete account…" of the account dialog: the current password, the documents choice and a
- * typed confirmation; then this browser is signed out. */
+/** "Delete account…" of the account dialog: the current password (an account made by single
+ * sign-on, which has none, types its e-mail address), the documents choice and a typed
+ * confirmation; then this browser is signed out. */
 import type { Api } from "../../api";
 import { field, h, modal, onAsync, toast } from "../dom";
 import { deleteMyAccount } from "./api";
@@ -8,12 +9,15 @@ import { documentsChoice, message } from "./dialogs";
 const CONFIRM = "delete my account";
 
 export function deleteAccountDialog(api: Api, signedOut: () => void): void {
-  const password = field("Current password", {
-    type: "password",
-    autocomplete: "current-password",
-    required: true,
-    maxlength: 1024,
-  });
+  const sso = api.user?.has_password === false;
+  const password = sso
+    ? field("Your e-mail address", { type: "email", autocomplete: "off", required: true, maxlength: 320 })
+    : field("Current password", {
+        type: "password",
+        autocomplete: "current-password",
+        required: true,
+        maxlength: 1024,
+      });
   const choice = documentsChoice("you");
   const confirm = field(`Type “${CONFIRM}” to confirm`, { type: "text", autocomplete: "off", maxlength: 100 });
   const formError = h("p", { class: "form-error", role: "alert" });
@@ -36,7 +40,7 @@ export function deleteAccountDialog(api: Api, signedOut: () => void): void {
     for (const f of [password, confirm]) f.error.textContent = "";
     formError.textContent = "";
     if (!password.input.value) {
-      password.error.textContent = "Enter your current password.";
+      password.error.textContent = sso ? "Enter your e-mail address." : "Enter your current password.";
       password.input.focus();
       return;
     }
@@ -49,13 +53,15 @@ export function deleteAccountDialog(api: Api, signedOut: () => void): void {
     }
     submit.disabled = true;
     try {
-      await deleteMyAccount(api, { password: password.input.value, ...body });
+      const proof = sso ? { confirm_email: password.input.value } : { password: password.input.value };
+      await deleteMyAccount(api, { ...proof, ...body });
       dialog.close();
       await api.logout().catch(() => undefined);
       toast("Your account was deleted.");
       signedOut();
     } catch (exc) {
-      (message(exc).includes("password") ? password.error : formError).textContent = message(exc);
+      const said = message(exc);
+      (/password|e-mail address/.test(said) ? password.error : formError).textContent = said;
       submit.disabled = false;
     }
   });
