@@ -61,7 +61,9 @@ async def test_register_login_refresh_me(client: Client) -> None:
     assert set(body) >= {"user", "access_token", "refresh_token"}
     assert body["user"]["email"] == "ann@example.com"
     assert body["user"]["name"] == "Ann"
-    assert "password" not in response.text and "argon2" not in response.text
+    # Neither the password nor its hash comes back (``has_password`` is the only password field).
+    assert PASSWORD not in response.text and "argon2" not in response.text
+    assert "password_hash" not in response.text and body["user"]["has_password"] is True
     user_id = body["user"]["id"]
 
     me = await client.get("/auth/me", headers=bearer(body["access_token"]))
