@@ -170,6 +170,17 @@ def wait_saved(page: Any, timeout: float = 15_000) -> None:
     page.wait_for_selector('.conn-status[data-state="saved"]', timeout=timeout)
 
 
+def save_named_version(page: Any, name: str) -> Any:
+    """Open History from the ⋯ menu, save the current text as version ``name``; the panel."""
+    page.get_by_role("button", name="More actions").click()
+    page.get_by_role("menuitemcheckbox", name="History").click()
+    panel = page.get_by_role("complementary", name="History")
+    panel.get_by_role("textbox", name="Name the current version").fill(name)
+    panel.get_by_role("button", name="Save version").click()
+    page.get_by_text(f"Saved version “{name}”.").wait_for()
+    return panel
+
+
 def editor_text(page: Any) -> str:
     return str(page.evaluate("() => window.__docstream.editor().debug.view.state.doc.toString()"))
 

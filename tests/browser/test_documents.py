@@ -10,6 +10,7 @@ from testkit.browser import (
     new_account,
     open_document,
     rest,
+    save_named_version,
     screenshot,
     sign_in,
     wait_new_document,
@@ -146,12 +147,7 @@ def test_restoring_a_named_version_brings_the_text_back_live(open_page, server):
     page.locator(".cm-content").click()
     page.keyboard.type("First draft.")
     wait_saved(page)
-    page.get_by_role("button", name="More actions").click()
-    page.get_by_role("menuitemcheckbox", name="History").click()
-    panel = page.get_by_role("complementary", name="History")
-    panel.get_by_role("textbox", name="Name the current version").fill("Draft one")
-    panel.get_by_role("button", name="Save version").click()
-    page.get_by_text("Saved version “Draft one”.").wait_for()
+    panel = save_named_version(page, "Draft one")
     page.locator(".cm-content").click()
     page.keyboard.press("Control+End")
     page.keyboard.type(" Second thoughts that we regret.")
