@@ -16,12 +16,16 @@ SUITES = [
     "crdt",
     "typeahead",
     "suggest_http",
+    "search_http",
     "collab",
     "cluster",
     "large_document",
+    "idle_sockets",
     "ui",
     "packaging",
     "datatools",
+    "storage",
+    "soak",
 ]
 
 

@@ -28,10 +28,7 @@ from typing import Any
 
 from benchmarks import collab
 from benchmarks.collab import (
-    ACK_PREFIX,
-    ERROR_PREFIX,
     FLOOD_ENV,
-    OPS_PREFIX,
     Endpoint,
     _cpu,
     _open,
@@ -47,6 +44,7 @@ from benchmarks.collab import (
     replay,
     replica_id,
     summarize,
+    tally,
 )
 from benchmarks.report import Row
 from testkit.services import postgres, redis
@@ -97,13 +95,16 @@ async def _receiver(endpoint: Endpoint, pipe: Pipe) -> None:
 
     async def read() -> None:
         async for data in ws:
-            if data.startswith(OPS_PREFIX):
+            entries, _, refused = tally(data)  # a batch holds several
+            if entries:
                 now = time.monotonic_ns()
                 at = data.find('"text":"~')
-                end = data.index("~", at + 9)
-                probe.samples_ms.append((now - int(data[at + 9 : end])) / 1e6)
-            elif data.startswith(ERROR_PREFIX):
-                probe.errors += 1
+                while at >= 0:
+                    end = data.index("~", at + 9)
+                    probe.samples_ms.append((now - int(data[at + 9 : end])) / 1e6)
+                    at = data.find('"text":"~', end)
+            if refused:
+                probe.errors += refused
                 probe.first_error = probe.first_error or data[:300]
 
     task = asyncio.get_running_loop().create_task(read())
@@ -128,10 +129,10 @@ async def _sender(endpoint: Endpoint, rate: float, duration: float, pipe: Pipe) 
 
     async def read() -> None:
         async for data in ws:
-            if data.startswith(ACK_PREFIX):
-                probe.acks += 1
-            elif data.startswith(ERROR_PREFIX):
-                probe.errors += 1
+            _, acked, refused = tally(data)
+            probe.acks += acked
+            if refused:
+                probe.errors += refused
                 probe.first_error = probe.first_error or data[:300]
 
     reader = asyncio.get_running_loop().create_task(read())

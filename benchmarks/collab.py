@@ -19,7 +19,17 @@ reports the clients' CPU next to the server's).
      trace as one Yjs update per patch (built with pycrdt, wrapped with pycrdt's
      ``create_update_message``); Yjs has no ack, so the writer waits for the echo of its own
      updates. pycrdt-websocket writes to its store *after* broadcasting, so its end-to-end number
-     is not durable; the time until its store holds every update is in the note.
+     is not durable; the time until its store holds every update is in the note;
+   * y-websocket (``@y/websocket-server``, its standalone server as shipped, without
+     ``YPERSISTENCE``: nothing is stored) and Hocuspocus (``@hocuspocus/server`` with no
+     extensions: the document lives in memory only), under Node, from the benchmark's own
+     ``benchmarks/peers/node`` (``npm ci`` on first use; pinned in its lock). The same Yjs updates
+     as for pycrdt-websocket; y-websocket speaks plain y-protocols messages, Hocuspocus puts the
+     document's name before each message and wants an auth message before the sync (endpoint kind
+     "hocuspocus"). Both broadcast to the sender too, so the writer again waits for its echoes. Each
+     run ends with a fresh client syncing the room, whose text must be the trace's. y-websocket is
+     the peer of DocStream's rows: DocStream acknowledges only what is durable, y-websocket stores
+     nothing.
 
    The benchmark raises the per-connection flood limit (``DOCSTREAM_WS_MESSAGES_PER_SECOND`` /
    ``DOCSTREAM_WS_MESSAGE_BURST``, 200/s and 400 by default: a single socket replaying a trace as
@@ -31,7 +41,9 @@ reports the clients' CPU next to the server's).
    60 s (quick 10 s), split over 2 client processes, with the server's default flood limits. Each
    inserted text carries its send time (``time.monotonic_ns()``, one clock for every process of the
    machine); every other client records receipt - send. p50/p99 over all receipts; errors = error
-   frames + unexpected closes + broadcasts or acks that never arrived.
+   frames + unexpected closes + broadcasts or acks that never arrived. The same typists against
+   y-websocket and Hocuspocus: each appends ``~t<send time>~`` to a pycrdt Doc of its own and sends
+   the Yjs update; its own echo counts as its ack.
 
 3. Open -- after the full-trace throughput run the server is SIGKILLed (so the log keeps the tail
    after the last periodic snapshot, as after a crash), then
@@ -54,6 +66,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import multiprocessing as mp
 import os
 import resource
@@ -111,6 +124,10 @@ FLOOD_ENV = {
 }
 
 _spawn = mp.get_context("spawn")
+
+
+#: The latency target: p99 send -> receipt, and below every peer's p99 in the same run.
+LATENCY_P99_MS = 15.0
 
 
 def log(message: str) -> None:
@@ -215,36 +232,21 @@ class PeerServer:
 
 
 @contextlib.contextmanager
-def granian_app(
-    target: str, env: dict[str, str] | None = None, args: Sequence[str] = ()
+def _peer_process(
+    argv: Sequence[str], cwd: Path, env: dict[str, str], port: int, name: str
 ) -> Iterator[PeerServer]:
-    """``granian --interface asgi <target>`` on a free port (``docstream serve``'s defaults)."""
-    port = free_port()
+    """``argv`` in a process group of its own (so ``group_stats`` sees all of it), its output in
+    a log that failures quote; ready when ``/health`` answers 200."""
     workdir = Path(tempfile.mkdtemp(prefix="docstream-bench-peer-"))
     log_path = workdir / "server.log"
-    root = Path(__file__).resolve().parents[1]
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "granian",
-                "--interface",
-                "asgi",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                *args,
-                target,
-            ],
-            cwd=root,
+            list(argv),
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONPATH": str(root), **(env or {})},
+            env={**os.environ, **env},
             start_new_session=True,
         )
     server = PeerServer(proc, port, log_path)
@@ -252,7 +254,7 @@ def granian_app(
         wait_http(f"http://127.0.0.1:{port}/health", proc)
         yield server
     except BaseException as exc:
-        exc.add_note(f"--- {target} log ---\n{log_path.read_text(errors='replace')[-4000:]}")
+        exc.add_note(f"--- {name} log ---\n{log_path.read_text(errors='replace')[-4000:]}")
         raise
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -261,6 +263,74 @@ def granian_app(
             proc.wait(10)
         server.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def granian_app(
+    target: str, env: dict[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[PeerServer]:
+    """``granian --interface asgi <target>`` on a free port (``docstream serve``'s defaults)."""
+    port = free_port()
+    root = Path(__file__).resolve().parents[1]
+    argv = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        *args,
+        target,
+    ]
+    with _peer_process(argv, root, {"PYTHONPATH": str(root), **(env or {})}, port, target) as peer:
+        yield peer
+
+
+#: The Node peers' own setup (``package.json`` + lock); ``npm ci`` fills its ``node_modules``.
+NODE_DIR = Path(__file__).resolve().parent / "peers" / "node"
+#: name -> the script ``node`` runs, relative to ``NODE_DIR`` (``HOST`` and ``PORT`` from the env).
+NODE_PEERS = {
+    # The standalone server of y-websocket (moved to @y/websocket-server with y-websocket 2), as
+    # shipped: no YPERSISTENCE, so a document lives in memory only.
+    "y-websocket": "node_modules/@y/websocket-server/src/server.js",
+    "hocuspocus": "hocuspocus.mjs",
+}
+
+
+def ensure_node_peers() -> str:
+    """``npm ci`` in ``NODE_DIR`` unless its ``node_modules`` matches the lock; node's version."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        raise RuntimeError("node and npm are needed for the Node peers and were not found")
+    lock = NODE_DIR / "package-lock.json"
+    installed = NODE_DIR / "node_modules" / ".package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+        log(f"npm ci in {NODE_DIR.relative_to(NODE_DIR.parents[2])}")
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"npm ci failed: {(done.stderr or done.stdout)[-300:]}")
+    return subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+
+
+@contextlib.contextmanager
+def node_app(name: str) -> Iterator[PeerServer]:
+    """One of ``NODE_PEERS`` under ``node`` on a free port of the loopback."""
+    ensure_node_peers()
+    port = free_port()
+    argv = [shutil.which("node") or "node", NODE_PEERS[name]]
+    with _peer_process(argv, NODE_DIR, {"HOST": "127.0.0.1", "PORT": str(port)}, port, name) as p:
+        yield p
 
 
 @contextlib.contextmanager
@@ -330,8 +400,9 @@ def docstream_frames(patches: list[tuple[int, int, str]], replica: str) -> list[
     return frames
 
 
-def yjs_frames(patches: list[tuple[int, int, str]]) -> list[bytes]:
-    """One Yjs update message per patch (pycrdt's sync-protocol wrapper)."""
+def yjs_frames(patches: list[tuple[int, int, str]], head: bytes = b"") -> list[bytes]:
+    """One Yjs update message per patch (pycrdt's sync-protocol wrapper), each after ``head``
+    (Hocuspocus: the document's name; see ``yjs_head``)."""
     from pycrdt import Doc, Text, create_update_message
 
     doc: Doc = Doc()
@@ -345,17 +416,68 @@ def yjs_frames(patches: list[tuple[int, int, str]]) -> list[bytes]:
             if inserted:
                 text.insert(pos, inserted)
     doc.unobserve(sub)
-    return [create_update_message(u) for u in updates]
+    return [head + create_update_message(u) for u in updates]
+
+
+def trace_text(prefix: int | None) -> str:
+    """The text after the trace's first ``prefix`` patches (all of them: its end content)."""
+    from testkit.traces import load_trace
+
+    trace = load_trace(TRACE)
+    if prefix is None:
+        return str(trace["endContent"])
+    text = str(trace["startContent"])
+    for pos, deleted, inserted in trace_patches(prefix):
+        text = text[:pos] + inserted + text[pos + deleted :]
+    return text
+
+
+def lib0_varuint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def lib0_varstring(value: str) -> bytes:
+    data = value.encode()
+    return lib0_varuint(len(data)) + data
 
 
 # --------------------------------------------------------------------------- throughput clients
 
 # kinds: "docstream" (hello/welcome, acks and broadcasts are JSON text), "floor" (no handshake,
-# every frame back is an ack), "pycrdt" (binary Yjs sync messages; the writer counts echoes).
+# every frame back is an ack), "pycrdt" (a Yjs client: binary y-protocols sync messages built with
+# pycrdt, the room in the URL's path; the writer counts the echoes of its own updates; spoken by
+# pycrdt-websocket and y-websocket), "hocuspocus" (the same messages, each after the document's
+# name as a lib0 varstring -- the URL's path here --, and an auth message before the sync).
+YJS_KINDS = ("pycrdt", "hocuspocus")
 ACK_PREFIX = '{"type":"ack"'
 OPS_PREFIX = '{"type":"ops"'
 ERROR_PREFIX = '{"type":"error"'
-Y_UPDATE = b"\x00\x02"
+BATCH_PREFIX = '{"type":"batch"'
+
+
+def tally(data: str) -> tuple[int, int, int]:
+    """(entries, messages acknowledged, errors) in one DocStream text frame, a batch included.
+    An entry's text is JSON-escaped, so the frame tags found by counting are only real ones."""
+    if data.startswith(BATCH_PREFIX):
+        acks = sum(f.get("n", 1) for f in json.loads(data)["frames"] if f["type"] == "ack")
+        return data.count(OPS_PREFIX), acks, data.count(ERROR_PREFIX)
+    if data.startswith(OPS_PREFIX):
+        return 1, 0, 0
+    if data.startswith(ACK_PREFIX):
+        return 0, json.loads(data).get("n", 1) if '"n":' in data else 1, 0
+    return 0, 0, int(data.startswith(ERROR_PREFIX))
+
+
+Y_UPDATE = b"\x00\x02"  # y-protocols: messageSync, messageYjsUpdate
+Y_SYNC_STEP2 = b"\x00\x01"
+HOCUSPOCUS_AUTH = b"\x02"  # Hocuspocus' MessageType.Auth; then AuthMessageType (0: token)
+HOCUSPOCUS_AUTHENTICATED = b"\x02\x02"
+HOCUSPOCUS_DENIED = b"\x02\x01"
 
 
 @dataclass
@@ -364,6 +486,8 @@ class Endpoint:
     url: str  # full ws:// URL of the socket
     token: str | None = None
     replica: str | None = None
+    #: DocStream: say ``batch`` in ``hello`` (several frames per write, merged acks).
+    batch: bool = True
 
 
 async def _open(endpoint: Endpoint) -> Any:
@@ -380,12 +504,48 @@ async def _open(endpoint: Endpoint) -> Any:
         open_timeout=60,
     )
     if endpoint.kind == "docstream":
-        await ws.send(f'{{"type":"hello","replica":"{endpoint.replica}","since":0}}')
+        batch = ',"batch":true' if endpoint.batch else ""
+        await ws.send(f'{{"type":"hello","replica":"{endpoint.replica}","since":0{batch}}}')
         while not (await ws.recv()).startswith('{"type":"welcome"'):
             pass
     elif endpoint.kind == "pycrdt":
         await ws.recv()  # sync step 1 from the server: the room is joined
+    elif endpoint.kind == "hocuspocus":
+        await hocuspocus_join(ws, endpoint)
     return ws
+
+
+def yjs_head(endpoint: Endpoint) -> bytes:
+    """What comes before each y-protocols message on this endpoint's socket."""
+    if endpoint.kind != "hocuspocus":
+        return b""
+    from urllib.parse import urlsplit
+
+    return lib0_varstring(urlsplit(endpoint.url).path.lstrip("/"))
+
+
+async def hocuspocus_join(ws: Any, endpoint: Endpoint, doc: Any = None) -> bytes:
+    """What ``@hocuspocus/provider`` does on connect: an auth message (token; the server has no
+    ``onAuthenticate`` hook, so any token passes), then sync step 1 (``doc``'s state vector, empty
+    by default). Returns the server's sync step 2 once the document has added this connection."""
+    from pycrdt import Doc, create_sync_message
+
+    head = yjs_head(endpoint)
+    await ws.send(head + HOCUSPOCUS_AUTH + b"\x00" + lib0_varstring(endpoint.token or "bench"))
+    await ws.send(head + create_sync_message(doc if doc is not None else Doc()))
+    authenticated = False
+    while True:
+        message = await ws.recv()
+        if not isinstance(message, bytes) or not message.startswith(head):
+            continue
+        body = message[len(head) :]
+        if body.startswith(HOCUSPOCUS_DENIED):
+            raise RuntimeError(f"Hocuspocus denied {endpoint.url}: {body[2:]!r}")
+        authenticated = authenticated or body.startswith(HOCUSPOCUS_AUTHENTICATED)
+        if body.startswith(Y_SYNC_STEP2):
+            if not authenticated:
+                raise RuntimeError("Hocuspocus synced before saying authenticated")
+            return body
 
 
 def _cpu() -> float:
@@ -412,20 +572,22 @@ async def _reader(endpoint: Endpoint, expect: int, pipe: Pipe) -> None:
     count = errors = 0
     first = last = 0.0
     kind = endpoint.kind
+    update = yjs_head(endpoint) + Y_UPDATE
     try:
         async with asyncio.timeout(1800):
             async for data in ws:
-                if kind == "pycrdt":
-                    hit = data[:2] == Y_UPDATE
+                entries = 1
+                if kind in YJS_KINDS:
+                    hit = data.startswith(update)
                 elif kind == "floor":
                     hit = True
                 else:
-                    hit = data.startswith(OPS_PREFIX)
-                    if not hit and data.startswith(ERROR_PREFIX):
-                        errors += 1
+                    entries, _, refused = tally(data)  # a batch holds several
+                    hit = entries > 0
+                    errors += refused
                 if hit:
-                    count += 1
-                    if count == 1:
+                    count += entries
+                    if first == 0.0:
                         first = time.monotonic()
                     if count >= expect:
                         last = time.monotonic()
@@ -442,8 +604,8 @@ def writer_process(endpoint: Endpoint, prefix: int | None, pipe: Pipe) -> None:
     _use_uvloop()
     patches = trace_patches(prefix)
     frames: Sequence[str | bytes]
-    if endpoint.kind == "pycrdt":
-        frames = yjs_frames(patches)
+    if endpoint.kind in YJS_KINDS:
+        frames = yjs_frames(patches, yjs_head(endpoint))
     else:
         frames = docstream_frames(patches, endpoint.replica or replica_id())
     del patches
@@ -458,21 +620,25 @@ async def _writer(endpoint: Endpoint, frames: Sequence[str | bytes], pipe: Pipe)
     await asyncio.to_thread(pipe.recv)  # "go"
     n = len(frames)
     kind = endpoint.kind
+    update = yjs_head(endpoint) + Y_UPDATE
     state = {"acks": 0, "errors": 0, "first_error": "", "last": 0.0}
 
     async def count() -> None:
         async for data in ws:
-            if kind == "pycrdt":
-                if data[:2] != Y_UPDATE:
+            if kind in YJS_KINDS:
+                if not data.startswith(update):
                     continue
                 state["acks"] += 1
-            elif kind == "floor" or data.startswith(ACK_PREFIX):
+            elif kind == "floor":
                 state["acks"] += 1
-            elif data.startswith(ERROR_PREFIX):
-                state["errors"] += 1
-                state["first_error"] = state["first_error"] or data[:300]
             else:
-                continue
+                _, acked, refused = tally(data)
+                if refused:
+                    state["errors"] += refused
+                    state["first_error"] = state["first_error"] or data[:300]
+                if not acked and not refused:
+                    continue
+                state["acks"] += acked
             if state["acks"] + state["errors"] >= n:
                 state["last"] = time.monotonic()
                 return
@@ -522,7 +688,7 @@ def replay(
     """One writer process replays the trace, one reader process receives it; both timed."""
     r_parent, r_child = _spawn.Pipe()
     w_parent, w_child = _spawn.Pipe()
-    expect = len(trace_patches(prefix)) if writer.kind != "pycrdt" else None
+    expect = len(trace_patches(prefix)) if writer.kind not in YJS_KINDS else None
     w = _spawn.Process(target=writer_process, args=(writer, prefix, w_child), daemon=True)
     w.start()
     ready, n = w_parent.recv()  # frames built, connected, hello done
@@ -586,11 +752,13 @@ def replay(
     )
 
 
-def docstream_endpoints(base_ws: str, account: Account, doc_id: str) -> tuple[Endpoint, Endpoint]:
+def docstream_endpoints(
+    base_ws: str, account: Account, doc_id: str, batch: bool = True
+) -> tuple[Endpoint, Endpoint]:
     url = f"{base_ws}/ws/document/{doc_id}"
     return (
-        Endpoint("docstream", url, account.token, replica_id()),
-        Endpoint("docstream", url, account.token, replica_id()),
+        Endpoint("docstream", url, account.token, replica_id(), batch),
+        Endpoint("docstream", url, account.token, replica_id(), batch),
     )
 
 
@@ -685,6 +853,24 @@ async def yjs_fresh_sync(url: str) -> tuple[float, int]:
     return elapsed, len(str(text))
 
 
+async def yjs_synced_text(endpoint: Endpoint) -> str:
+    """The text of the server's document, as a fresh Yjs client syncs it (step 1 -> step 2)."""
+    from pycrdt import Doc, Text, create_sync_message, handle_sync_message
+    from websockets.asyncio.client import connect
+
+    doc: Doc = Doc()
+    text = doc.get("text", type=Text)
+    async with connect(endpoint.url, max_size=None, compression=None, open_timeout=60) as ws:
+        if endpoint.kind == "hocuspocus":
+            step2 = await hocuspocus_join(ws, endpoint, doc)
+        else:
+            await ws.send(create_sync_message(doc))
+            while (step2 := await ws.recv())[:2] != Y_SYNC_STEP2:
+                pass
+        handle_sync_message(step2[1:], doc)
+    return str(text)
+
+
 async def yjs_time_load(db_path: Path, room: str, runs: int) -> tuple[float, list[float], int]:
     from pycrdt import Doc, Text
     from pycrdt.store import SQLiteYStore
@@ -733,22 +919,126 @@ class LatencyResult:
 
 
 def latency_process(
-    url: str, token: str, count: int, rate: float, duration: float, pipe: Pipe, tag: int
+    url: str | list[str],
+    token: str,
+    count: int,
+    rate: float,
+    duration: float,
+    pipe: Pipe,
+    tag: int,
+    kind: str = "docstream",
 ) -> None:
     _use_uvloop()
-    asyncio.run(_latency_clients(url, token, count, rate, duration, pipe, tag))
+    if kind in YJS_KINDS:
+        assert isinstance(url, str)
+        asyncio.run(_yjs_latency_clients(url, kind, count, rate, duration, pipe, tag))
+    else:
+        asyncio.run(_latency_clients(url, token, count, rate, duration, pipe, tag))
+
+
+async def _yjs_latency_clients(
+    url: str, kind: str, count: int, rate: float, duration: float, pipe: Pipe, tag: int
+) -> None:
+    """The Yjs typists: each has a pycrdt Doc of its own and appends ``~t<send time>~`` to it (one
+    Yjs update per edit, as pycrdt encodes it); the server broadcasts the update to everyone, the
+    sender included: a typist's own echo counts as its ack, everyone else's as a sample."""
+    import re
+
+    from pycrdt import Doc, Text, create_update_message
+    from websockets.exceptions import ConnectionClosed
+
+    stamp = re.compile(rb"~t(\d{6,20})~")
+    result = LatencyResult()
+    endpoint = Endpoint(kind, url)
+    head = yjs_head(endpoint)
+    update = head + Y_UPDATE
+    sockets = [await _open(endpoint) for _ in range(count)]
+    pipe.send("ready")
+    start_at = await asyncio.to_thread(pipe.recv)
+    cpu0 = _cpu()
+    interval = 1.0 / rate
+    stop_at = start_at + duration
+
+    async def read(ws: Any, own: set[bytes]) -> None:
+        try:
+            async for data in ws:
+                if not data.startswith(update):
+                    continue
+                now = time.monotonic_ns()
+                for match in stamp.finditer(data):
+                    sent = match.group(1)
+                    if sent in own:
+                        own.discard(sent)
+                        result.acks += 1
+                    else:
+                        result.samples_ms.append((now - int(sent)) / 1e6)
+                        result.received += 1
+        except ConnectionClosed:
+            result.closes += 1
+
+    async def write(ws: Any, own: set[bytes], phase: float) -> None:
+        doc: Doc = Doc()
+        text = doc.get("text", type=Text)
+        updates: list[bytes] = []
+        doc.observe(lambda event: updates.append(event.update))
+        next_at = start_at + phase
+        while True:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if time.monotonic() >= stop_at:
+                return
+            sent = str(time.monotonic_ns())
+            text.insert(len(text), f"~t{sent}~")
+            own.add(sent.encode())
+            try:
+                await ws.send(head + create_update_message(updates.pop()))
+            except ConnectionClosed:
+                return
+            result.sent += 1
+            next_at += interval
+
+    owns: list[set[bytes]] = [set() for _ in sockets]
+    readers = [
+        asyncio.get_running_loop().create_task(read(ws, own))
+        for ws, own in zip(sockets, owns, strict=True)
+    ]
+    t0 = time.monotonic()
+    await asyncio.sleep(max(0.0, start_at - t0))
+    await asyncio.gather(
+        *(
+            write(ws, own, interval * ((tag * count + i) % 97) / 97)
+            for i, (ws, own) in enumerate(zip(sockets, owns, strict=True))
+        )
+    )
+    pipe.send(("sent", result.sent))
+    await asyncio.to_thread(pipe.recv)  # everyone has stopped sending: drain, then report
+    await asyncio.sleep(3.0)
+    result.cpu = _cpu() - cpu0
+    result.wall = time.monotonic() - t0
+    for ws in sockets:
+        await ws.close()
+    for task in readers:
+        task.cancel()
+    pipe.send(result)
 
 
 async def _latency_clients(
-    url: str, token: str, count: int, rate: float, duration: float, pipe: Pipe, tag: int
+    url: str | list[str],
+    token: str,
+    count: int,
+    rate: float,
+    duration: float,
+    pipe: Pipe,
+    tag: int,
 ) -> None:
     from websockets.exceptions import ConnectionClosed
 
     result = LatencyResult()
     sockets = []
+    urls = [url] if isinstance(url, str) else url
     replicas = [f"lat{tag:02d}x{i:03d}{secrets.token_hex(3)}" for i in range(count)]
-    for replica in replicas:
-        sockets.append(await _open(Endpoint("docstream", url, token, replica)))
+    for i, replica in enumerate(replicas):  # client k of the run types into document k mod n
+        where = urls[(tag * count + i) % len(urls)]
+        sockets.append(await _open(Endpoint("docstream", where, token, replica)))
     pipe.send("ready")
     start_at = await asyncio.to_thread(pipe.recv)
     cpu0 = _cpu()
@@ -758,7 +1048,8 @@ async def _latency_clients(
     async def read(ws: Any) -> None:
         try:
             async for data in ws:
-                if data.startswith(OPS_PREFIX):
+                entries, acked, refused = tally(data)
+                if entries:
                     now = time.monotonic_ns()
                     at = data.find('"text":"~', 0)
                     while at >= 0:
@@ -766,10 +1057,9 @@ async def _latency_clients(
                         result.samples_ms.append((now - int(data[at + 9 : end])) / 1e6)
                         result.received += 1
                         at = data.find('"text":"~', end)
-                elif data.startswith(ACK_PREFIX):
-                    result.acks += 1
-                elif data.startswith(ERROR_PREFIX):
-                    result.errors += 1
+                result.acks += acked
+                if refused:
+                    result.errors += refused
                     result.first_error = result.first_error or data[:300]
         except ConnectionClosed:
             result.closes += 1
@@ -820,7 +1110,13 @@ async def _latency_clients(
 
 
 def latency_run(
-    url: str, token: str, clients: int, rate: float, duration: float, procs: int = 2
+    url: str | list[str],
+    token: str,
+    clients: int,
+    rate: float,
+    duration: float,
+    procs: int = 2,
+    kind: str = "docstream",
 ) -> tuple[LatencyResult, int]:
     """``clients`` clients in ``procs`` processes; returns merged results and the sends total."""
     pipes, children = [], []
@@ -829,7 +1125,7 @@ def latency_run(
         parent, child = _spawn.Pipe()
         p = _spawn.Process(
             target=latency_process,
-            args=(url, token, count, rate, duration, child, tag),
+            args=(url, token, count, rate, duration, child, tag, kind),
             daemon=True,
         )
         p.start()
@@ -898,9 +1194,10 @@ class Setup:
 
 
 def throughput_docstream(
-    setup: Setup, backend: str, args: list[str], data_dir: Path
+    setup: Setup, backend: str, args: list[str], data_dir: Path, batch: bool = True
 ) -> tuple[list[Throughput], str, Account]:
-    """Several replays, each into a fresh document; the last document is left for ``open``."""
+    """Several replays, each into a fresh document; the last document is left for ``open``.
+    ``batch``: the clients say so in ``hello`` (as DocStream's own clients do)."""
     results = []
     with docstream_server(
         [*args, "--data-dir", str(data_dir)], FLOOD_ENV, stop_timeout=60
@@ -909,7 +1206,7 @@ def throughput_docstream(
         doc_id = ""
         for i in range(setup.runs):
             doc_id = create_document(account, f"throughput {i}")
-            writer, reader = docstream_endpoints(server.ws_url, account, doc_id)
+            writer, reader = docstream_endpoints(server.ws_url, account, doc_id, batch)
             profile = None
             if setup.profile_dir is not None and i == setup.runs - 1:
                 setup.profile_dir.mkdir(parents=True, exist_ok=True)
@@ -984,6 +1281,24 @@ def throughput_floor(
     return summarize(results)
 
 
+def yjs_updates(patches: list[tuple[int, int, str]]) -> list[bytes]:
+    """One Yjs update per patch, as pycrdt encodes the edits of a ``Text``."""
+    from pycrdt import Doc, Text
+
+    updates: list[bytes] = []
+    doc: Doc = Doc()
+    text = doc.get("text", type=Text)
+    sub = doc.observe(lambda event: updates.append(event.update))
+    for pos, deleted, inserted in patches:
+        with doc.transaction():
+            if deleted:
+                del text[pos : pos + deleted]
+            if inserted:
+                text.insert(pos, inserted)
+    doc.unobserve(sub)
+    return updates
+
+
 def build_ystore(db: Path, room: str, updates: list[bytes]) -> int:
     """Write ``updates`` into a pycrdt SQLiteYStore database exactly as its ``write`` would leave
     them (a checkpoint at every 100th write holding the updates before it, every update a row),
@@ -1028,7 +1343,6 @@ def pycrdt_peer(setup: Setup) -> tuple[float, str, list[float], list[float]]:
     """Throughput runs (a fresh server and store each, killed after the run: its store writes lag
     far behind and would otherwise overlap the next run), then load time and fresh sync after a
     restart on a store holding the whole replay."""
-    from pycrdt import Doc, Text
 
     workdir = Path(tempfile.mkdtemp(prefix="docstream-bench-ystore-"))
     results = []
@@ -1056,17 +1370,7 @@ def pycrdt_peer(setup: Setup) -> tuple[float, str, list[float], list[float]]:
             )
             results.append(result)
         # The store for opening: the same updates, laid out as SQLiteYStore.write leaves them.
-        updates: list[bytes] = []
-        doc: Doc = Doc()
-        text = doc.get("text", type=Text)
-        sub = doc.observe(lambda event: updates.append(event.update))
-        for pos, deleted, inserted in trace_patches(setup.prefix):
-            with doc.transaction():
-                if deleted:
-                    del text[pos : pos + deleted]
-                if inserted:
-                    text.insert(pos, inserted)
-        doc.unobserve(sub)
+        updates = yjs_updates(trace_patches(setup.prefix))
         db = workdir / "open.db"
         room = "/opened"
         tail = build_ystore(db, room, updates)
@@ -1090,6 +1394,44 @@ def pycrdt_peer(setup: Setup) -> tuple[float, str, list[float], list[float]]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def node_peer(setup: Setup, name: str) -> tuple[float, str]:
+    """Throughput runs against one of ``NODE_PEERS`` (one server, a fresh room per run, as
+    DocStream's runs get a fresh document on one server). Each run ends with a fresh Yjs client
+    syncing the room while the writer and reader are still connected: its text must be the
+    trace's text (a mismatch counts as an error)."""
+    version = ensure_node_peers()
+    kind = "hocuspocus" if name == "hocuspocus" else "pycrdt"
+    expected = trace_text(setup.prefix)
+    results = []
+    matched = 0
+    with node_app(name) as peer:
+        for i in range(setup.runs):
+            room = f"room{secrets.token_hex(4)}"
+            writer = Endpoint(kind, f"{peer.ws_url}/{room}")
+            synced: list[str] = []
+
+            def check(endpoint: Endpoint = writer, synced: list[str] = synced) -> None:
+                synced.append(asyncio.run(yjs_synced_text(Endpoint(kind, endpoint.url))))
+
+            result = replay(writer, Endpoint(kind, writer.url), setup.prefix, peer.pid, None, check)
+            same = bool(synced) and synced[0] == expected
+            matched += same
+            if not same:
+                result.errors += 1
+                result.first_error = result.first_error or (
+                    f"the synced text ({len(synced[0]) if synced else '?'} chars) is not the "
+                    f"trace's ({len(expected):,} chars)"
+                )
+            log(f"{name} run {i + 1}: {result.rate:,.0f} ops/s ({result.errors} err)")
+            results.append(result)
+    median, note = summarize(results)
+    note += (
+        f"; node {version}; a fresh client synced the trace's final text ({len(expected):,} "
+        f"chars) in {matched} of {len(results)} runs; nothing stored"
+    )
+    return median, note
+
+
 def throughput_rows(setup: Setup) -> list[Row]:
     rows: list[Row] = []
     log(f"throughput: transport floor ({setup.label}, {setup.runs} runs)")
@@ -1104,6 +1446,15 @@ def throughput_rows(setup: Setup) -> list[Row]:
     except Exception as exc:  # reported, not hidden: the row says why the peer is missing
         pycrdt_error = f"pycrdt-websocket peer failed: {exc!r}"[:300]
         log(pycrdt_error)
+    nodes: dict[str, tuple[float, str] | str] = {}  # name -> (ops/s, note), or why it failed
+    for name in NODE_PEERS:
+        try:
+            log(f"throughput: {name} ({setup.runs} runs)")
+            nodes[name] = node_peer(setup, name)
+        except Exception as exc:  # reported in its row, as pycrdt's
+            nodes[name] = f"{name} peer failed: {exc!r}"[:300]
+            log(str(nodes[name]))
+    ywebsocket = nodes["y-websocket"]
     rows.append(
         Row(
             SUITE,
@@ -1132,7 +1483,12 @@ def throughput_rows(setup: Setup) -> list[Row]:
                 log(f"throughput: docstream on {backend} ({setup.runs} runs)")
                 results, doc_id, account = throughput_docstream(setup, backend, args, data_dir)
                 rate, note = summarize(results)
-                peer_rate, peer_name = (pycrdt[0], "pycrdt-websocket") if pycrdt else (None, "")
+                # The peer: y-websocket (stores nothing) in the same run.
+                peer_rate, peer_name, peer_note = (
+                    (ywebsocket[0], "y-websocket (nothing durable)", "")
+                    if isinstance(ywebsocket, tuple)
+                    else (None, "", f"; {ywebsocket}")
+                )
                 rows.append(
                     Row(
                         SUITE,
@@ -1141,18 +1497,80 @@ def throughput_rows(setup: Setup) -> list[Row]:
                         "ops/s",
                         peer=peer_rate,
                         peer_name=peer_name,
-                        target=">= 5,000 ops/s" if setup.full else "",
-                        met=rate >= 5000 if setup.full else None,
+                        target=">= y-websocket (same run)" if setup.full else "",
+                        met=(rate >= peer_rate if peer_rate else False) if setup.full else None,
                         samples=[t.rate for t in results],
                         note=f"{note}; transport floor {floor:,.0f} / {floor_q:,.0f} msgs/s"
+                        + (f"; pycrdt-websocket {pycrdt[0]:,.0f} ops/s" if pycrdt else "")
+                        + peer_note
                         + (f"; {pycrdt_error}" if pycrdt_error else ""),
                     )
                 )
+                mid = sorted(results, key=lambda t: t.rate)[len(results) // 2]
+                per_edit = mid.server_cpu / mid.n * 1e6
+                rows.append(
+                    Row(
+                        SUITE,
+                        f"throughput {setup.label}: server CPU per edit ({backend})",
+                        round(per_edit, 1),
+                        "us",
+                        target="<= 80 us" if setup.full else "",
+                        met=per_edit <= 80 if setup.full else None,
+                        note="the median run's server CPU (user + system, every process of "
+                        "the server) / edits",
+                    )
+                )
+                if backend == "sqlite":
+                    # The same replay by clients that do not say ``batch`` (older clients).
+                    log(f"throughput: docstream on {backend}, clients without batching")
+                    single_dir = Path(tempfile.mkdtemp(prefix=f"docstream-bench-{backend}-"))
+                    try:
+                        singles, _, _ = throughput_docstream(
+                            setup, backend, args, single_dir, batch=False
+                        )
+                    finally:
+                        shutil.rmtree(single_dir, ignore_errors=True)
+                    single_rate, single_note = summarize(singles)
+                    rows.append(
+                        Row(
+                            SUITE,
+                            f"throughput {setup.label}: ops/s end to end ({backend}), "
+                            "clients without batching",
+                            single_rate,
+                            "ops/s",
+                            samples=[t.rate for t in singles],
+                            note=single_note,
+                        )
+                    )
                 log(f"open: docstream on {backend}")
                 rows.extend(open_docstream(setup, backend, args, data_dir, account, doc_id))
             finally:
                 shutil.rmtree(data_dir, ignore_errors=True)
-    if pycrdt is not None:
+    for name, title in (
+        ("y-websocket", "y-websocket (peer, nothing durable)"),
+        ("hocuspocus", "Hocuspocus (peer)"),
+    ):
+        outcome = nodes[name]
+        rows.append(
+            Row(
+                SUITE,
+                f"throughput {setup.label}: {title}",
+                outcome[0] if isinstance(outcome, tuple) else float("nan"),
+                "ops/s",
+                note=outcome[1] if isinstance(outcome, tuple) else outcome,
+            )
+        )
+    if pycrdt is None:
+        rows.append(
+            Row(
+                SUITE,
+                f"throughput {setup.label}: pycrdt-websocket + SQLiteYStore (peer)",
+                float("nan"),
+                "ops/s",
+                note=pycrdt_error,
+            )
+        )
+    else:
         _, pnote, loads, syncs = pycrdt
         rows.append(
             Row(
@@ -1186,23 +1604,27 @@ def throughput_rows(setup: Setup) -> list[Row]:
     return rows
 
 
-def latency_rows(setup: Setup) -> list[Row]:
-    clients, seconds = (20, 10.0) if setup.quick else (50, 60.0)
-    rate = 5.0
-    log(f"latency: {clients} clients x {rate:g} edits/s x {seconds:g} s")
-    with docstream_server() as server:
-        account = register(server.url)
-        doc_id = create_document(account, "latency")
-        url = f"{server.ws_url}/ws/document/{doc_id}"
-        cpu0 = group_stats(server.pid)[0]
-        load = load_avg()
-        result, sent = latency_run(url, account.token, clients, rate, seconds)
-        server_cpu = group_stats(server.pid)[0] - cpu0
-    expected = sent * (clients - 1)
+@dataclass
+class LatencySummary:
+    p50: float
+    p99: float
+    errors: int
+    note: str
+
+
+def summarize_latency(
+    result: LatencyResult,
+    sent: int,
+    clients: int,
+    server_cpu: float,
+    load: str,
+    per_document: int | None = None,
+) -> LatencySummary:
+    """``per_document``: the clients of one document (all of them, by default): each edit
+    reaches the others of its document."""
+    expected = sent * ((per_document or clients) - 1)
     missing = max(0, expected - result.received) + max(0, sent - result.acks)
     errors = result.errors + result.closes + missing
-    p50 = percentile(result.samples_ms, 0.50)
-    p99 = percentile(result.samples_ms, 0.99)
     note = (
         f"{sent:,} edits sent, {result.received:,} of {expected:,} broadcasts and "
         f"{result.acks:,} acks received; error frames {result.errors}, closes {result.closes}, "
@@ -1213,34 +1635,103 @@ def latency_rows(setup: Setup) -> list[Row]:
     )
     if result.first_error:
         note += f"; first error {result.first_error}"
+    return LatencySummary(
+        percentile(result.samples_ms, 0.50), percentile(result.samples_ms, 0.99), errors, note
+    )
+
+
+def latency_node_peer(name: str, clients: int, rate: float, seconds: float) -> LatencySummary:
+    """The same typists against one of ``NODE_PEERS`` (Yjs updates; a typist's echo is its ack)."""
+    kind = "hocuspocus" if name == "hocuspocus" else "pycrdt"
+    with node_app(name) as peer:
+        url = f"{peer.ws_url}/latency{secrets.token_hex(4)}"
+        cpu0 = group_stats(peer.pid)[0]
+        load = load_avg()
+        result, sent = latency_run(url, "", clients, rate, seconds, kind=kind)
+        server_cpu = group_stats(peer.pid)[0] - cpu0
+    return summarize_latency(result, sent, clients, server_cpu, load)
+
+
+def latency_rows(setup: Setup) -> list[Row]:
+    clients, seconds = (20, 10.0) if setup.quick else (50, 60.0)
+    rate = 5.0
     label = f"latency {clients} clients x {rate:g}/s x {seconds:g} s"
-    return [
+    peers: dict[str, LatencySummary | str] = {}
+    for name in NODE_PEERS:
+        log(f"latency: {name}, {clients} clients x {rate:g} edits/s x {seconds:g} s")
+        try:
+            peers[name] = latency_node_peer(name, clients, rate, seconds)
+        except Exception as exc:  # reported in its row
+            peers[name] = f"{name} peer failed: {exc!r}"[:300]
+            log(str(peers[name]))
+    log(f"latency: {clients} clients x {rate:g} edits/s x {seconds:g} s")
+    with docstream_server() as server:
+        account = register(server.url)
+        doc_id = create_document(account, "latency")
+        url = f"{server.ws_url}/ws/document/{doc_id}"
+        cpu0 = group_stats(server.pid)[0]
+        load = load_avg()
+        result, sent = latency_run(url, account.token, clients, rate, seconds)
+        server_cpu = group_stats(server.pid)[0] - cpu0
+    ours = summarize_latency(result, sent, clients, server_cpu, load)
+    ywebsocket = peers["y-websocket"]
+    rows = [
         Row(
             SUITE,
             f"{label}: p50 send -> receipt",
-            p50,
+            ours.p50,
             "ms",
             target="< 20 ms" if setup.full else "",
-            met=p50 < 20 if setup.full else None,
-            note=note,
+            met=ours.p50 < 20 if setup.full else None,
+            note=ours.note,
         ),
         Row(
             SUITE,
             f"{label}: p99 send -> receipt",
-            p99,
+            ours.p99,
             "ms",
-            target="< 100 ms" if setup.full else "",
-            met=p99 < 100 if setup.full else None,
+            peer=ywebsocket.p99 if isinstance(ywebsocket, LatencySummary) else None,
+            peer_name="y-websocket" if isinstance(ywebsocket, LatencySummary) else "",
+            target=f"<= {LATENCY_P99_MS:g} ms and below every peer" if setup.full else "",
+            met=(
+                ours.p99 <= LATENCY_P99_MS
+                and all(isinstance(p, LatencySummary) and ours.p99 < p.p99 for p in peers.values())
+                if setup.full
+                else None
+            ),
         ),
         Row(
             SUITE,
             f"{label}: errors",
-            errors,
+            ours.errors,
             "",
             target="0",
-            met=errors == 0,
+            met=ours.errors == 0,
         ),
     ]
+    for name, title in (("y-websocket", "y-websocket"), ("hocuspocus", "Hocuspocus")):
+        outcome = peers[name]
+        if isinstance(outcome, LatencySummary):
+            rows.append(
+                Row(
+                    SUITE,
+                    f"{label}: p99 send -> receipt, {title} (peer)",
+                    outcome.p99,
+                    "ms",
+                    note=f"p50 {outcome.p50:.2f} ms; errors {outcome.errors}; {outcome.note}",
+                )
+            )
+        else:
+            rows.append(
+                Row(
+                    SUITE,
+                    f"{label}: p99 send -> receipt, {title} (peer)",
+                    float("nan"),
+                    "ms",
+                    note=outcome,
+                )
+            )
+    return rows
 
 
 async def _open_idle(url: str, token: str, count: int) -> list[Any]:
@@ -1355,27 +1846,72 @@ def memory_rows(setup: Setup) -> list[Row]:
     ]
 
 
+#: Many typists over many documents: clients, documents, edits per second each, seconds.
+SPREAD_FULL = (500, 100, 2.0, 30.0)
+SPREAD_QUICK = (100, 20, 2.0, 10.0)
+SPREAD_P99_MS = 100.0
+
+
+def spread_rows(setup: Setup) -> list[Row]:
+    """500 typists spread over 100 documents (5 each) at 2 edits/s each, on one server: p99 send ->
+    receipt by the document's other typists."""
+    clients, documents, rate, seconds = SPREAD_QUICK if setup.quick else SPREAD_FULL
+    label = f"{clients} typists over {documents} documents x {rate:g}/s x {seconds:g} s"
+    log(f"latency: {label}")
+    with docstream_server() as server:
+        account = register(server.url)
+        urls = [
+            f"{server.ws_url}/ws/document/{create_document(account, f'spread {i}')}"
+            for i in range(documents)
+        ]
+        cpu0 = group_stats(server.pid)[0]
+        load = load_avg()
+        result, sent = latency_run(urls, account.token, clients, rate, seconds)
+        server_cpu = group_stats(server.pid)[0] - cpu0
+    ours = summarize_latency(result, sent, clients, server_cpu, load, clients // documents)
+    return [
+        Row(
+            SUITE,
+            f"{label}: p99 send -> receipt",
+            ours.p99,
+            "ms",
+            target=f"< {SPREAD_P99_MS:g} ms" if setup.full else "",
+            met=ours.p99 < SPREAD_P99_MS and ours.errors == 0 if setup.full else None,
+            note=f"p50 {ours.p50:.2f} ms; {ours.note}",
+        ),
+        Row(SUITE, f"{label}: errors", ours.errors, "", target="0", met=ours.errors == 0),
+    ]
+
+
 def run(quick: bool) -> list[Row]:
     setup = Setup(quick)
     log(f"load average {load_avg()} on {os.cpu_count()} cores")
     t0 = time.monotonic()
     rows = throughput_rows(setup)
     rows += latency_rows(setup)
+    rows += spread_rows(setup)
     rows += memory_rows(setup)
     log(f"done in {time.monotonic() - t0:.0f} s; load average {load_avg()}")
     return rows
 
 
 def _main(argv: list[str]) -> None:
-    """``python -m benchmarks.collab [--quick] [throughput|latency|memory ...]``: parts only."""
+    """``python -m benchmarks.collab [--quick] [throughput|latency|spread|memory ...]``: parts
+    only."""
     from benchmarks.report import print_table
 
     quick = "--quick" in argv
-    parts = [a for a in argv if not a.startswith("--")] or ["throughput", "latency", "memory"]
+    parts = [a for a in argv if not a.startswith("--")] or [
+        "throughput",
+        "latency",
+        "spread",
+        "memory",
+    ]
     setup = Setup(quick)
     table: dict[str, Callable[[Setup], list[Row]]] = {
         "throughput": throughput_rows,
         "latency": latency_rows,
+        "spread": spread_rows,
         "memory": memory_rows,
     }
     rows: list[Row] = []

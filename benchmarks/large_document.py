@@ -140,6 +140,36 @@ def big_runs(count: int) -> Iterator[tuple[str, int, int, str | None]]:
         counters[author] += length
 
 
+#: The written document: this many visible characters, four authors taking turns every
+#: :data:`TURN` characters, a deleted stretch of 1-20 characters after every other turn.
+CHARS = 1_000_000
+TURN = 250
+MILLION_TYPISTS = 5
+MILLION_SECONDS = 20.0
+MILLION_OPENS = 5
+OPEN_TARGET_S = 0.300
+TYPING_TARGET_MS = 20.0
+
+
+def written_runs(chars: int = CHARS) -> Iterator[tuple[str, int, int, str | None]]:
+    """A document as people write one: prose, four authors taking turns every :data:`TURN`
+    characters, some of it deleted (a run of 1-20 deleted characters after every other turn)."""
+    counters = [0] * len(_AUTHORS)
+    prose = (_PROSE + ". ") * (TURN // len(_PROSE) + 2)
+    written = turn = 0
+    while written < chars:
+        author = turn % len(_AUTHORS)
+        text = prose[: min(TURN, chars - written)]
+        yield _AUTHORS[author], counters[author], len(text), text
+        counters[author] += len(text)
+        written += len(text)
+        if turn % 2:
+            deleted = 1 + turn % 20
+            yield _AUTHORS[author], counters[author], deleted, None
+            counters[author] += deleted
+        turn += 1
+
+
 def big_state(count: int = RUNS) -> bytes:
     from docstream.crdt.encoding import encode_runs
 
@@ -255,7 +285,8 @@ async def _typists(
     sockets = []
     for doc_id, replica in zip(doc_ids, replicas, strict=True):
         url = f"{base_ws}/ws/document/{doc_id}"
-        sockets.append(await _open(Endpoint("docstream", url, token, replica)))
+        # One ack at a time is what is timed here: these clients read no batches.
+        sockets.append(await _open(Endpoint("docstream", url, token, replica, batch=False)))
     pipe.send("ready")
     start_at = await asyncio.to_thread(pipe.recv)
     stop = threading.Event()
@@ -584,6 +615,84 @@ def one_round(
     )
 
 
+@dataclass
+class Million:
+    opens: list[Cycle]
+    typing: list[TypistResult]
+    runs: int
+    state_bytes: int
+    load_avg: str
+
+
+def million_chars(workdir: Path, quick: bool) -> Million:
+    """The written 1,000,000-character document: cold opens (each after its Room closed), then
+    :data:`MILLION_TYPISTS` clients typing into it at :data:`RATE` edits/s each."""
+    data_dir = workdir / "million"
+    with docstream_server(["--data-dir", str(data_dir)]) as server:
+        account = register(server.url, "million")
+        doc = create_document(account, "a million characters")
+    runs = list(written_runs())
+    from docstream.crdt.encoding import encode_runs
+
+    state = encode_runs(runs)
+    store_big_document(data_dir, doc, state)
+    db_path = data_dir / "docstream.sqlite3"
+    load = load_avg()
+    with docstream_server(["--data-dir", str(data_dir)]) as server:
+        opens = []
+        for i in range(2 if quick else MILLION_OPENS):
+            opens.append(asyncio.run(open_cycle(server.url, account, doc, db_path)))
+            log(
+                f"1,000,000 characters, open {i + 1}: welcome {opens[-1].welcome * 1000:.0f} ms "
+                f"({opens[-1].welcome_bytes / 1e6:.1f} MB), GET {opens[-1].get * 1000:.0f} ms"
+            )
+        results: list[TypistResult] = []
+        with typists(server.ws_url, account.token, [doc] * MILLION_TYPISTS) as pipes:
+            begin = time.monotonic() + 1.0
+            for parent in pipes:
+                parent.send(begin)
+            time.sleep(max(0.0, begin - time.monotonic()) + (5.0 if quick else MILLION_SECONDS))
+            for parent in pipes:
+                parent.send("stop")
+            for parent in pipes:
+                results.append(parent.recv())
+    return Million(opens, results, len(runs), len(state), load)
+
+
+def million_rows(m: Million, quick: bool) -> list[Row]:
+    what = f"written {CHARS:,}-character document ({m.runs:,} runs)"
+    opens = [c.welcome for c in m.opens]
+    # The first edits wait for the Room's load: the typing is timed once every socket is in.
+    samples = sorted(ms for r in m.typing for _, ms in r.samples)
+    p99 = percentile(samples, 0.99)
+    errors = sum(r.errors + r.closes + r.unacked for r in m.typing)
+    return [
+        Row(
+            SUITE,
+            f"cold open of the {what}: hello -> welcome",
+            statistics.median(opens),
+            "s",
+            samples=opens,
+            target=f"< {OPEN_TARGET_S * 1000:g} ms" if not quick else "",
+            met=statistics.median(opens) < OPEN_TARGET_S if not quick else None,
+            note=f"samples {[round(s * 1000) for s in opens]} ms with GET /documents/{{id}} at "
+            f"the same time ({[round(c.get * 1000) for c in m.opens]} ms); welcome "
+            f"{m.opens[0].welcome_bytes / 1e6:.1f} MB, state {m.state_bytes / 1e6:.2f} MB; "
+            f"load {m.load_avg}",
+        ),
+        Row(
+            SUITE,
+            f"{MILLION_TYPISTS} typists x {RATE:g}/s in the {what}: p99 send -> ack",
+            p99,
+            "ms",
+            target=f"< {TYPING_TARGET_MS:g} ms" if not quick else "",
+            met=p99 < TYPING_TARGET_MS and errors == 0 if not quick else None,
+            note=f"{len(samples)} edits, p50 {percentile(samples, 0.5):.1f} ms, max "
+            f"{max(samples, default=float('nan')):.1f} ms; {errors} errors or edits never acked",
+        ),
+    ]
+
+
 def run(quick: bool) -> list[Row]:
     plan = QUICK if quick else FULL
     log(f"load average {load_avg()} on {os.cpu_count()} cores")
@@ -604,6 +713,7 @@ def run(quick: bool) -> list[Row]:
         built = time.perf_counter() - t0
         store_big_document(data_dir, big, state)
         log(f"state of {RUNS:,} runs: {len(state):,} bytes, built in {built:.1f} s")
+        million = million_chars(workdir, quick)
         rounds = [
             one_round(
                 r,
@@ -624,7 +734,7 @@ def run(quick: bool) -> list[Row]:
         measured.profile = spy_summary(spy_path)
         log(f"profile of the last round's load ({spy_path}): {measured.profile}")
     log(f"done in {time.monotonic() - t_start:.0f} s; load average {load_avg()}")
-    return rows(measured, quick)
+    return million_rows(million, quick) + rows(measured, quick)
 
 
 def gc_note(pauses: list[GcPause], spans: list[tuple[float, float]]) -> str:

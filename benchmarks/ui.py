@@ -10,37 +10,47 @@ is ``testkit.browser``, shared with the browser tests:
 * opening a 100,000-character document with a long editing history (many tombstones): from
   navigation to the editor showing the whole text, cold (nothing cached) and warm (the offline
   cache in IndexedDB) (target < 1 s);
-* keystroke to local paint while 5 collaborators type in the same document (target p99 < 16 ms):
+* keystroke to local paint while 5 collaborators type in the same document and the Markdown
+  preview is open beside it, against a bare CodeMirror view typed into in the same page (targets:
+  processing p99 within 2 ms of the bare editor's, paint p99 within 10 % of it). Chromium runs
+  with its frame clock uncapped (``--disable-frame-rate-limit --disable-gpu-vsync``), so that a
+  paint is not a wait for a 60 Hz tick:
   - ``processing``: keydown -> CodeMirror has applied the edit, the CRDT has integrated it and the
     ops message is queued (what the page does per keystroke);
-  - ``to paint``: keydown -> after the next frame is painted (rAF, then a message posted from it:
-    this includes waiting for the display's next frame, so it is at most one frame interval more
-    than the work);
+  - ``to paint``: keydown -> after the next frame is painted (rAF, then a message posted from it);
   - ``slow events``: keystrokes whose Event Timing duration (the browser's own input-to-paint,
-    reported only from 16 ms up) reached 16 ms.
+    reported only from 16 ms up) reached 16 ms;
+* the Markdown preview: keystroke to preview updated in a 100,000-character Markdown document
+  (target <= 50 ms), with the floor (markdown-it + DOMPurify alone) from the same run
+  (``benchmarks/markdown_preview.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
+import os
 import random
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from benchmarks.markdown_preview import preview_rows
 from benchmarks.report import Row
 from docstream.client.connection import DocStreamClient
 from testkit.browser import (
     ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
     STATIC,
     ensure_ui_built,
     first_screen_scripts,
-    launch_chromium,
     new_account,
     rest,
     run_server,
@@ -49,6 +59,7 @@ from testkit.browser import (
 from testkit.processes import ServerProcess
 
 SUITE = "ui"
+UNCAPPED = ["--disable-frame-rate-limit", "--disable-gpu-vsync"]
 DOC_CHARS = 100_000
 WORDS = [
     "lorem",
@@ -221,6 +232,95 @@ def _type_keys(page: Any, keys: int) -> dict[str, Any]:
     return dict(page.evaluate("() => window.__lat"))
 
 
+@contextlib.contextmanager
+def _profiled(context: Any, page: Any) -> Iterator[None]:
+    """With ``DOCSTREAM_BENCH_UI_PROFILE=<file>``: a CPU profile of the page (Chrome DevTools
+    protocol, 100 µs sampling) while the block runs, saved as ``.cpuprofile`` (DevTools opens
+    it), and the functions holding the most time printed."""
+    path = os.environ.get("DOCSTREAM_BENCH_UI_PROFILE")
+    if not path:
+        yield
+        return
+    cdp = context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 100})
+    cdp.send("Profiler.start")
+    try:
+        yield
+    finally:
+        profile = cdp.send("Profiler.stop")["profile"]
+        Path(path).write_text(json.dumps(profile))
+        print(f"  {SUITE}: profile written to {path}", file=sys.stderr)
+        for line in profile_summary(profile):
+            print(f"  {SUITE}:   {line}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _traced(browser: Any, page: Any) -> Iterator[None]:
+    """With ``DOCSTREAM_BENCH_UI_TRACE=<file>``: a Chromium performance trace (the DevTools
+    timeline categories) while the block runs, saved as JSON (DevTools' Performance panel opens
+    it), and the renderer main thread's time by event printed: where the time outside
+    JavaScript goes (style, layout, paint, ...)."""
+    path = os.environ.get("DOCSTREAM_BENCH_UI_TRACE")
+    if not path:
+        yield
+        return
+    browser.start_tracing(
+        page=page,
+        path=path,
+        categories=["devtools.timeline", "disabled-by-default-devtools.timeline"],
+    )
+    try:
+        yield
+    finally:
+        browser.stop_tracing()
+        print(f"  {SUITE}: trace written to {path}", file=sys.stderr)
+        for line in trace_summary(json.loads(Path(path).read_text())):
+            print(f"  {SUITE}:   {line}", file=sys.stderr)
+
+
+def trace_summary(trace: dict[str, Any], top: int = 20) -> list[str]:
+    """Self time of the renderer main thread's complete events, by name, the largest first."""
+    events = trace.get("traceEvents", trace) if isinstance(trace, dict) else trace
+    mains = {
+        (e["pid"], e["tid"])
+        for e in events
+        if e.get("name") == "thread_name" and e.get("args", {}).get("name") == "CrRendererMain"
+    }
+    spans = sorted(
+        (e for e in events if e.get("ph") == "X" and (e.get("pid"), e.get("tid")) in mains),
+        key=lambda e: (e["ts"], -e.get("dur", 0)),
+    )
+    own: dict[str, float] = {}
+    stack: list[tuple[float, str]] = []  # (end, name): time of a child is not its parent's own
+    for e in spans:
+        start, dur = float(e["ts"]), float(e.get("dur", 0))
+        while stack and stack[-1][0] <= start:
+            stack.pop()
+        if stack:
+            own[stack[-1][1]] = own.get(stack[-1][1], 0.0) - dur
+        own[e["name"]] = own.get(e["name"], 0.0) + dur
+        stack.append((start + dur, e["name"]))
+    total = sum(v for v in own.values() if v > 0) or 1.0
+    ranked = sorted(own.items(), key=lambda kv: -kv[1])[:top]
+    return [f"{us / 1000:8.1f} ms {us / total:5.1%}  {name}" for name, us in ranked]
+
+
+def profile_summary(profile: dict[str, Any], top: int = 25) -> list[str]:
+    """Self time by function (name, file and line) of a CDP CPU profile, the largest first."""
+    nodes = {n["id"]: n for n in profile["nodes"]}
+    deltas = profile.get("timeDeltas", [])
+    spent: dict[str, float] = {}
+    for node_id, dt in zip(profile.get("samples", [])[1:], deltas[1:], strict=False):
+        frame = nodes[node_id]["callFrame"]
+        url = frame.get("url", "").rsplit("/", 1)[-1]
+        key = f"{frame.get('functionName') or '(anonymous)'} {url}:{frame.get('lineNumber', 0)}"
+        spent[key] = spent.get(key, 0.0) + dt / 1000.0
+    total = sum(spent.values()) or 1.0
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])[:top]
+    return [f"{ms:8.1f} ms {ms / total:5.1%}  {key}" for key, ms in ranked]
+
+
 def _pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -274,7 +374,10 @@ def run(quick: bool) -> list[Row]:
             // 2
         )
         with sync_playwright() as pw:
-            browser = launch_chromium(pw)
+            # The frame clock uncapped: a paint measures the page's work, not a 60 Hz tick.
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *UNCAPPED], headless=True
+            )
             scripts = first_screen_scripts(browser, server)
             first_kb = sum(gz for _, gz in scripts.values()) / 1024
             rows.append(
@@ -317,17 +420,25 @@ def run(quick: bool) -> list[Row]:
                     met=warm < 1000,
                 )
             )
+            # The Markdown preview open beside the text (remembered per document), as a writer
+            # would have it; it re-renders on every local and remote change.
+            page.evaluate("id => localStorage.setItem('docstream.preview.' + id, '1')", doc["id"])
+            _open_ms(page, url, length16)
+            page.locator(".with-preview").wait_for()
             with Typists(server, [(o.email, o.password) for o in others], doc["id"]) as typists:
                 page.evaluate(INSTRUMENT, "app")
                 page.locator(".cm-content").click()
                 page.keyboard.press("Control+End")
-                lat = _type_keys(page, keys)
+                with _profiled(context, page), _traced(browser, page):
+                    lat = _type_keys(page, keys)
                 remote = typists.typed
             # The peer, in the same page after the collaborators stopped: a best case.
             page.evaluate(BARE_EDITOR)
             page.evaluate(INSTRUMENT, "bare")
             page.keyboard.press("Control+End")
             bare = _type_keys(page, keys)
+            context.close()
+            rows += preview_rows(browser, server, quick)
             browser.close()
     proc, paint = lat["proc"], lat["paint"]
     bare_proc, bare_paint = bare["proc"], bare["paint"]
@@ -350,9 +461,10 @@ def run(quick: bool) -> list[Row]:
             "ms",
             peer=round(_pct(bare_proc, 99), 2),
             peer_name=peer,
-            target="< 16 ms",
-            met=_pct(proc, 99) < 16,
-            note=f"{both}, 100k chars, 5 typists ({remote} remote chars; the peer types alone)",
+            target="<= bare + 2 ms",
+            met=_pct(proc, 99) <= _pct(bare_proc, 99) + 2,
+            note=f"{both}, 100k chars, preview open, 5 typists ({remote} remote chars; the peer "
+            "types alone)",
         ),
         Row(
             SUITE,
@@ -370,9 +482,9 @@ def run(quick: bool) -> list[Row]:
             "ms",
             peer=round(_pct(bare_paint, 99), 2),
             peer_name=peer,
-            target="< 16 ms",
-            met=_pct(paint, 99) < 16,
-            note="includes waiting for the next frame (headless Chromium, 60 Hz)",
+            target="<= bare + 10 %",
+            met=_pct(paint, 99) <= 1.1 * _pct(bare_paint, 99),
+            note="headless Chromium, frame clock uncapped",
         ),
         Row(
             SUITE,

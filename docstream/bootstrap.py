@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from docstream import datadir
+from docstream import datadir, logs, metrics
 from docstream.collab.cluster import Cluster
+from docstream.collab.comments import CommentRelay
 from docstream.collab.extensions import BrokerReconnected, Extensions
 from docstream.collab.hub import Hub
 from docstream.pubsub.base import Broker, Reconnected
@@ -24,16 +26,21 @@ from docstream.services.admin import AdminService
 from docstream.services.api_tokens import ApiTokens
 from docstream.services.audit import AuditLog
 from docstream.services.auth import AuthService, load_or_create_secret
+from docstream.services.comments import CommentService
 from docstream.services.documents import DocumentService, TextSource
 from docstream.services.handover import Handover
 from docstream.services.invitations import InvitationService
 from docstream.services.janitor import ReplicaJanitor
 from docstream.services.list_events import ListEvents
 from docstream.services.mail import Mailer
+from docstream.services.notifications import DigestMailer, NotificationService
 from docstream.services.oidc import OidcProvider
+from docstream.services.packing import LogPacker
 from docstream.services.recovery import Recovery
 from docstream.services.resets import PasswordResets
 from docstream.services.revocations import Revocations
+from docstream.services.search.indexer import SearchIndexer
+from docstream.services.search.query import SearchService
 from docstream.services.trash import TrashJanitor, TrashService
 from docstream.services.typeahead.mentions import MentionService
 from docstream.services.typeahead.titles import TitleService
@@ -76,6 +83,7 @@ class Services:
     documents: DocumentService
     texts: TextSource
     hub: Hub
+    comments: CommentService
     versions: VersionService
     broker: Broker
     cluster: Cluster
@@ -93,6 +101,12 @@ class Services:
     trash: TrashService
     handover: Handover
     admin: AdminService
+    # --- notifications ---
+    notifications: NotificationService
+    digests: DigestMailer
+    # --- full-text search ---
+    search: SearchService
+    search_index: SearchIndexer
     #: Single sign-on (``oidc_issuer``); None when not configured.
     oidc: OidcProvider | None = None
 
@@ -110,12 +124,14 @@ def make_store(settings: Settings) -> DocumentStore:
     return SqliteDocumentStore(settings.sqlite_path)
 
 
-def make_broker(settings: Settings, *, on_reconnect: Reconnected | None = None) -> Broker:
+def make_broker(
+    settings: Settings, *, on_reconnect: Reconnected | None = None, node_id: str | None = None
+) -> Broker:
     if settings.redis_url:
         from docstream.pubsub.redis import RedisBroker  # redis-py only when Redis is configured
 
-        return RedisBroker(settings.redis_url, on_reconnect=on_reconnect)
-    return MemoryBroker(on_reconnect=on_reconnect)
+        return RedisBroker(settings.redis_url, instance_id=node_id, on_reconnect=on_reconnect)
+    return MemoryBroker(instance_id=node_id, on_reconnect=on_reconnect)
 
 
 def jwt_secret(settings: Settings) -> str:
@@ -141,6 +157,8 @@ async def _log_administrators(store: DocumentStore) -> None:
 async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Services]:
     # The data dir and DocStream's files in it are private (0700 / 0600), old installs included.
     await asyncio.to_thread(datadir.secure, settings)
+    node_id = secrets.token_hex(8)  # this process in the cluster: its broker id, on its log lines
+    logs.set_node(node_id)
     async with AsyncExitStack() as stack:
         store = await stack.enter_async_context(make_store(settings))
         if migrate:
@@ -152,7 +170,9 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         # message, a broker reconnection) from the moment the cluster and the broker are open.
         extensions = Extensions()
         auth = AuthService(store, settings, jwt_secret(settings), extensions=extensions)
-        broker = make_broker(settings, on_reconnect=lambda: extensions.emit(BrokerReconnected()))
+        broker = make_broker(
+            settings, on_reconnect=lambda: extensions.emit(BrokerReconnected()), node_id=node_id
+        )
         documents = DocumentService(
             store, extensions=extensions, max_owned=settings.max_documents_per_user
         )
@@ -163,6 +183,14 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         titles = TitleService(store, documents, settings, publish=cluster.publish_peer)
         mentions = MentionService(store, settings, publish=cluster.publish_peer)
         words = WordService(hub, settings)
+        notifications = NotificationService(store, list_events, publish=cluster.publish_peer)
+        comments = CommentService(store, hub, documents, extensions, peers=cluster)
+        search_index = SearchIndexer(
+            store,
+            hub,
+            delay=settings.search_index_delay,
+            catchup_interval=settings.search_catchup_interval,
+        )
         audit = AuditLog(
             store,
             retention_days=settings.audit_retention_days,
@@ -186,6 +214,9 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             mentions,
             words,
             audit,  # 6. the audit log, written before the emit returns
+            CommentRelay(hub),  # 7. other nodes' comment frames, to this node's sockets
+            notifications,  # 8. notifications: stored, then pushed here and to the other nodes
+            search_index,  # 9. the search index (only schedules: it indexes in its own task)
         ):
             extensions.add(extension)
 
@@ -201,6 +232,9 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         await stack.enter_async_context(titles)
         await stack.enter_async_context(mentions)
         await stack.enter_async_context(words)
+        await stack.enter_async_context(
+            metrics.Sampler(lambda: hub.rooms.values(), lambda: titles.failed_writes)
+        )
         janitor = await stack.enter_async_context(
             ReplicaJanitor(
                 store,
@@ -208,6 +242,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
                 interval=settings.replica_prune_interval,
             )
         )
+        await stack.enter_async_context(LogPacker(store))
         oidc = None
         if settings.oidc_issuer:
             oidc = await stack.enter_async_context(OidcProvider(settings, jwt_secret(settings)))
@@ -220,6 +255,8 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
         trash = TrashService(store, settings, extensions)
         await stack.enter_async_context(TrashJanitor(trash, interval=settings.trash_purge_interval))
         handover = Handover(store, documents, hub, settings)
+        digests = await stack.enter_async_context(DigestMailer(store, settings, Mailer(settings)))
+        await stack.enter_async_context(search_index)
         yield Services(
             settings=settings,
             store=store,
@@ -227,6 +264,7 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             documents=documents,
             texts=hub,
             hub=hub,
+            comments=comments,
             versions=versions,
             broker=broker,
             cluster=cluster,
@@ -244,4 +282,8 @@ async def build(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Se
             trash=trash,
             handover=handover,
             admin=AdminService(store, settings, auth, extensions),
+            notifications=notifications,
+            digests=digests,
+            search=SearchService(store),
+            search_index=search_index,
         )

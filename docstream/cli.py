@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from docstream import __version__, cli_admin
+from docstream import __version__, cli_admin, logs
 from docstream.datadir import private_dir, secure
 from docstream.errors import ConfigurationError, DocStreamError
+from docstream.fdlimit import raise_nofile_limit
 from docstream.settings import Settings
 
 
@@ -28,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="postgresql://... (default: SQLite in the data dir)")
     serve.add_argument("--redis-url", help="redis://... for fan-out between processes")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument("--log-format", choices=["text", "json"], help="json: one object per line")
     serve.add_argument(
         "--signup-policy",
         choices=["open", "invite-only", "closed"],
@@ -40,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "--database-url", help="postgresql://... (default: SQLite in the data dir)"
     )
     migrate.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    migrate.add_argument("--log-format", choices=["text", "json"], help="json: one object per line")
 
     desktop = sub.add_parser("desktop", help="open the desktop editor (a window, server inside)")
     desktop.add_argument("--data-dir", type=Path, help="where SQLite and local state live")
@@ -50,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         help=("web view toolkit (default: qt on Linux, the native one on macOS and Windows)"),
     )
     desktop.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    desktop.add_argument("--log-format", choices=["text", "json"], help="json: one object per line")
 
     cli_admin.add_parser(sub)
     _data_parsers(sub)
@@ -81,6 +85,12 @@ def _data_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     export = sub.add_parser("export", help="write every document's text as Markdown files")
     export.add_argument("--all", dest="directory", required=True, type=Path, help="target folder")
     export.add_argument("--owner", help="only the documents this e-mail owns")
+    export.add_argument(
+        "--format",
+        choices=("md", "txt", "html"),
+        default="md",
+        help="md or txt: the text as it is; html: rendered as a standalone sanitised page",
+    )
     _storage_flags(export)
 
 
@@ -94,12 +104,17 @@ def _settings_from(args: argparse.Namespace) -> Settings:
         database_url=getattr(args, "database_url", None),
         redis_url=getattr(args, "redis_url", None),
         log_level=getattr(args, "log_level", None),
+        log_format=getattr(args, "log_format", None),
         desktop_gui=getattr(args, "gui", None),
         signup_policy=getattr(args, "signup_policy", None),
     )
 
 
 def _serve(settings: Settings) -> int:
+    # One descriptor per client socket: raised before granian starts the workers (they inherit
+    # it), and before granian is imported (its extension raises the limit too, silently).
+    logs.configure(settings.log_level, settings.log_format)
+    raise_nofile_limit()
     from granian import Granian
     from granian.constants import Interfaces
 
@@ -113,11 +128,20 @@ def _serve(settings: Settings) -> int:
             "DOCSTREAM_DATA_DIR": str(settings.data_dir),
         }
     )
-    for name in ("database_url", "redis_url", "log_level", "signup_policy"):
+    for name in ("database_url", "redis_url", "log_level", "log_format", "signup_policy"):
         value = getattr(settings, name)
         if value:
             os.environ[f"DOCSTREAM_{name.upper()}"] = str(value)
-    print(f"DocStream {__version__} on http://{settings.host}:{settings.port}/", flush=True)
+    # Everything this server writes is private (the data dir's rule), files made by libraries
+    # included: the metrics files below, the typeahead's, SQLite's journals.
+    os.umask(0o077)
+    # Each worker counts in files here; GET /metrics adds them up (docstream.metrics).
+    metrics_dir = private_dir(settings.data_dir / "metrics")
+    for stale in metrics_dir.glob("*.db"):  # a previous run's workers
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    if settings.log_format == "text":  # JSON logs: granian's own start-up lines say it
+        print(f"DocStream {__version__} on http://{settings.host}:{settings.port}/", flush=True)
     Granian(
         "docstream.web.asgi:app",
         factory=True,
@@ -127,6 +151,7 @@ def _serve(settings: Settings) -> int:
         workers=settings.workers,
         workers_kill_timeout=settings.shutdown_timeout,
         log_level=settings.log_level,  # type: ignore[arg-type]
+        log_dictconfig=logs.server_config(settings.log_format),
     ).serve()
     return 0
 
@@ -151,6 +176,9 @@ def _migrate(settings: Settings) -> int:
 
 
 def _desktop(settings: Settings, server: str | None) -> int:
+    if not server:  # the window serves the documents itself (docstream.desktop.embedded)
+        logs.configure(settings.log_level, settings.log_format)
+        raise_nofile_limit()
     from docstream.desktop.shell import run
 
     return run(settings, server)
@@ -197,5 +225,7 @@ def _data_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "import":
         return commands.import_files(make_store(settings), settings, args.paths, args.owner)
     if args.command == "export":
-        return commands.export_all(make_store(settings), settings, args.directory, args.owner)
+        return commands.export_all(
+            make_store(settings), settings, args.directory, args.owner, args.format
+        )
     raise AssertionError(f"unhandled command {args.command}")

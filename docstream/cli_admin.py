@@ -20,14 +20,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docstream.bootstrap import make_store
 from docstream.datadir import secure
 from docstream.errors import ConflictError, InvalidInputError, NotFoundError
-from docstream.services.auth import AuthService
 from docstream.services.identity import default_name, normalize_email, validate_name
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore, NewAuditEntry, User
+
+if TYPE_CHECKING:  # the services load when a command runs: `docstream serve` forks its workers
+    # from this process, and they must import the metrics after it set their folder
+    from docstream.services.auth import AuthService
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 @asynccontextmanager
 async def _context(settings: Settings) -> AsyncIterator[AdminContext]:
+    from docstream.bootstrap import make_store
+    from docstream.services.auth import AuthService
+
     async with make_store(settings) as store:
         await store.migrate()
         # No token is made here: a throwaway secret keeps the data dir's one untouched.

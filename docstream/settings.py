@@ -63,6 +63,11 @@ class Settings:
     #: Seconds granian waits for a worker to finish in-flight work on shutdown.
     shutdown_timeout: int = 10
     log_level: str = "info"
+    #: ``text`` (for people) or ``json`` (one object per line, for a log collector).
+    log_format: str = "text"
+    #: ``GET /metrics`` answers requests from this host; with a token set, anyone who presents it
+    #: as ``Authorization: Bearer <token>`` (a Prometheus on another machine), and only them.
+    metrics_token: str | None = None
 
     # --- storage -----------------------------------------------------------------------------
     data_dir: Path = field(default_factory=default_data_dir)
@@ -217,6 +222,9 @@ class Settings:
     audit_retention_days: float = 365.0
     #: ...checked this often (seconds).
     audit_purge_interval: float = 3600.0
+    # --- notifications -------------------------------------------------------------------------
+    #: How often (seconds) each node looks for e-mail digests that are due (with ``smtp_host``).
+    notification_digest_interval: float = 300.0
     # --- password reset and API tokens ---------------------------------------------------------
     #: Lifetime of a password reset link sent by e-mail ("Forgot password?"), seconds (1 hour)...
     password_reset_ttl: int = 3600
@@ -235,6 +243,12 @@ class Settings:
     trash_retention_days: float = 30.0
     #: ...by a task that looks for expired trash this often (seconds).
     trash_purge_interval: float = 3600.0
+    # --- search ----------------------------------------------------------------------------------
+    #: A document is re-indexed for search this long (seconds) after its last change...
+    search_index_delay: float = 1.0
+    #: ...and every node looks for documents whose index is behind their log this often (seconds;
+    #: covers other nodes' edits and a crash before the delay ran out).
+    search_catchup_interval: float = 30.0
     # --- administration -------------------------------------------------------------------------
     #: Who may create an account: ``open`` (anyone who reaches the server), ``invite-only`` (an
     #: address holding an invitation: to the server, from an administrator, or to a document), or
@@ -384,6 +398,12 @@ class Settings:
             )
         if self.trash_retention_days <= 0 or self.trash_purge_interval <= 0:  # --- trash ---
             raise ConfigurationError("trash_retention_days and trash_purge_interval must be > 0")
+        if self.log_format not in ("text", "json"):
+            raise ConfigurationError(f"log_format must be text or json, got {self.log_format!r}")
+        if self.search_index_delay < 0 or self.search_catchup_interval <= 0:  # --- search ---
+            raise ConfigurationError(
+                "search_index_delay must be >= 0 and search_catchup_interval > 0"
+            )
         if self.signup_policy and self.signup_policy not in SIGNUP_POLICIES:
             raise ConfigurationError(
                 f"signup_policy must be one of {', '.join(SIGNUP_POLICIES)}, "

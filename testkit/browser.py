@@ -298,3 +298,24 @@ def first_screen_scripts(browser: Any, server: ServerProcess) -> dict[str, tuple
     finally:
         context.close()
     return scripts
+
+
+def wait_for_service_worker(page: Any) -> None:
+    """Wait until the service worker controls the page (it has cached the app shell, so the page
+    reloads offline). Installing caches every asset: on a loaded machine it takes a while."""
+    try:
+        page.wait_for_function(
+            "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+            timeout=45_000,
+        )
+    except Exception as exc:
+        state = page.evaluate(
+            """async () => {
+                const r = await navigator.serviceWorker.getRegistration();
+                if (!r) return "no registration";
+                const s = (w) => (w ? w.state : "none");
+                return `installing ${s(r.installing)}, waiting ${s(r.waiting)}, ` +
+                    `active ${s(r.active)}`;
+            }"""
+        )
+        raise AssertionError(f"no service worker controls the page ({state})") from exc

@@ -170,8 +170,11 @@ def run_server(
     ready_timeout: float = 30.0,
     stop_timeout: float = 10.0,
     wait_ready: bool = True,
+    preexec_fn: Callable[[], object] | None = None,
 ) -> Iterator[ServerProcess]:
-    """Start ``docstream serve <args>`` and yield it once it answers ``/health``."""
+    """Start ``docstream serve <args>`` and yield it once it answers ``/health``.
+
+    ``preexec_fn`` runs in the child before ``docstream`` starts (to lower a resource limit)."""
     workdir = Path(tempfile.mkdtemp(prefix="docstream-serve-"))
     args = list(args)
     data_dir: Path | None = None
@@ -201,6 +204,7 @@ def run_server(
             stderr=subprocess.STDOUT,
             env=server_env(env),
             start_new_session=True,
+            preexec_fn=preexec_fn,
         )
     server = ServerProcess(proc, host, port, log_path, data_dir)
     try:

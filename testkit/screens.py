@@ -37,6 +37,7 @@ SCREENS = (
     "palette",
     "editor",
     "editor-collaborator",
+    "editor-preview",
     "history",
     "share",
     "activity",
@@ -130,6 +131,11 @@ def tour(open_page: Callable[[], Watched], server: ServerProcess, visit: Visit) 
         "() => window.__docstream.editor().debug.view.state.doc.toString().endsWith('Bob agrees.')"
     )
     visit("editor-collaborator", page)
+
+    page.get_by_role("toolbar", name="Markdown").get_by_role("button", name="Preview").click()
+    page.get_by_role("region", name="Preview").get_by_text("Bob agrees.").wait_for()
+    visit("editor-preview", page)
+    page.get_by_role("toolbar", name="Markdown").get_by_role("button", name="Preview").click()
 
     more_actions(page, "History")
     page.get_by_role("complementary", name="History").wait_for()

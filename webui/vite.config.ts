@@ -11,6 +11,8 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: true,
   },
+  // The Markdown preview's parser runs in a module worker.
+  worker: { format: "es" },
   server: {
     proxy: {
       ...Object.fromEntries(api.map((p) => [p, { target: backend, changeOrigin: false }])),

@@ -143,6 +143,36 @@ class ActionTaken:
     detail: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class CommentPosted:
+    """A comment or a reply was stored (emitted once, on the node that stored it).
+
+    ``thread_id`` is the id of the thread's first comment (equal to ``comment_id`` for a new
+    thread); ``participants`` the other people who wrote in the thread before (not the author);
+    ``mentioned`` the user ids @mentioned in ``body``. The notifications follow from these.
+    """
+
+    doc_id: str
+    comment_id: str
+    thread_id: str
+    author_id: str
+    body: str
+    participants: tuple[str, ...] = ()
+    mentioned: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MentionPicked:
+    """Someone who can edit ``doc_id`` picked a collaborator in the @mention popup (the editor
+    inserted ``@name`` into the text); ``position``: where, as a character offset, if the client
+    said. Emitted by the route once the pick is counted."""
+
+    doc_id: str
+    actor_id: str
+    name: str
+    position: int | None = None
+
+
 class PeerChannel(Protocol):
     """How an extension tells the same extension on the other nodes (the cluster)."""
 
@@ -161,6 +191,8 @@ Event = (
     | AccessChanged
     | SessionsRevoked
     | ActionTaken
+    | CommentPosted
+    | MentionPicked
     | BrokerReconnected
     | PeerMessage
 )
@@ -214,6 +246,12 @@ class Extension:
     async def peer_message(self, event: PeerMessage) -> None:
         return None
 
+    async def comment_posted(self, event: CommentPosted) -> None:
+        return None
+
+    async def mention_picked(self, event: MentionPicked) -> None:
+        return None
+
     def listening(self, event_type: type[Event]) -> bool:
         """Whether this extension wants ``event_type`` right now (it overrides the hook). The
         cluster, for example, wants committed changes only while other nodes may listen."""
@@ -234,6 +272,8 @@ _HOOKS: dict[type[Any], str] = {
     BrokerReconnected: "broker_reconnected",
     ActionTaken: "action_taken",
     PeerMessage: "peer_message",
+    CommentPosted: "comment_posted",
+    MentionPicked: "mention_picked",
 }
 
 

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
+from docstream import tracing
 from docstream.collab import messages as m
 from docstream.collab import slices
 from docstream.collab.connection import Connection
@@ -238,6 +239,7 @@ class Hub:
             queue_bytes=self.settings.send_queue_bytes,
         )
         conn.link, conn.catch_up_floor = member.link, member.history_floor
+        conn.trace_link = tracing.current_link()  # the socket's session span, if traced
         return Session(self, doc_id, conn, outlet)
 
     def direct(self, doc_id: str) -> DirectEditor:
@@ -374,7 +376,9 @@ class Hub:
     # --- shutdown --------------------------------------------------------------------------------
 
     async def close(self) -> None:
-        """Close every socket with 1001, then stop every Room (final snapshots)."""
+        """Close every socket with 1001, then stop every Room (final snapshots). Once."""
+        if self._closing:
+            return
         self._closing = True
         rooms = list(self.rooms.values())
         for room in rooms:
@@ -384,4 +388,7 @@ class Hub:
             room.request_stop()
         tasks = list(self._tasks.values())
         if tasks:
-            await asyncio.wait(tasks, timeout=self.settings.shutdown_timeout)
+            _, pending = await asyncio.wait(tasks, timeout=self.settings.shutdown_timeout)
+            if pending:
+                late = [room.doc_id for room in rooms if not room.closed.is_set()]
+                log.warning("%d rooms did not stop in time: %s", len(late), ", ".join(late))

@@ -23,6 +23,7 @@ import zlib
 
 import msgspec
 
+from docstream import metrics, tracing
 from docstream.collab import slices
 from docstream.crdt import Document, Op, op_decoder
 from docstream.crdt.steps import Steps
@@ -38,6 +39,8 @@ _encoder = msgspec.json.Encoder()
 SEAL_TAG = 0xD5
 #: Log entries replayed per step of a sliced replay.
 REPLAY_STEP = 16
+#: The span of a document load (latest good snapshot plus the log after it).
+LOAD_SPAN = "document.load"
 
 
 def encode_payload(ops: list[Op]) -> bytes:
@@ -95,25 +98,41 @@ def _replay_steps(doc: Document, tail: list[LogEntry]) -> Steps[None]:
 
 
 async def load_document(
-    store: DocumentStore, doc_id: str, replica: str | None = None
+    store: DocumentStore, doc_id: str, replica: str | None = None, upto: int | None = None
 ) -> tuple[Document, int]:
-    """The document's CRDT and the seq it reflects (snapshot + tail)."""
-    doc, seq, _ = await load_document_and_state(store, doc_id, replica)
+    """The document's CRDT and the seq it reflects (snapshot + tail; up to ``upto``)."""
+    doc, seq, _ = await load_document_and_state(store, doc_id, replica, upto)
     return doc, seq
 
 
 async def load_document_and_state(
-    store: DocumentStore, doc_id: str, replica: str | None = None
+    store: DocumentStore, doc_id: str, replica: str | None = None, upto: int | None = None
 ) -> tuple[Document, int, bytes | None]:
     """Like :func:`load_document`, plus the encoded state when the snapshot is already current
-    (no tail), so the first ``welcome`` need not encode it again.
+    (no tail), so the first ``welcome`` need not encode it again. With ``upto``, the document as
+    it was at that seq (the history's "text at this point"): a snapshot from before it, if one is
+    kept, and the log entries up to it.
 
     The document may be frozen (:mod:`~docstream.collab.heap`): when done with it, release it
     with :func:`~docstream.collab.slices.release`.
     """
-    replica = replica or server_replica()
+    if upto is not None:  # a look into the past (history), not a document load: not timed
+        return await _load(store, doc_id, replica or server_replica(), upto)
+    attributes = {"docstream.doc_id": doc_id} if tracing.enabled() else None
+    with metrics.LOAD_SECONDS.time(), tracing.span(LOAD_SPAN, attributes) as span:
+        return await _load(store, doc_id, replica or server_replica(), None, span)
+
+
+async def _load(
+    store: DocumentStore,
+    doc_id: str,
+    replica: str,
+    upto: int | None,
+    span: tracing.SpanLike = tracing.OFF,
+) -> tuple[Document, int, bytes | None]:
     doc, seq, state = Document(replica=replica), 0, None
-    before: int | None = None
+    before: int | None = None if upto is None else upto + 1
+    damaged = False
     while (snapshot := await store.latest_snapshot(doc_id, before_seq=before)) is not None:
         try:
             state = unseal_state(snapshot.state)
@@ -125,19 +144,25 @@ async def load_document_and_state(
                 snapshot.seq,
                 exc.detail,
             )
-            before, state = snapshot.seq, None
+            before, state, damaged = snapshot.seq, None, True
             continue
         seq = snapshot.seq
         break
     else:
-        if before is not None:
+        if damaged:
             log.error("document %s: no usable snapshot; replaying the whole log", doc_id)
     try:
-        tail = await store.read_ops(doc_id, seq)
+        tail = await store.read_ops(doc_id, seq, None if upto is None else max(upto - seq, 0))
         if tail:
             await slices.run_sliced(_replay_steps(doc, tail))
             seq = tail[-1].seq
     except BaseException:
         slices.release_now(doc)
         raise
+    if span.is_recording():
+        span.set_attribute("docstream.load.seq", seq)
+        span.set_attribute("docstream.load.snapshot_seq", snapshot.seq if snapshot else 0)
+        span.set_attribute("docstream.load.snapshot_bytes", len(snapshot.state) if snapshot else 0)
+        span.set_attribute("docstream.load.replayed_entries", len(tail))
+        span.set_attribute("docstream.load.replayed_bytes", sum(len(e.payload) for e in tail))
     return doc, seq, state if not tail else None

@@ -18,9 +18,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from docstream import metrics
 from docstream.collab import messages as m
 from docstream.collab.connection import CloseRequest, Connection
 from docstream.errors import DocStreamError
@@ -83,13 +85,38 @@ class Session:
         return self._conn.user_id
 
     @property
+    def role(self) -> RoleName:
+        """The socket's role now (changed while connected when a grant changes)."""
+        return self._conn.role
+
+    @property
+    def guest(self) -> bool:
+        return self._conn.guest
+
+    def send(self, text: str) -> None:
+        """Queue one encoded frame for this socket."""
+        self._conn.send(text)
+
+    async def in_room(self, fn: Callable[[Room], Awaitable[Any]]) -> Any:
+        """Run ``fn(room)`` in the Room's order, after every frame this socket handed it before
+        (an anchor may name characters of ``ops`` still queued). Join first."""
+        room = self._room
+        if room is None:
+            raise RuntimeError("join before using the room")
+        return await room.call(fn)
+
+    @property
     def closing(self) -> CloseRequest | None:
         """The close asked for (by the route, the Room, the Hub or a revocation), if any."""
         return self._conn.closing
 
-    def error(self, exc: DocStreamError, ref: int | None = None) -> None:
+    def error(
+        self, exc: DocStreamError, ref: int | None = None, comment: str | None = None
+    ) -> None:
         """Answer a refused frame with an ``error`` (the socket stays open)."""
-        self._conn.send(codec.encode(ErrorFrame(exc.code, exc.detail, ref)).decode())
+        metrics.REFUSED_FRAMES.labels(exc.code).inc()
+        frame = ErrorFrame(exc.code, exc.detail, ref, comment)
+        self._conn.send(codec.encode(frame).decode())
 
     def close(self, code: int, reason: str) -> None:
         """Close the socket after the frames queued so far (idempotent: the first close wins)."""

@@ -9,7 +9,10 @@ order; when and what to store is decided here:
   one per ``snapshot_min_interval`` (encoding a long document takes milliseconds; a burst that
   outpaces it is covered by the idle-time one);
 - after ``version_idle_seconds`` without a change, a snapshot and an automatic version (the
-  ``max_auto_versions`` latest are kept);
+  ``max_auto_versions`` latest are kept), then the log's entries a load no longer replays are
+  packed (:mod:`docstream.storage.packs`): packing costs CPU, so it waits for a pause instead of
+  running beside a burst of typing (a document typed into without a pause is packed at the next
+  one, or by the next start's packer);
 - when the Room stops, the same, awaited: the final snapshot and restore point.
 
 Everything runs on the Room's worker (the idle timer queues its work in the Room's order), so the
@@ -21,13 +24,19 @@ the Room rebuilt it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from docstream import metrics
 from docstream.collab.loader import seal_state
+from docstream.errors import DocStreamError
 from docstream.settings import Settings
 from docstream.storage.base import DocumentStore
+from docstream.storage.packs import PACK_ROWS
+
+log = logging.getLogger(__name__)
 
 
 class SnapshotSource(Protocol):
@@ -105,13 +114,26 @@ class Snapshots:
         if not room.consistent:
             return
         seq = room.seq
+        started = time.perf_counter()
         state = await room.encoded_state()
         self.snapshot_seq = seq
-        save = self.store.save_snapshot(room.doc_id, seq, seal_state(state))
+        save = self._save(room.doc_id, seq, seal_state(state), started)
         if wait:
             await save
         else:
             room.spawn(save)
+
+    async def _save(self, doc_id: str, seq: int, state: bytes, started: float) -> None:
+        await self.store.save_snapshot(doc_id, seq, state)
+        metrics.SNAPSHOT_SECONDS.observe(time.perf_counter() - started)
+
+    async def _pack(self, doc_id: str, seq: int) -> None:
+        """Pack what a load from the snapshot at ``seq`` no longer replays (kept whole, a
+        thousand entries to a row)."""
+        try:
+            await self.store.pack_log(doc_id, seq - PACK_ROWS)
+        except DocStreamError as exc:
+            log.warning("cannot pack the log of document %s: %s", doc_id, exc.detail)
 
     async def _auto_version(self, room: SnapshotSource, *, wait: bool = False) -> None:
         if not room.consistent:
@@ -125,3 +147,5 @@ class Snapshots:
                 room.doc_id, seq, text, "auto", None, None, keep=self.settings.max_auto_versions
             )
             self.version_seq = seq
+        if not wait:  # a quiet moment (not the stop, which must not wait for it)
+            room.spawn(self._pack(room.doc_id, self.snapshot_seq))

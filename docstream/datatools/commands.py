@@ -119,13 +119,15 @@ def import_files(store: DocumentStore, settings: Settings, paths: list[Path], ow
     return asyncio.run(run())
 
 
-def export_all(store: DocumentStore, settings: Settings, directory: Path, owner: str | None) -> int:
+def export_all(
+    store: DocumentStore, settings: Settings, directory: Path, owner: str | None, fmt: str = "md"
+) -> int:
     from docstream.datatools.textexport import export_all as run_export
 
     async def run() -> int:
         async with store:
             await store.migrate()
-            done = await run_export(store, directory, owner)
+            done = await run_export(store, directory, owner, fmt)
         for item in done:
             print(f"exported {item.doc_id} to {item.path}")
         print(f"docstream: exported {len(done)} document(s) to {directory}")

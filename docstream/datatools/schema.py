@@ -17,6 +17,15 @@ from docstream.errors import ConfigurationError
 #: Tables that are not data: the migrations' own record (each store keeps its own) and the
 #: metadata of a backup file.
 NOT_DATA = frozenset({"schema_migrations", "docstream_backup"})
+#: Tables of derived state, left out of backups and copies: the full-text search index, which
+#: differs between the dialects (FTS5 tables and their shadow tables on SQLite, a tsvector on
+#: PostgreSQL) and which the search indexer rebuilds from the documents when the server starts.
+DERIVED_PREFIX = "search_"
+
+
+def is_data(name: str) -> bool:
+    """Whether a table's rows are backed up and copied."""
+    return name not in NOT_DATA and not name.startswith(DERIVED_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +92,7 @@ def sqlite_tables(conn: sqlite3.Connection) -> list[Table]:
     ]
     tables = []
     for name in names:
-        if name in NOT_DATA:
+        if not is_data(name):
             continue
         columns = []
         key: list[tuple[int, str]] = []
@@ -153,7 +162,7 @@ def postgres_tables(conn: Any) -> list[Table]:
     tables = [
         Table(name, tuple(cols), tuple(keys.get(name, ())), frozenset(refs.get(name, ())))
         for name, cols in columns.items()
-        if name not in NOT_DATA and kinds.get(name) == "BASE TABLE"
+        if is_data(name) and kinds.get(name) == "BASE TABLE"
     ]
     return order_by_references(tables)
 

@@ -326,8 +326,10 @@ class PostgresTarget(Target):
             self.wiped = _refuse_non_empty(PostgresUrl(dsn), counts, replace)
             if self.tables:
                 # In the copy's own transaction: interrupted, the old rows are all still there.
+                # CASCADE empties the derived tables that reference them too (the search index,
+                # rebuilt when the server starts).
                 self._conn.execute(
-                    f"TRUNCATE {', '.join(quote(t.name) for t in self.tables)}".encode()
+                    f"TRUNCATE {', '.join(quote(t.name) for t in self.tables)} CASCADE".encode()
                 )
         except BaseException:
             self.abort()

@@ -1,6 +1,8 @@
-"""Every document's current text as Markdown files (``docstream export --all DIR``).
+"""Every document's current text as files (``docstream export --all DIR [--format md|txt|html]``).
 
-One folder per owner e-mail, one ``<title>.md`` per document: names are made safe for every
+One folder per owner e-mail, one ``<title>.md`` per document (``.txt``: the same text; ``.html``:
+the text rendered as a standalone, sanitised page, see services/rendering.py): names are made
+safe for every
 common file system (no path separators, control or reserved characters, no reserved Windows
 names, not too long) and unique within their folder regardless of case (``Notes (2).md``). The
 reverse of ``docstream import``.
@@ -17,6 +19,7 @@ from pathlib import Path
 from docstream.collab import slices
 from docstream.collab.loader import load_document
 from docstream.errors import ConfigurationError
+from docstream.services.rendering import render_page
 from docstream.storage.base import DocumentStore
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
@@ -59,10 +62,15 @@ class Exported:
     chars: int
 
 
+FORMATS = ("md", "txt", "html")
+
+
 async def export_all(
-    store: DocumentStore, directory: Path, owner_email: str | None = None
+    store: DocumentStore, directory: Path, owner_email: str | None = None, fmt: str = "md"
 ) -> list[Exported]:
     """Write the documents (all, or those ``owner_email`` owns) under ``directory``."""
+    if fmt not in FORMATS:
+        raise ConfigurationError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
     if not await asyncio.to_thread(_empty_or_new, directory):
         raise ConfigurationError(f"{directory} is not an empty folder; export into a new one")
     owner_id = None
@@ -87,7 +95,8 @@ async def export_all(
             text = doc.text
         finally:
             await slices.release(doc)
-        path = folder / f"{safe_name(title, taken)}.md"
-        await asyncio.to_thread(_write, path, text)
+        path = folder / f"{safe_name(title, taken)}.{fmt}"
+        body = await asyncio.to_thread(render_page, title, text) if fmt == "html" else text
+        await asyncio.to_thread(_write, path, body)
         done.append(Exported(path, doc_id, len(text)))
     return done

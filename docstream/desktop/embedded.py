@@ -23,6 +23,7 @@ desktop stops with an error instead of signing in.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -149,6 +150,7 @@ class EmbeddedServer:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Any = None
+        self._app: Any = None
         self._error: BaseException | None = None
         self._listening = threading.Event()
 
@@ -201,8 +203,9 @@ class EmbeddedServer:
         try:
             asyncio.set_event_loop(loop)
             assert self._socket is not None, "start() binds the socket"
+            self._app = create_app(self.settings)
             self._server = _server_on_socket(self._socket)(
-                with_proof(create_app(self.settings), self._key, self.port),
+                with_proof(self._app, self._key, self.port),
                 address="127.0.0.1",
                 port=self.port,
                 interface=Interfaces.ASGI,
@@ -226,6 +229,10 @@ class EmbeddedServer:
             self._close_socket()
             return self._error is None
         if loop is not None and server is not None:
+            # The server stops once its requests end: end the ones that never would (the
+            # document sockets, the /events streams) first.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._wind_down(), loop).result(timeout / 2)
             loop.call_soon_threadsafe(server.stop)
         thread.join(timeout)
         if thread.is_alive():
@@ -233,6 +240,12 @@ class EmbeddedServer:
             return False
         self._close_socket()
         return self._error is None
+
+    async def _wind_down(self) -> None:
+        services = getattr(getattr(self._app, "state", None), "services", None)
+        if services is not None:
+            services.list_events.close_all()
+            await services.hub.close()
 
     def _close_socket(self) -> None:
         if self._socket is not None:

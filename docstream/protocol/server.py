@@ -22,7 +22,12 @@ Rules, for every frame, in this order and in every state but ``closing``:
 4. before ``hello``, any other frame: ``error bad_message`` (the first frame must be ``hello``); a
    ``hello`` with an invalid replica id or a ``since`` outside 0..2^53-1: ``error`` and close 4400;
 5. once live: ``ops`` are submitted, ``cursor`` moves the cursor, a second ``hello`` gets
-   ``error bad_message``.
+   ``error bad_message``;
+6. comment frames (``comment_add``, ``comment_reply``, ``comment_edit``, ``comment_delete``,
+   ``comment_resolve``) also spend a budget of their own (each one is a database write):
+   :data:`COMMENT_BURST` at once, then :data:`COMMENTS_PER_SECOND`; one over it gets
+   ``error rate_limited`` with the frame's ``comment`` id (the client re-sends it later, the id
+   makes that safe).
 
 Before closing with 1009 or 4429 the pump reads and drops what the client is still sending until
 it pauses (``Close.discard_first``): a socket closed with unread data is reset, and the client
@@ -48,11 +53,28 @@ from docstream.protocol.codes import (
     CLOSE_TOO_LARGE,
     close_code,
 )
-from docstream.protocol.messages import ClientFrame, ErrorFrame, Hello, SetCursor, SubmitOps
+from docstream.protocol.messages import (
+    AddComment,
+    ClientFrame,
+    CommentFrame,
+    DeleteComment,
+    EditComment,
+    ErrorFrame,
+    Hello,
+    ReplyComment,
+    ResolveComment,
+    SetCursor,
+    SubmitOps,
+)
 from docstream.settings import Settings
 
 #: Refused frames in a row (net of accepted ones) that count as flooding.
 MAX_STRIKES = 20
+#: Comment frames a connection may send at once ...
+COMMENT_BURST = 30
+#: ... and then per second (each is a database write).
+COMMENTS_PER_SECOND = 2.0
+_COMMENT_FRAMES = (AddComment, ReplyComment, EditComment, DeleteComment, ResolveComment)
 #: The largest ``since`` a hello may carry (2^53 - 1: exact in JavaScript, fits every database).
 MAX_SEQ = 2**53 - 1
 
@@ -93,11 +115,12 @@ class Reply:
 
     error: DocStreamError
     ref: int | None = None
+    comment: str | None = None
 
     @property
     def frame(self) -> ErrorFrame:
         """The ``error`` frame to send."""
-        return ErrorFrame(self.error.code, self.error.detail, self.ref)
+        return ErrorFrame(self.error.code, self.error.detail, self.ref, self.comment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +145,13 @@ class MoveCursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Comment:
+    """Hand this comment frame to the comments service (it answers and broadcasts)."""
+
+    frame: CommentFrame
+
+
+@dataclass(frozen=True, slots=True)
 class Close:
     """Close the connection with ``code``; first read and drop frames until the client pauses if
     ``discard_first`` (so the close frame is not lost to a TCP reset)."""
@@ -131,7 +161,7 @@ class Close:
     discard_first: bool = False
 
 
-Action = Reply | Join | Submit | MoveCursor | Close
+Action = Reply | Join | Submit | MoveCursor | Comment | Close
 
 
 def frame_size(data: str | bytes | None) -> int:
@@ -170,6 +200,14 @@ class ServerSession:
             max_strikes=limits.max_strikes,
             now=now,
         )
+        self.comment_budget = FrameBudget(
+            messages_per_second=COMMENTS_PER_SECOND,
+            message_burst=COMMENT_BURST,
+            bytes_per_second=float(limits.bytes_per_second),
+            byte_burst=limits.byte_burst,
+            max_strikes=limits.max_strikes,
+            now=now,
+        )
 
     # --- events from the pump --------------------------------------------------------------------
 
@@ -195,7 +233,7 @@ class ServerSession:
             except ProtocolError as exc:
                 actions = [Reply(exc)]
             else:
-                actions = self._handle(frame)
+                actions = self._handle(frame, now)
         return actions + self.expire(now)
 
     def expire(self, now: float) -> list[Action]:
@@ -214,7 +252,7 @@ class ServerSession:
 
     # --- rules -----------------------------------------------------------------------------------
 
-    def _handle(self, frame: ClientFrame) -> list[Action]:
+    def _handle(self, frame: ClientFrame, now: float) -> list[Action]:
         if self.state == "awaiting_hello":
             if not isinstance(frame, Hello):
                 return [Reply(ProtocolError("the first frame must be hello"))]
@@ -230,6 +268,11 @@ class ServerSession:
             return [Submit(frame)]
         if isinstance(frame, SetCursor):
             return [MoveCursor(frame)]
+        if isinstance(frame, _COMMENT_FRAMES):
+            if not self.comment_budget.take(0, now):
+                error = RateLimitedError("too many comments; slow down")
+                return [Reply(error, comment=frame.id)]
+            return [Comment(frame)]
         return [Reply(ProtocolError("hello was already received"))]
 
     def _close(self, code: int, reason: str, *, discard_first: bool = False) -> Close:

@@ -7,8 +7,9 @@ Message sequence (docs/protocol.md §5)::
                                ◄──      welcome{seq, role, user, peers, state | ops}
     (re-send every unacked ops message, same ids)
     ops{ref, ops}              ──►
-                               ◄──      ack{ref, seq}          (durably stored at seq)
+                               ◄──      ack{ref, seq[, n]}     (durably stored at seq)
                                ◄──      ops{seq, author, ...}  (others' edits, in seq order)
+                               ◄──      batch{frames}          (several of the above, in order)
     cursor{anchor, head}       ──►
                                ◄──      presence / cursor / role / error
 
@@ -29,6 +30,10 @@ from dataclasses import dataclass
 from docstream.crdt import Change, CharId, Document, Op
 from docstream.protocol.messages import (
     Ack,
+    Batch,
+    CommentList,
+    CommentsRemoved,
+    CommentUpsert,
     ErrorFrame,
     Hello,
     Peer,
@@ -113,6 +118,15 @@ class Refused:
 
 
 @dataclass(frozen=True, slots=True)
+class CommentsChanged:
+    """A comment frame (docs/protocol.md §5.4): the list after ``welcome``, a new or changed
+    comment, removed ones, or the refusal of one of our comment frames. The session keeps no
+    comments: a client that shows them keeps its own."""
+
+    frame: CommentList | CommentUpsert | CommentsRemoved | ErrorFrame
+
+
+@dataclass(frozen=True, slots=True)
 class Desynced:
     """A frame arrived out of order; reconnect (with ``since``) to repair."""
 
@@ -128,6 +142,7 @@ Event = (
     | CursorMoved
     | RoleUpdated
     | Refused
+    | CommentsChanged
     | Desynced
 )
 
@@ -167,7 +182,7 @@ class ClientSession:
     def hello(self) -> Hello:
         self.live = False
         self.resync = False
-        return Hello(replica=self.replica, since=self.since)
+        return Hello(replica=self.replica, since=self.since, batch=True)
 
     def _submit(self, ops: list[Op]) -> SubmitOps | None:
         if not ops:
@@ -224,9 +239,18 @@ class ClientSession:
             self.since = frame.seq
             return [RemoteChange(frame.seq, frame.author, frame.replica, changes)]
         if isinstance(frame, Ack):
-            self.pending.pop(frame.ref, None)
+            # n consecutive messages: refs ref-n+1..ref, stored at seqs seq-n+1..seq.
+            acked: list[Event] = []
+            for back in range(frame.n - 1, -1, -1):
+                self.pending.pop(frame.ref - back, None)
+                acked.append(Acked(frame.ref - back, frame.seq - back))
             self.since = max(self.since, frame.seq)
-            return [Acked(frame.ref, frame.seq)]
+            return acked
+        if isinstance(frame, Batch):
+            events: list[Event] = []
+            for inner in frame.frames:
+                events += self.receive(inner)
+            return events
         if isinstance(frame, Presence):
             if frame.action == "join":
                 self.peers[frame.peer.replica] = frame.peer
@@ -238,7 +262,11 @@ class ClientSession:
         if isinstance(frame, RoleChanged):
             self.role = frame.role
             return [RoleUpdated(frame.role)]
+        if isinstance(frame, CommentList | CommentUpsert | CommentsRemoved):
+            return [CommentsChanged(frame)]
         assert isinstance(frame, ErrorFrame)
+        if frame.comment is not None:
+            return [CommentsChanged(frame)]
         dropped = None
         if frame.ref is not None and frame.ref in self.pending:
             if frame.code in PERMANENT_ERRORS and not self.resync:

@@ -56,6 +56,7 @@ from docstream.storage.base import (
     DocumentListing,
     DocumentRecord,
     DocumentStore,
+    GrantedRole,
     PublicLink,
     Role,
 )
@@ -265,7 +266,7 @@ class DocumentService:
         caller: Identity,
         doc_id: str,
         email: str,
-        role: Literal["editor", "viewer"],
+        role: GrantedRole,
         base_url: str = "",
     ) -> Collaborator | Invited:
         """Grant a role to the account with this email at once; an address without an account
@@ -277,6 +278,11 @@ class DocumentService:
         if target is None or target.pending:
             if self.inviter is None:
                 raise NotFoundError("no account has this email address")
+            if role == "commenter":
+                raise InvalidInputError(
+                    "the commenter role can be given to people who have an account; "
+                    "invite them as a viewer or an editor"
+                )
             return await self.inviter.invite(caller, doc_id, email, role, base_url)
         await self._grant(access, target.id, role)
         return Collaborator(
@@ -284,7 +290,7 @@ class DocumentService:
         )
 
     async def share_with_user(
-        self, caller: Identity, doc_id: str, user_id: str, role: Literal["editor", "viewer"]
+        self, caller: Identity, doc_id: str, user_id: str, role: GrantedRole
     ) -> Collaborator:
         """Grant a role to a co-collaborator picked by id (services/people.py). Anyone else,
         and an id that does not exist, is answered alike: 404. The reply has no address."""
@@ -297,9 +303,7 @@ class DocumentService:
             user_id=person.user_id, email="", name=person.name, role=role, pending=False
         )
 
-    async def _sharer_access(
-        self, caller: Identity, doc_id: str, role: Literal["editor", "viewer"]
-    ) -> Access:
+    async def _sharer_access(self, caller: Identity, doc_id: str, role: GrantedRole) -> Access:
         """The caller's access if they may grant ``role`` on this document at all."""
         access = await self.access(caller, doc_id, "viewer")
         if access.own_role not in ("owner", "editor"):
@@ -312,7 +316,7 @@ class DocumentService:
         self,
         access: Access,
         user_id: str,
-        role: Literal["editor", "viewer"],
+        role: GrantedRole,
         *,
         by_address: bool = True,
     ) -> None:

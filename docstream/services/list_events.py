@@ -17,6 +17,10 @@ So a stream never hears about a document its user cannot see, and the stream's o
 filter. Every change made on this node is also published to the other nodes as a ``documents``
 peer message (:class:`DocumentChange`), so a stream on node B hears of a share made on node A.
 
+**Other events.** Other features put their own messages on the same streams with
+:meth:`ListEvents.push_to_user` (a :class:`Pushed` event name and JSON, e.g. notifications):
+they decide who may see what, and tell the other nodes themselves.
+
 **Bounded.** At most ``events_max_streams_per_user`` streams per user on this process (more is
 ``rate_limited``), and each stream queues at most ``events_queue_size`` changes: a reader that
 falls that far behind is dropped (the stream ends; ``EventSource`` reconnects by itself and the
@@ -63,6 +67,14 @@ class ListChange(msgspec.Struct, frozen=True):
     doc_id: str
 
 
+class Pushed(msgspec.Struct, frozen=True):
+    """Another feature's message on the same stream (``event``: its SSE event name, such as
+    ``notification``; ``data``: its JSON), sent with :meth:`ListEvents.push_to_user`."""
+
+    event: str
+    data: str
+
+
 class DocumentChange(msgspec.Struct, frozen=True):
     """What happened to a document, as told between nodes (``user_id``: whose access changed,
     or the owner of a created document)."""
@@ -82,11 +94,11 @@ class Stream:
         self.user_id = user_id
         #: The ids of the documents in the user's list, as this stream last knew it.
         self.docs = docs
-        self._queue: asyncio.Queue[ListChange | None] = asyncio.Queue(queue_size + 1)
+        self._queue: asyncio.Queue[ListChange | Pushed | None] = asyncio.Queue(queue_size + 1)
         self._limit = queue_size
         self.closed = False
 
-    def push(self, change: ListChange) -> None:
+    def push(self, change: ListChange | Pushed) -> None:
         if self.closed:
             return
         if self._queue.qsize() >= self._limit:
@@ -104,7 +116,7 @@ class Stream:
             self._queue.get_nowait()
         self._queue.put_nowait(None)
 
-    async def next(self, timeout: float) -> ListChange | None:
+    async def next(self, timeout: float) -> ListChange | Pushed | None:
         """The next change; None once the stream is closed. Raises TimeoutError when idle."""
         if self.closed and self._queue.empty():
             return None
@@ -162,8 +174,26 @@ class ListEvents(Extension):
             if not streams:
                 del self._by_user[stream.user_id]
 
+    def close_all(self) -> None:
+        """End every open stream (the server is stopping: a response that never ends would keep
+        it waiting; the clients reconnect to wherever they are sent next)."""
+        for streams in list(self._by_user.values()):
+            for stream in list(streams):
+                stream.close()
+
     def count(self) -> int:
         return sum(len(s) for s in self._by_user.values())
+
+    def has_streams(self, user_id: str) -> bool:
+        return bool(self._by_user.get(user_id))
+
+    def push_to_user(self, user_id: str, message: Pushed) -> int:
+        """Queue ``message`` on every stream of ``user_id`` on this process (the caller decided
+        the user may see it, and tells the other nodes itself); returns how many streams."""
+        streams = self._streams_of(user_id)
+        for stream in streams:
+            stream.push(message)
+        return len(streams)
 
     # --- extension hooks (changes made on this node) --------------------------------------------
 

@@ -12,14 +12,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from docstream.collab import slices
 from docstream.collab.direct import Author, DocumentView
 from docstream.collab.hub import Hub
+from docstream.collab.loader import load_document
 from docstream.crdt import Document, Op
 from docstream.errors import DocStreamError, NotFoundError
 from docstream.protocol.session import text_diff
 from docstream.services.identity import Identity
+from docstream.services.sessions import EditSession, read_sessions
 from docstream.settings import Settings
-from docstream.storage.base import DocumentStore, LogEntry, VersionRecord
+from docstream.storage.base import DocumentStore, LogEntry, ReplicaAuthor, VersionRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,23 @@ class VersionService:
     async def history(self, doc_id: str, newest: int | None, limit: int) -> list[LogEntry]:
         before = None if newest is None else newest + 1
         return await self._store.read_history(doc_id, before, limit)
+
+    async def sessions(
+        self, doc_id: str, before: int | None, floor: int, limit: int
+    ) -> tuple[list[EditSession], int | None]:
+        return await read_sessions(self._store, doc_id, before, floor, limit)
+
+    async def text_at(self, doc_id: str, seq: int) -> tuple[str, int]:
+        """The text as it was once the entry ``seq`` was applied (clamped to the newest), and the
+        seq it reflects: the "before" and "after" of a session, for the diff view."""
+        doc, at = await load_document(self._store, doc_id, upto=seq)
+        try:
+            return await slices.text(doc), at
+        finally:
+            await slices.release(doc)
+
+    async def authors(self, doc_id: str, floor: int) -> list[ReplicaAuthor]:
+        return await self._store.list_log_replicas(doc_id, floor)
 
     async def list(self, doc_id: str) -> list[VersionRecord]:
         return await self._store.list_versions(doc_id)

@@ -24,20 +24,30 @@ from types import TracebackType
 from typing import Literal, Self
 
 from docstream.storage.records import (
+    DIGEST_PERIOD,
     ROLE_RANK,
     AccountDeletion,
     ApiToken,
     AuditEntry,
     AuditFilter,
     Collaborator,
+    Comment,
+    DigestFrequency,
     DocumentListing,
     DocumentRecord,
+    EditRun,
+    GrantedRole,
     Invitation,
     LogEntry,
     NewAuditEntry,
+    NewComment,
     NewLogEntry,
+    NewNotification,
+    Notification,
+    NotificationKind,
     Person,
     PublicLink,
+    ReplicaAuthor,
     Role,
     RotateOutcome,
     ServerInvitation,
@@ -50,25 +60,37 @@ from docstream.storage.records import (
     VersionRecord,
     utcnow,
 )
+from docstream.storage.search import SearchHit
 
 __all__ = [
+    "DIGEST_PERIOD",
     "ROLE_RANK",
     "AccountDeletion",
     "ApiToken",
     "AuditEntry",
     "AuditFilter",
     "Collaborator",
+    "Comment",
+    "DigestFrequency",
     "DocumentListing",
     "DocumentRecord",
     "DocumentStore",
+    "EditRun",
+    "GrantedRole",
     "Invitation",
     "LogEntry",
     "NewAuditEntry",
+    "NewComment",
     "NewLogEntry",
+    "NewNotification",
+    "Notification",
+    "NotificationKind",
     "Person",
     "PublicLink",
+    "ReplicaAuthor",
     "Role",
     "RotateOutcome",
+    "SearchHit",
     "ServerInvitation",
     "SessionRecord",
     "Snapshot",
@@ -113,6 +135,12 @@ class DocumentStore(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None:
         """Raise StorageError unless the database answers."""
+
+    @abc.abstractmethod
+    async def pending_migrations(self) -> list[str]:
+        """The names of the migrations this code ships that the database has not applied
+        (readiness). Raises StorageError when the database has migrations this code does not
+        know (a newer version upgraded it) or an applied one was changed."""
 
     # --- users ---------------------------------------------------------------------------------
 
@@ -197,7 +225,7 @@ class DocumentStore(abc.ABC):
         self,
         doc_id: str,
         user_id: str,
-        role: Literal["editor", "viewer"],
+        role: GrantedRole,
         *,
         by_address: bool = True,
     ) -> None:
@@ -336,6 +364,19 @@ class DocumentStore(abc.ABC):
         """Newest first: entries with ``seq < before_seq`` (or the newest), ``user_name`` filled."""
 
     @abc.abstractmethod
+    async def read_edit_runs(
+        self, doc_id: str, before_seq: int | None, after_seq: int, entries: int, gap: float
+    ) -> list[EditRun]:
+        """Newest first: the last ``entries`` log entries before ``before_seq`` (or the newest)
+        and after ``after_seq``, grouped into runs of consecutive entries by one user with less
+        than ``gap`` seconds between neighbours (``user_name`` filled)."""
+
+    @abc.abstractmethod
+    async def list_log_replicas(self, doc_id: str, after_seq: int) -> list[ReplicaAuthor]:
+        """Every replica with log entries after ``after_seq`` in this document and whose it is
+        (``user_name`` filled), ordered by replica."""
+
+    @abc.abstractmethod
     async def find_seq_of_payload(
         self, doc_id: str, replica: str, payload: bytes, *, counter_hi: int | None = None
     ) -> int | None:
@@ -344,6 +385,18 @@ class DocumentStore(abc.ABC):
         ``counter_hi`` is the largest counter the payload's inserts create (``None`` for a
         message without inserts): it follows from the payload, and narrows the search.
         """
+
+    @abc.abstractmethod
+    async def pack_log(self, doc_id: str, below_seq: int, max_packs: int | None = None) -> int:
+        """Move the oldest unpacked entries into packs (:mod:`docstream.storage.packs`), whole
+        packs only, none holding a seq above ``below_seq``, at most ``max_packs`` of them; return
+        how many entries moved. Every read of the log answers the same before and after."""
+
+    async def snapshot_seq(self, doc_id: str) -> int | None:
+        """The seq of the newest snapshot (``None``: none). Backends answer it without reading
+        the snapshot itself."""
+        snapshot = await self.latest_snapshot(doc_id)
+        return None if snapshot is None else snapshot.seq
 
     @abc.abstractmethod
     async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
@@ -403,6 +456,56 @@ class DocumentStore(abc.ABC):
         """Link ``(issuer, subject)`` to a registered user: True if linked now, False if it was
         linked to that user already. ConflictError if it is linked to another user; NotFoundError
         if the user does not exist or is only invited (pending)."""
+
+    # --- notifications (migration 0017) ----------------------------------------------------------
+
+    @abc.abstractmethod
+    async def add_notification(self, new: NewNotification) -> Notification | None:
+        """Store a notification, stamped now, if ``new.user_id`` can open ``new.doc_id`` as a
+        member (owner or grantee; the document not in the trash); None (nothing stored) if not."""
+
+    @abc.abstractmethod
+    async def list_notifications(
+        self,
+        user_id: str,
+        before_id: int | None = None,
+        limit: int = 50,
+        *,
+        unread_unmailed: bool = False,
+    ) -> list[Notification]:
+        """The user's notifications, newest first, ids below ``before_id`` (keyset pages), only
+        those of documents the user can open as a member now (hidden, not deleted, once access
+        is revoked). ``unread_unmailed``: only unread ones not yet sent in a digest."""
+
+    @abc.abstractmethod
+    async def count_unread_notifications(self, user_id: str) -> int:
+        """How many of the user's listable notifications are unread."""
+
+    @abc.abstractmethod
+    async def mark_notifications_read(self, user_id: str, ids: Sequence[int] | None) -> int:
+        """Mark these (None: all) of ``user_id``'s unread notifications read; ids of other users'
+        notifications are ignored. Returns how many changed."""
+
+    @abc.abstractmethod
+    async def mark_notifications_mailed(self, user_id: str, ids: Sequence[int]) -> None:
+        """Record that these notifications of ``user_id`` went out in a digest."""
+
+    @abc.abstractmethod
+    async def get_digest(self, user_id: str) -> DigestFrequency:
+        """The user's e-mail digest setting (``off`` unless set)."""
+
+    @abc.abstractmethod
+    async def set_digest(self, user_id: str, frequency: DigestFrequency) -> None:
+        """Change the user's digest setting. NotFoundError if there is no such user."""
+
+    @abc.abstractmethod
+    async def digests_due(self, now: datetime, limit: int = 500) -> list[str]:
+        """Ids of users whose digest is on and whose last one is a period old (or never sent)."""
+
+    @abc.abstractmethod
+    async def claim_digest(self, user_id: str, now: datetime) -> bool:
+        """Atomically stamp the user's digest as sent at ``now`` if it is still due: True for the
+        one caller (node) that should send it."""
 
     # --- audit log -------------------------------------------------------------------------------
 
@@ -582,3 +685,56 @@ class DocumentStore(abc.ABC):
         The ops log keeps its user id on past edits (the history shows a deleted user). Raises
         NotFoundError when ``transfer_to`` is not another registered user.
         """
+
+    # --- comments (anchored to the text; docs/protocol.md §5.4) ---------------------------------
+
+    @abc.abstractmethod
+    async def add_comment(self, doc_id: str, comment: NewComment) -> tuple[Comment, bool]:
+        """Store a comment unless one with its id exists on the document; returns the stored
+        comment and whether it is new (False: the existing one, unchanged, whoever wrote it)."""
+
+    @abc.abstractmethod
+    async def get_comment(self, doc_id: str, comment_id: str) -> Comment | None: ...
+
+    @abc.abstractmethod
+    async def list_comments(self, doc_id: str) -> list[Comment]:
+        """Every comment of the document, oldest first (ties by id)."""
+
+    @abc.abstractmethod
+    async def edit_comment(
+        self, doc_id: str, comment_id: str, body: str, mentions: tuple[str, ...]
+    ) -> Comment | None:
+        """Replace a comment's body and mentions (its version grows); None if there is none."""
+
+    @abc.abstractmethod
+    async def delete_comment(self, doc_id: str, comment_id: str) -> list[str]:
+        """Delete a comment, with its replies if it starts a thread; the ids deleted."""
+
+    @abc.abstractmethod
+    async def set_thread_resolved(
+        self, doc_id: str, thread_id: str, resolved: bool
+    ) -> Comment | None:
+        """Resolve or reopen a thread (on its first comment, whose version grows)."""
+
+    # --- full-text search ------------------------------------------------------------------------
+    # The index holds, per document, the title and text as of a log ``seq`` (what the search
+    # indexer read); see :mod:`docstream.storage.search` for the query rules.
+
+    @abc.abstractmethod
+    async def index_for_search(self, doc_id: str, title: str, body: str, seq: int) -> bool:
+        """Store what a document says as of ``seq`` for search. An entry of a higher ``seq`` is
+        never replaced by an older one (equal replaces: a rename keeps the seq). ``False``: no
+        such document (nothing stored). A trashed document may be indexed (it is not found)."""
+
+    @abc.abstractmethod
+    async def search_backlog(self, limit: int) -> list[str]:
+        """Up to ``limit`` live documents whose index entry is missing or behind: the document's
+        ``seq`` is past the indexed one, or its title differs from the indexed title."""
+
+    @abc.abstractmethod
+    async def search_documents(
+        self, user_id: str, terms: Sequence[str], limit: int, offset: int
+    ) -> list[SearchHit]:
+        """One page of the live documents ``user_id`` owns or was granted (public sharing does
+        not count) whose indexed title or text matches every term (as a word prefix), the best
+        first (ties by id). No terms: no hits."""

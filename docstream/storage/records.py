@@ -7,13 +7,18 @@ so a record handed out by a store can be shared without anyone changing what ano
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import msgspec
 
-Role = Literal["owner", "editor", "viewer"]
-ROLE_RANK: dict[str, int] = {"viewer": 1, "editor": 2, "owner": 3}
+Role = Literal["owner", "editor", "commenter", "viewer"]
+#: The roles a grant can give (ownership is not a grant). A commenter reads the text and writes
+#: comments; it cannot edit.
+GrantedRole = Literal["editor", "commenter", "viewer"]
+ROLE_RANK: dict[str, int] = {"viewer": 1, "commenter": 2, "editor": 3, "owner": 4}
+#: The roles that may write comments.
+COMMENTING_ROLES = frozenset({"commenter", "editor", "owner"})
 
 
 def utcnow() -> datetime:
@@ -146,6 +151,33 @@ class LogEntry(msgspec.Struct, frozen=True):
     user_name: str = ""
 
 
+class EditRun(msgspec.Struct, frozen=True):
+    """Consecutive log entries of one user with short pauses, summed up: what the history's
+    sessions are built from. The store groups them where the log is, so a long log is summed up
+    by the database instead of being sent row by row."""
+
+    user_id: str
+    first_seq: int
+    last_seq: int
+    started_at: datetime
+    ended_at: datetime
+    #: Characters inserted by the entries that inserted (a replacing message counts here).
+    inserted: int
+    #: Characters deleted by the entries that only deleted.
+    deleted: int
+    #: Log entries.
+    edits: int
+    user_name: str = ""
+
+
+class ReplicaAuthor(msgspec.Struct, frozen=True):
+    """Whose a replica is: the authorship colours map each character's replica to its author."""
+
+    replica: str
+    user_id: str
+    user_name: str = ""
+
+
 class Snapshot(msgspec.Struct, frozen=True):
     doc_id: str
     seq: int
@@ -269,3 +301,72 @@ class AccountDeletion(msgspec.Struct, frozen=True):
     deleted: tuple[str, ...] = ()
     transferred: tuple[str, ...] = ()
     grants_removed: tuple[str, ...] = ()
+
+
+NotificationKind = Literal["mention", "comment_mention", "reply", "share"]
+DigestFrequency = Literal["off", "daily", "weekly"]
+#: How long after one digest the next one is due.
+DIGEST_PERIOD: dict[str, timedelta] = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
+
+
+class NewNotification(msgspec.Struct, frozen=True):
+    """A notification to store for ``user_id`` about ``doc_id`` (``detail``: a few short strings,
+    such as the role given, the comment's id and an excerpt, or the position of a mention)."""
+
+    user_id: str
+    kind: NotificationKind
+    doc_id: str
+    actor_id: str | None
+    detail: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class Notification(msgspec.Struct, frozen=True):
+    """One stored notification, with the actor's name and the document's title as they are now
+    (listed only while ``user_id`` can open the document)."""
+
+    id: int
+    user_id: str
+    kind: NotificationKind
+    doc_id: str
+    doc_title: str
+    actor_id: str | None
+    actor_name: str
+    detail: dict[str, str]
+    created_at: datetime
+    read_at: datetime | None = None
+    mailed_at: datetime | None = None
+
+
+class Comment(msgspec.Struct, frozen=True):
+    """One comment of a thread. The thread's first comment (``thread_id == id``) holds the anchor
+    (the CRDT ids of the first and last characters it was written on, and the text quoted then)
+    and the thread's ``resolved`` flag; a reply has empty anchors. ``version`` grows with every
+    change, so a client keeps the newest of two copies it hears about."""
+
+    doc_id: str
+    id: str
+    thread_id: str
+    author_id: str
+    author_name: str
+    body: str
+    created_at: datetime
+    anchor_start: str = ""
+    anchor_end: str = ""
+    quote: str = ""
+    mentions: tuple[str, ...] = ()
+    resolved: bool = False
+    version: int = 1
+    edited_at: datetime | None = None
+
+
+class NewComment(msgspec.Struct, frozen=True):
+    """A comment to store (see :class:`Comment`)."""
+
+    id: str
+    thread_id: str
+    author_id: str
+    body: str
+    anchor_start: str = ""
+    anchor_end: str = ""
+    quote: str = ""
+    mentions: tuple[str, ...] = ()

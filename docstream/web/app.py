@@ -8,45 +8,49 @@ including unknown routes and wrong methods, carries ``X-Request-Id``, passes the
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, Literal
+from typing import Any
 
-from litestar import Litestar, Request, get
+from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 
-from docstream import __version__
-from docstream.bootstrap import Services, build
+from docstream import __version__, logs, tracing
+from docstream.bootstrap import build
 from docstream.settings import Settings
 from docstream.web import static
 from docstream.web.deps import DEPENDENCIES
 from docstream.web.errors import EXCEPTION_HANDLERS
 from docstream.web.hosts import AllowedHostsMiddleware
-from docstream.web.limits import AccountLimiter, SocketLimitMiddleware, TokenPeek, is_local
+from docstream.web.limits import AccountLimiter, SocketLimitMiddleware, TokenPeek
 from docstream.web.middleware import (
     Budget,
     DrainRefusedBodyMiddleware,
     ErrorEnvelopeMiddleware,
     FixedWindowCounter,
+    MetricsMiddleware,
     RateLimitMiddleware,
-    RequestIdFilter,
     RequestIdMiddleware,
+    TracingMiddleware,
     TrustedProxies,
 )
 from docstream.web.routes import (
     admin,
     audit,
     auth,
+    comments,
     documents,
     events,
     handover,  # transfer, leave, duplicate
+    health,
     imports,
+    notifications,
     resets,
+    search,
     sharing,
     signup,
     suggest,
@@ -55,24 +59,11 @@ from docstream.web.routes import (
     versions,
     ws,
 )
+from docstream.web.routes import metrics as metrics_route
 from docstream.web.routes import oidc as oidc_routes
-from docstream.web.schemas import HealthOut
 from docstream.web.state import WebState
 
 log = logging.getLogger("docstream")
-LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
-
-
-def configure_logging(level: str) -> None:
-    """Log to stderr with the request id on every line (idempotent)."""
-    root = logging.getLogger()
-    if not any(getattr(h, "_docstream", False) for h in root.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        handler.addFilter(RequestIdFilter())
-        handler._docstream = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.setLevel(level.upper())
 
 
 class _SwappableCounter:
@@ -86,27 +77,6 @@ class _SwappableCounter:
         return count
 
 
-@get("/health", summary="Liveness (component details for local requests only)", tags=["health"])
-async def health(request: Request[Any, Any, Any], services: Services) -> HealthOut:
-    """``{status}`` for everyone (HTTP 200 either way, for load balancers); the components,
-    version, node id, pid and counters only for a request from this host (see
-    :func:`docstream.web.limits.is_local`): they tell an attacker what to aim at."""
-    try:
-        await asyncio.wait_for(services.store.ping(), 2.0)
-        db = "ok"
-    except Exception:  # any failure means "not ok"; the details are in the log
-        log.warning("health: the database does not answer", exc_info=True)
-        db = "unavailable"
-    redis = await services.broker.health()  # "disabled" without Redis
-    status: Literal["ok", "degraded"] = (
-        "ok" if db == "ok" and redis in ("ok", "disabled") else "degraded"
-    )
-    if not is_local(request.scope):
-        return HealthOut(status=status)
-    details = services.health.details()
-    return HealthOut(status=status, db=db, redis=redis, version=__version__, details=details)
-
-
 def create_app(
     settings: Settings, *, clock: Callable[[], float] = time.time, freeze_heap: bool = False
 ) -> Litestar:
@@ -118,7 +88,10 @@ def create_app(
     collection no longer traverses them: measured in a worker, one full collection during a
     document load cost 34-55 ms before, more than the decode itself.
     """
-    configure_logging(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
+    # Traces, if the OTEL_* variables ask for them: here, in the process that serves (each of
+    # granian's workers calls this factory), once per process.
+    tracing_on = tracing.setup()
     counter = _SwappableCounter()
     peek = TokenPeek()
     proxies = TrustedProxies(
@@ -151,11 +124,19 @@ def create_app(
                 "PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path}",
             )
             yield
+            app.state.shutting_down = True  # /health/ready answers 503 from here on
             log.info("DocStream shutting down")
+            started = time.monotonic()
+            # Sockets first: their clients move to another node at once, and the rooms' final
+            # snapshots are written while everything they tell (indexes, peers) still listens.
+            await services.hub.close()
+        tracing.flush()  # the last requests' and the final snapshots' spans
+        log.info("DocStream stopped (shutdown took %.1f s)", time.monotonic() - started)
 
     app = Litestar(
         route_handlers=[
-            health,
+            *health.ROUTES,
+            metrics_route.scrape,
             auth.router,
             signup.router,
             admin.router,
@@ -165,7 +146,9 @@ def create_app(
             sharing.invitations_router,
             sharing.people_router,
             versions.router,
+            comments.router,
             suggest.router,
+            search.router,
             events.router,
             oidc_routes.router,
             trash.router,
@@ -176,6 +159,7 @@ def create_app(
             resets.router,
             resets.admin_router,
             tokens.router,
+            notifications.router,
             static.index_page,
             static.ui_files,
         ],
@@ -192,7 +176,7 @@ def create_app(
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
     )
-    app.asgi_handler = RequestIdMiddleware(  # type: ignore[assignment]
+    handler: Any = MetricsMiddleware(
         AllowedHostsMiddleware(
             DrainRefusedBodyMiddleware(
                 RateLimitMiddleware(
@@ -220,4 +204,7 @@ def create_app(
             allowed=settings.allowed_hosts,
         )
     )
+    if tracing_on:  # without traces, not even a layer that passes requests on
+        handler = TracingMiddleware(handler)
+    app.asgi_handler = RequestIdMiddleware(handler)  # type: ignore[assignment]
     return app

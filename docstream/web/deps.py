@@ -8,6 +8,7 @@ import msgspec
 from litestar import Request
 from litestar.di import Provide
 
+from docstream import logs
 from docstream.bootstrap import Services
 from docstream.errors import ForbiddenError, UnauthorizedError
 from docstream.services.api_tokens import is_api_token
@@ -72,14 +73,18 @@ async def _verified_or_none(request: Request[Any, Any, Any]) -> Verified | None:
     if token is None:
         return None
     services = services_of(request)
+    verified: Verified
     if not request.headers.get("authorization"):  # signed in by the cookie: CSRF rules apply
         check_cookie_request(request, services.settings)
+        verified = await services.auth.verify(token)
     elif is_api_token(token):  # a personal API token (only ever in the Authorization header)
         verified = await services.recovery.tokens.verify(token)
         if verified.scope == "read" and request.method not in _READS:
             raise ForbiddenError("this API token may only read (its scope is 'read')")
-        return verified
-    return await services.auth.verify(token)
+    else:
+        verified = await services.auth.verify(token)
+    logs.remember_user(request.scope, verified.user.id)
+    return verified
 
 
 _READS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -46,7 +46,7 @@ log = logging.getLogger("docstream.web")
 
 AUTH_COOKIE = "docstream_access"  # the same name as docstream.web.deps.AUTH_COOKIE
 _TYPEAHEAD = re.compile(
-    r"^/(?:suggest/titles|people/suggest|documents/[^/]+/(?:suggest|mentions/suggest|mentions/select))/?$"
+    r"^/(?:search|suggest/titles|people/suggest|documents/[^/]+/(?:suggest|mentions/suggest|mentions/select))/?$"
 )
 _SIGN_IN = (
     "/auth/login",

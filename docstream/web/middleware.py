@@ -1,4 +1,5 @@
-"""Raw ASGI middleware: request ids (in every response and every log line) and the rate limit.
+"""Raw ASGI middleware: request ids (in every response and every log line), traces, metrics and
+the rate limit.
 
 They are plain ASGI callables rather than Litestar middleware so that they also wrap the responses
 Litestar produces for unknown routes and wrong methods.
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import ipaddress
 import logging
 import re
@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from docstream import metrics, tracing
+from docstream.logs import request_id_var, scope_var
 from docstream.web.errors import code_for_status, error_body
 from docstream.web.limits import (
     FORWARDING_HEADERS,
@@ -34,16 +36,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("docstream.web")
-request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-
-
-class RequestIdFilter(logging.Filter):
-    """Adds ``record.request_id`` so every log line can show which request it belongs to."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -54,7 +47,8 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 class RequestIdMiddleware:
-    """Echo a sane ``X-Request-Id`` or generate one; expose it to logging."""
+    """Echo a sane ``X-Request-Id`` or generate one; expose it and the scope to logging
+    (:mod:`docstream.logs`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,6 +60,7 @@ class RequestIdMiddleware:
         given = _header(scope, b"x-request-id")
         rid = given if given and _VALID_ID.match(given) else uuid.uuid4().hex
         token = request_id_var.set(rid)
+        scope_token = scope_var.set(scope)
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message: Message) -> None:
@@ -82,7 +77,99 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            scope_var.reset(scope_token)
             request_id_var.reset(token)
+
+
+class MetricsMiddleware:
+    """Times every HTTP request for ``docstream_http_request_seconds``, labelled by the route's
+    template (``/documents/{doc_id}``, never the id itself: one series per route, not per
+    document) and the response status. Requests no route matched share ``unmatched``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("path_template") or "unmatched"
+            metrics.HTTP_SECONDS.labels(scope.get("method", ""), route, str(status)).observe(
+                time.perf_counter() - started
+            )
+
+
+#: The request methods a span names as they are; any other is ``_OTHER`` (the conventions'
+#: rule: a client must not be able to make up span names).
+_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "QUERY")
+)
+
+
+class TracingMiddleware:
+    """One OpenTelemetry span per HTTP request (:mod:`docstream.tracing`), named like the
+    metrics' series by the route's template (``GET /documents/{doc_id}``, never the id; a
+    request no route matched is named by its method alone), with the OpenTelemetry HTTP
+    attributes ``http.request.method``, ``http.route`` and ``http.response.status_code``.
+
+    A ``traceparent`` header (W3C trace context) makes the span a child of the caller's. A 5xx
+    answer sets the span's status to error; a 4xx does not (the server did its job: the
+    conventions' rule for server spans). No path or query string is recorded: both may carry
+    tokens (invitation and reset links, public links). WebSocket sessions have their own span
+    (``docstream.web.routes.ws``). ``create_app`` adds this layer only when tracing is on.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not tracing.enabled():
+            await self.app(scope, receive, send)
+            return
+        given = str(scope.get("method", ""))
+        method = given if given in _METHODS else "_OTHER"
+        headers = {
+            bytes(k).decode("latin-1").lower(): bytes(v).decode("latin-1")
+            for k, v in scope.get("headers", ())
+        }
+        status = 500  # what the client gets if the app raises before answering
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        attributes = {
+            "http.request.method": method,
+            "url.scheme": str(scope.get("scheme", "http")),
+            "network.protocol.version": str(scope.get("http_version", "1.1")),
+            "docstream.request_id": request_id_var.get(),
+        }
+        name = "HTTP" if method == "_OTHER" else method
+        with tracing.span(name, attributes, kind="server", parent_headers=headers) as span:
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                route = scope.get("path_template")
+                if route:
+                    span.set_attribute("http.route", route)
+                    tracing.rename(span, f"{name} {route}")
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    tracing.fail(span, f"HTTP {status}")
 
 
 class DrainRefusedBodyMiddleware:
@@ -248,6 +335,7 @@ class RateLimitMiddleware:
         "/schema",
         "/invitations",
         "/events",
+        "/search",
     )
 
     def __init__(
@@ -289,6 +377,7 @@ class RateLimitMiddleware:
             return
         retry_after = str(max(1, int((window + 1) * 60 - now + 0.999)))
         log.info("rate limit (%s) exceeded for %s (%d requests this minute)", name, who, count)
+        metrics.RATE_LIMITED.labels(name).inc()
         message = f"more than {budget.limit} {_WHAT[name]} per minute; retry in {retry_after} s"
         if scope["type"] == "websocket":
             await refuse_websocket(

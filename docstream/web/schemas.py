@@ -27,6 +27,8 @@ Password = Annotated[str, Meta(max_length=1024, description="at least 8 characte
 Name = Annotated[str, Meta(max_length=100)]
 Title = Annotated[str, Meta(max_length=200, description="1 to 200 characters")]
 GrantRole = Literal["editor", "viewer"]
+#: A role a grant can give (a public link or an invitation cannot make a commenter).
+ShareRole = Literal["editor", "commenter", "viewer"]
 
 
 class RegisterBody(msgspec.Struct):
@@ -63,7 +65,7 @@ class ShareBody(msgspec.Struct, kw_only=True):
 
     email: Email | None = None
     user_id: Annotated[str, Meta(max_length=64)] | None = None
-    role: GrantRole
+    role: ShareRole
 
     def __post_init__(self) -> None:
         if (self.email is None) == (self.user_id is None):

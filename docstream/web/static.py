@@ -26,6 +26,7 @@ API_PREFIXES = (
     "ws/",
     "schema",
     "health",
+    "metrics",
     "invitations",
     "events",
     "admin/",

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from testkit.browser import editor_text, new_account, open_document, rest, sign_in, wait_saved
+from testkit.browser import (
+    editor_text,
+    new_account,
+    open_document,
+    rest,
+    sign_in,
+    wait_for_service_worker,
+    wait_saved,
+)
 
 
 def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, server):
@@ -13,10 +21,7 @@ def test_offline_edits_survive_a_reload_and_sync_when_back_online(open_page, ser
     sign_in(page, server, ada)
     open_document(page, server, doc["id"])
     # The service worker keeps the app shell so that the page reloads while offline.
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=15_000,
-    )
+    wait_for_service_worker(page)
     page.locator(".cm-content").click()
     page.keyboard.type("typed online.")
     wait_saved(page)
@@ -76,3 +81,40 @@ def test_two_tabs_of_one_person_are_two_replicas(open_page, server):
         page.wait_for_function(
             "t => window.__docstream.editor().debug.view.state.doc.toString() === t", arg=text
         )
+
+
+def test_a_failed_service_worker_install_is_tried_again(open_page, server):
+    """The install fetches every asset, each up to three times; when one of them fails every
+    time, that install fails, and the page registers the worker again until an install
+    succeeds (a busy server must not leave the tab without its offline shell)."""
+    ada = new_account(server, "Ada")
+    w = open_page()
+    refused: list[str] = []
+
+    def refuse_three_times(route) -> None:
+        if route.request.service_worker is not None and len(refused) < 3:
+            refused.append(route.request.url)
+            route.fulfill(status=503, body="busy")
+        else:
+            route.continue_()
+
+    w.context.route("**/assets/*.css", refuse_three_times)
+    page = w.page
+    sign_in(page, server, ada)
+    wait_for_service_worker(page)
+    assert len(refused) == 3, refused  # one whole install failed before this one
+
+
+def test_a_page_the_service_worker_does_not_control_is_claimed(open_page, server):
+    """A page can load uncontrolled while the worker is active (a hard reload bypasses the
+    worker; a navigation that finished after the worker's claim at activation is left out the
+    same way): it asks to be claimed, so it works offline without a second visit."""
+    ada = new_account(server, "Ada")
+    w = open_page()
+    page = w.page
+    sign_in(page, server, ada)
+    wait_for_service_worker(page)
+    cdp = w.context.new_cdp_session(page)
+    cdp.send("Page.reload", {"ignoreCache": True})  # a hard reload: not through the worker
+    page.wait_for_load_state("load")
+    wait_for_service_worker(page)

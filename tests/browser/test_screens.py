@@ -21,6 +21,7 @@ from testkit.browser import (
     set_size,
     set_theme,
     sign_in,
+    wait_for_service_worker,
 )
 from testkit.screens import SCREENS, tour
 
@@ -86,10 +87,7 @@ def test_the_editor_loaded_on_demand_opens_offline(open_page, server):
     scripts: list[str] = []
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     sign_in(page, server, ada)
-    page.wait_for_function(
-        "() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-        timeout=15_000,
-    )
+    wait_for_service_worker(page)
     page.wait_for_timeout(500)  # the worker's install (which caches the chunks) has finished
     assert not any("/page-" in url for url in scripts), scripts
     w.context.set_offline(True)

@@ -57,10 +57,10 @@ def connected(driver: LiveDriver, seq: int = 0) -> None:
 
 def test_a_connection_opens_with_hello_and_the_last_applied_seq() -> None:
     driver = LiveDriver(ClientSession(ME))
-    assert sent(driver.opening()) == {"type": "hello", "replica": ME, "since": 0}
+    assert sent(driver.opening()) == {"type": "hello", "replica": ME, "since": 0, "batch": True}
     connected(driver, seq=12)
     driver.disconnected()
-    assert sent(driver.opening()) == {"type": "hello", "replica": ME, "since": 12}
+    assert sent(driver.opening()) == {"type": "hello", "replica": ME, "since": 12, "batch": True}
 
 
 def test_edits_are_sent_only_while_live() -> None:

@@ -236,7 +236,8 @@ async def test_the_composition_root_registers_every_extension_once_in_its_order(
 ) -> None:
     settings = Settings(data_dir=tmp_path, argon2_memory_kib=8, argon2_time_cost=1)
     async with build(settings) as services:
-        assert list(services.hub.extensions) == [
+        extensions = list(services.hub.extensions)
+        assert extensions[:8] == [
             services.hub.reactions,
             services.cluster,
             services.revocations,
@@ -246,6 +247,8 @@ async def test_the_composition_root_registers_every_extension_once_in_its_order(
             services.words,
             services.audit,
         ]
+        assert type(extensions[8]).__name__ == "CommentRelay"
+        assert extensions[9:] == [services.notifications, services.search_index]
         assert services.documents.extensions is services.hub.extensions
         user, tokens = await services.auth.register("root@example.com", "long enough", "Root")
         caller = Identity(user_id=user.id, name=user.name)

@@ -15,12 +15,16 @@ import pytest
 from docstream.collab.loader import encode_payload
 from docstream.crdt import Document
 from docstream.storage.base import DocumentStore, NewLogEntry
+from docstream.storage.packs import PACK_ROWS
 from testkit.services import PostgresServer
 
 
-async def fill(store: DocumentStore, *, docs: int = 3, edits: int = 20) -> None:
+async def fill(
+    store: DocumentStore, *, docs: int = 3, edits: int = 20, packed: bool = False
+) -> None:
     """Users (one invited), documents with a real CRDT log, a snapshot, versions, a grant, a
-    session, an invitation, a public link, replicas."""
+    session, an invitation, a public link, replicas; with ``packed``, one more document whose
+    oldest thousand entries are packed."""
     await store.migrate()
     ann = await store.register_user("ann@example.com", "Ann", "$argon2id$v=19$m=1,t=1,p=1$abc$def")
     bob = await store.register_user("bob@example.com", "Bob Ünïcode", "$argon2id$hash-of-bob")
@@ -60,6 +64,28 @@ async def fill(store: DocumentStore, *, docs: int = 3, edits: int = 20) -> None:
             await store.create_invitation(
                 doc.id, "new@example.com", "viewer", ann.id, f"hash{d}", later, 10
             )
+    if not packed:
+        return
+    # A long log, its oldest thousand entries packed (ops_packs, ops_pack_authors).
+    doc = await store.create_document(bob.id, "Packed")
+    crdt = Document(replica="replicaPacked")
+    await store.bind_replica(crdt.replica, bob.id)
+    await store.append_ops(
+        doc.id,
+        [
+            NewLogEntry(
+                user_id=bob.id,
+                replica=crdt.replica,
+                payload=encode_payload(crdt.insert(len(crdt), "ü")),
+                kind="insert",
+                position=i,
+                length=1,
+                preview="ü",
+            )
+            for i in range(PACK_ROWS + 5)
+        ],
+    )
+    assert await store.pack_log(doc.id, PACK_ROWS + 5) == PACK_ROWS
 
 
 def fill_sqlite(path: Path, **kw: Any) -> Path:

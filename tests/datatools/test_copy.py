@@ -17,27 +17,28 @@ from tests.datatools.conftest import fill_postgres, fill_sqlite, postgres_dump, 
 def test_sqlite_to_postgres_to_sqlite_is_byte_for_byte(
     tmp_path: Path, new_pg: Callable[[], str]
 ) -> None:
-    first = fill_sqlite(tmp_path / "a.sqlite3")
+    first = fill_sqlite(tmp_path / "a.sqlite3", packed=True)
     pg = new_pg()
     to_pg = copy_store(SqliteFile(first), PostgresUrl(pg))
     back = tmp_path / "b.sqlite3"
     to_sqlite = copy_store(PostgresUrl(pg), SqliteFile(back))
     assert to_pg.counts == to_sqlite.counts
-    assert to_pg.counts["ops_log"] == 60 and to_pg.counts["users"] == 3
+    assert to_pg.counts["ops_log"] == 65 and to_pg.counts["users"] == 3
+    assert to_pg.counts["ops_packs"] == 1 and to_pg.counts["ops_pack_authors"] == 1
     before, after = sqlite_dump(first), sqlite_dump(back)
     # Tables are discovered: other features' tables are compared too.
     assert set(before) >= {"users", "documents", "ops_log", "snapshots", "versions", "replicas"}
     assert set(after) == set(before)
     for table in before:
         assert after[table] == before[table], table
-    filled = ("users", "documents", "document_permissions", "ops_log", "snapshots", "versions")
+    filled = ("users", "documents", "document_permissions", "ops_log", "ops_packs", "snapshots")
     assert all(before[t] for t in (*filled, "replicas", "sessions", "invitations"))
 
 
 def test_postgres_to_sqlite_to_postgres_keeps_every_row(
     tmp_path: Path, new_pg: Callable[[], str]
 ) -> None:
-    source = fill_postgres(new_pg())
+    source = fill_postgres(new_pg(), packed=True)
     middle = tmp_path / "m.sqlite3"
     copy_store(PostgresUrl(source), SqliteFile(middle))
     target = new_pg()
@@ -45,6 +46,7 @@ def test_postgres_to_sqlite_to_postgres_keeps_every_row(
     before, after = postgres_dump(source), postgres_dump(target)
     assert before == after
     assert before["ops_log"] and before["sessions"] and before["versions"]
+    assert before["ops_packs"] and before["ops_pack_authors"]
 
 
 def test_sqlite_to_sqlite_and_postgres_to_postgres(

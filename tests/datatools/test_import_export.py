@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -179,3 +180,34 @@ def test_import_refusals(tmp_path: Path, data: Path, capsys: pytest.CaptureFixtu
     assert main(["export", "--all", str(full), "--data-dir", str(data)]) == 1
     assert "is not an empty folder" in capsys.readouterr().err
     assert [p.name for p in full.iterdir()] == ["keep.txt"]
+
+
+def test_export_as_html_renders_and_sanitises_each_document(
+    tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from testkit.hostile_markdown import CORPUS
+
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "plan.md").write_text("# Plan\n\n- [x] **done**\n", encoding="utf-8")
+    (notes / "hostile.md").write_text(CORPUS, encoding="utf-8")
+    assert main(["import", str(notes), "--owner", "ann@example.com", "--data-dir", str(data)]) == 0
+    out_dir = tmp_path / "html"
+    assert main(["export", "--all", str(out_dir), "--format", "html", "--data-dir", str(data)]) == 0
+    capsys.readouterr()
+    pages = {p.name: p.read_text(encoding="utf-8") for p in out_dir.rglob("*.html")}
+    assert set(pages) == {"Plan.html", "Hostile.html"}
+    assert "<h1>Plan</h1>" in pages["Plan.html"]
+    assert (
+        '<input type="checkbox" disabled="" checked=""> <strong>done</strong>' in pages["Plan.html"]
+    )
+    body = pages["Hostile.html"].split("<main>", 1)[1]
+    assert "<script" not in body and "<iframe" not in body and "<svg" not in body
+    assert not re.search(r"<[^>]*\son\w+=", body), "an event handler attribute survived"
+    assert not re.search(r"<a [^>]*href=\"(?!https:|mailto:|#|javascript%3a)", body, re.I)
+    # txt: the text as it is, under .txt names.
+    txt_dir = tmp_path / "txt"
+    assert main(["export", "--all", str(txt_dir), "--format", "txt", "--data-dir", str(data)]) == 0
+    assert (txt_dir / "ann@example.com" / "Plan.txt").read_text(
+        encoding="utf-8"
+    ) == "# Plan\n\n- [x] **done**\n"

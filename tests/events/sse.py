@@ -14,11 +14,13 @@ import httpx
 class EventStream:
     """``async with EventStream(url, token) as events``: reads ``GET /events`` in the background.
 
-    ``events.status`` is the response status; :meth:`next` the next ``documents`` event's data;
+    ``events.status`` is the response status; :meth:`next` the next ``event``'s data (``documents``
+    unless told, e.g. ``notification``);
     :attr:`ended` is set when the server ends the stream. Comments are counted in ``comments``.
     """
 
-    def __init__(self, base_url: str, access_token: str | None) -> None:
+    def __init__(self, base_url: str, access_token: str | None, event: str = "documents") -> None:
+        self._event = event
         headers = {"Authorization": f"Bearer {access_token}"} if access_token else {}
         self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=None)
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -78,7 +80,7 @@ class EventStream:
                     if line.startswith(":"):
                         self.comments.append(line[1:].strip())
                     elif line == "":
-                        if event.get("event") == "documents":
+                        if event.get("event") == self._event:
                             self._queue.put_nowait(json.loads(event["data"]))
                         event = {}
                     else:

@@ -67,9 +67,9 @@ def live(session: ClientSession | None = None, seq: int = 0) -> ClientSession:
 
 def test_hello_carries_the_replica_and_the_last_applied_seq() -> None:
     session = ClientSession(ME)
-    assert session.hello() == Hello(ME, 0)
+    assert session.hello() == Hello(ME, 0, batch=True)
     session.since = 42
-    assert session.hello() == Hello(ME, 42)
+    assert session.hello() == Hello(ME, 42, batch=True)
 
 
 def test_welcome_with_ops_applies_what_was_missed_and_goes_live() -> None:
@@ -245,7 +245,7 @@ def test_a_transient_refusal_keeps_everything_and_asks_for_a_resync(code: str) -
     assert isinstance(event, Refused) and event.dropped is None
     assert list(session.pending) == [1, 2]
     # A new connection starts clean and re-sends both, in order.
-    assert session.hello() == Hello(ME, session.since)
+    assert session.hello() == Hello(ME, session.since, batch=True)
     assert not session.resync
     live(session)
     assert [m.ref for m in session.resend()] == [1, 2]
@@ -277,3 +277,22 @@ def test_text_diff_keeps_the_common_prefix_and_suffix(
     old: str, new: str, changes: list[Change]
 ) -> None:
     assert text_diff(old, new) == changes
+
+
+def test_comment_frames_are_handed_on_and_change_nothing_else() -> None:
+    from datetime import UTC, datetime
+
+    from docstream.protocol.messages import CommentInfo, CommentList, CommentsRemoved, ErrorFrame
+    from docstream.protocol.session import ClientSession, CommentsChanged
+
+    session = ClientSession("commentx01")
+    info = CommentInfo(
+        "abcdefgh", "abcdefgh", "u", "U", "hi", datetime.now(UTC), "", "", "", [], False, 1
+    )
+    for frame in (
+        CommentList([info]),
+        CommentsRemoved(["abcdefgh"]),
+        ErrorFrame("forbidden", "no", None, "abcdefgh"),
+    ):
+        assert session.receive(frame) == [CommentsChanged(frame)]
+    assert session.since == 0 and not session.pending and not session.resync

@@ -6,6 +6,7 @@ Each test feeds frames (as the text or bytes a socket would deliver) and the tim
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -18,11 +19,22 @@ from docstream.errors import (
     StorageError,
     UnauthorizedError,
 )
-from docstream.protocol.messages import ErrorFrame, Hello, SetCursor, SubmitOps
+from docstream.protocol.messages import (
+    AddComment,
+    DeleteComment,
+    ErrorFrame,
+    Hello,
+    ResolveComment,
+    SetCursor,
+    SubmitOps,
+)
 from docstream.protocol.server import (
+    COMMENT_BURST,
+    COMMENTS_PER_SECOND,
     MAX_SEQ,
     Action,
     Close,
+    Comment,
     Join,
     MoveCursor,
     Reply,
@@ -375,3 +387,68 @@ def test_limits_come_from_the_settings() -> None:
     assert limits.messages_per_second == settings.ws_messages_per_second
     assert limits.byte_burst == settings.ws_byte_burst
     assert limits.max_strikes == 20
+
+
+# --- comment frames --------------------------------------------------------------------------
+
+
+def comment_add(cid: str, body: str = "note") -> str:
+    return json.dumps(
+        {"type": "comment_add", "id": cid, "body": body, "start": "r:1", "end": "r:2"}
+    )
+
+
+def test_comment_frames_go_to_the_comments_service_once_live() -> None:
+    session = ServerSession(LIMITS, 0.0)
+    early = session.receive(comment_add("abcdefgh"), 0.0)
+    assert [type(a) for a in early] == [Reply]  # the first frame must be hello
+    session.receive(hello(), 0.0)
+    actions = session.receive(comment_add("abcdefgh"), 0.1)
+    assert actions == [Comment(AddComment("abcdefgh", "note", "r:1", "r:2"))]
+    deleted = session.receive(json.dumps({"type": "comment_delete", "id": "abcdefgh"}), 0.2)
+    assert deleted == [Comment(DeleteComment("abcdefgh"))]
+    resolved = session.receive(json.dumps({"type": "comment_resolve", "id": "abcdefgh"}), 0.3)
+    assert resolved == [Comment(ResolveComment("abcdefgh", True))]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        comment_add("short"),  # ids are 8..64 of [A-Za-z0-9_-]
+        comment_add("abc/../defgh"),
+        comment_add("abcdefgh", ""),
+        comment_add("abcdefgh", "x" * 10_001),
+        json.dumps({"type": "comment_add", "id": "abcdefgh", "body": "x", "start": "r:1"}),
+        json.dumps(
+            {
+                "type": "comment_reply",
+                "id": "abcdefgh",
+                "thread": "abcdefgi",
+                "body": "x",
+                "mentions": ["u"] * 21,
+            }
+        ),
+        json.dumps({"type": "comment_resolve", "id": "abcdefgh", "resolved": "yes"}),
+    ],
+)
+def test_malformed_comment_frames_are_bad_messages(frame: str) -> None:
+    limits = dataclasses.replace(LIMITS, max_frame_bytes=100_000)
+    session = ServerSession(limits, 0.0)
+    session.receive(hello(), 0.0)
+    (reply,) = session.receive(frame, 0.1)
+    assert isinstance(reply, Reply) and reply.error.code == "bad_message"
+    assert session.state == "live"
+
+
+def test_a_flood_of_comments_is_refused_by_id_then_allowed_again() -> None:
+    roomy = dataclasses.replace(LIMITS, messages_per_second=1e6, message_burst=10**6)
+    session = ServerSession(roomy, 0.0)
+    session.receive(hello(), 0.0)
+    accepted = [session.receive(comment_add(f"comment{i:04d}"), 0.0) for i in range(COMMENT_BURST)]
+    assert all(isinstance(a[0], Comment) for a in accepted)
+    (refused,) = session.receive(comment_add("comment-over"), 0.0)
+    assert isinstance(refused, Reply) and isinstance(refused.error, RateLimitedError)
+    assert refused.frame == ErrorFrame("rate_limited", refused.error.detail, None, "comment-over")
+    later = session.receive(comment_add("comment-over"), 1.0 / COMMENTS_PER_SECOND + 0.01)
+    assert isinstance(later[0], Comment)
+    assert session.state == "live"

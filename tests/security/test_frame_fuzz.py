@@ -297,21 +297,23 @@ json_values = st.recursive(
     max_leaves=6,
 )
 FIELDS = ["type", "ref", "ops", "op", "kind", "id", "after", "text", "len", "anchor", "head",
-          "replica", "since", "extra"]  # fmt: skip
+          "replica", "since", "extra", "body", "start", "end", "thread", "mentions", "quote",
+          "resolved"]  # fmt: skip
 mutations = st.one_of(
     st.tuples(st.just("set"), st.sampled_from(FIELDS), json_values),
     st.tuples(st.just("drop"), st.sampled_from(FIELDS)),
     st.tuples(st.just("nest"), st.sampled_from(FIELDS), st.sampled_from([2, 50, 500, 5000, 50000])),
     st.tuples(
         st.just("long"),
-        st.sampled_from(["text", "id", "after", "anchor", "replica", "extra"]),
+        st.sampled_from(["text", "id", "after", "anchor", "replica", "extra", "body", "quote"]),
         st.sampled_from([100, 65_536, 65_537, 400_000, MAX_FRAME + 1]),
     ),
-    st.tuples(st.just("surrogate"), st.sampled_from(["text", "id", "anchor", "replica"])),
+    st.tuples(st.just("surrogate"), st.sampled_from(["text", "id", "anchor", "replica", "body"])),
     st.tuples(st.just("repeat"), st.sampled_from([2, 100, 10_001])),
     st.tuples(st.just("duplicate_key"), st.sampled_from(["type", "ref", "ops"]), json_values),
 )
-BASES = ["ins", "del", "mixed", "cursor", "hello", "foreign_ins", "reins"]
+BASES = ["ins", "del", "mixed", "cursor", "hello", "foreign_ins", "reins", "comment_add",
+         "comment_reply", "comment_edit", "comment_delete", "comment_resolve"]  # fmt: skip
 raw_frames = st.builds(
     Raw,
     replicas,
@@ -621,7 +623,7 @@ class Socket:
                         return
                     del rep.pending[ref]
                     rep.rebuild()
-        elif kind not in ("presence", "cursor", "role"):
+        elif kind not in ("presence", "cursor", "role", "comments", "comment", "comment_removed"):
             run.problem(f"{self.label}: unexpected frame {data[:200]}")
 
     def _in_order(self, seq: int, what: str) -> bool:
@@ -812,9 +814,34 @@ def hostile_frame(run: Run, rep: Replica, action: Hostile) -> Any:
         ops = [{"kind": "ins", "id": known or fresh, "after": None, "text": "\u2620"}]
     elif action.base == "cursor":
         return {"type": "cursor", "anchor": known, "head": known}
+    elif action.base.startswith("comment_"):
+        return comment_frame(action.base, action.pick, known)
     else:
         return {"type": "hello", "replica": rep.rid, "since": rep.since}
     return {"type": "ops", "ref": ref, "ops": ops}
+
+
+def comment_frame(base: str, pick: int, known: str | None) -> dict[str, Any]:
+    """A comment frame on a few ids, so replies, edits and deletes meet earlier comments (of
+    this user or of another one)."""
+    cid, other = f"fuzzc{pick % 4:04d}", f"fuzzc{(pick // 4) % 4:04d}"
+    if base == "comment_add":
+        return {
+            "type": "comment_add",
+            "id": cid,
+            "body": "note \u00e9",
+            "start": known or "1@nobody00",
+            "end": known or "1@nobody00",
+            "quote": "q",
+            "mentions": ["someone"],
+        }
+    if base == "comment_reply":
+        return {"type": "comment_reply", "id": f"fuzzr{pick % 9:04d}", "thread": other, "body": "r"}
+    if base == "comment_edit":
+        return {"type": "comment_edit", "id": cid, "body": "edited"}
+    if base == "comment_delete":
+        return {"type": "comment_delete", "id": cid}
+    return {"type": "comment_resolve", "id": cid, "resolved": pick % 2 == 0}
 
 
 @dataclass

@@ -207,9 +207,9 @@ class RoomMachine(RuleBasedStateMachine):
         if conn is None:
             return False
         moved = False
-        while not conn.outbox.empty():
+        while conn.has_frames:  # as the socket's writer takes them (batches included)
             moved = True
-            item = conn.outbox.get_nowait()
+            item = await conn.next_frame()
             if isinstance(item, CloseRequest):
                 client.conn = client.room = None
                 if item.code not in (4403,):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from docstream.errors import ConflictError, NotFoundError, QuotaExceededError, StorageError
 from docstream.storage.base import DocumentStore, NewLogEntry
+from testkit.config import BACKENDS
 
 
 async def make_user(store: DocumentStore, email: str = "ann@example.com", name: str = "Ann"):
@@ -23,6 +25,19 @@ def entry(user_id: str, replica: str = "replica01", payload: bytes = b"\x01[]", 
 async def test_migrations_are_recorded_and_applied_once(store: DocumentStore) -> None:
     assert await store.migrate() == []  # the fixture applied everything already
     await store.ping()
+
+
+@pytest.mark.parametrize("kind", [*BACKENDS, "memory"])
+async def test_pending_migrations_lists_what_a_fresh_database_lacks(
+    make_store: Callable[[str], DocumentStore], kind: str
+) -> None:
+    store = make_store(kind)
+    async with store:
+        pending = await store.pending_migrations()
+        if kind != "memory":  # the memory store has no schema to migrate
+            assert pending and pending[0].startswith("0001_"), pending
+        await store.migrate()
+        assert await store.pending_migrations() == []
 
 
 async def test_registering_twice_with_one_email_is_a_conflict(store: DocumentStore) -> None:

@@ -29,6 +29,8 @@ BODY_ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("PATCH", "/documents/{id}", {"title": "A title"}),
     ("POST", "/documents/{id}/share", {"email": "friend@example.com", "role": "viewer"}),
     ("POST", "/documents/{id}/share/public", {"enabled": True, "role": "viewer"}),
+    ("POST", "/notifications/read", {"all": True}),
+    ("PUT", "/notifications/settings", {"digest": "daily"}),
 ]
 #: Every route of docs/protocol.md §4 that exists now, with an existing document's id in ``{id}``.
 DOC_ROUTES = [
@@ -119,7 +121,7 @@ async def test_wrong_types_are_400(client: Client) -> None:
             for wrong in wrong_values:
                 if field == "name" and wrong is None:
                     continue  # name is optional
-                if field == "enabled" and isinstance(wrong, bool):
+                if field in ("enabled", "all") and isinstance(wrong, bool):
                     continue
                 body = {**valid, field: wrong}
                 response = await client.request(

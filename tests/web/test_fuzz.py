@@ -78,6 +78,18 @@ class Target:
         client.cookies.clear()
         self.doc_id = ""
         self.new_document()
+        # The owner has a notification (the viewer shares a document with them): the
+        # /notifications routes list and mark real rows.
+        theirs = client.post(
+            "/documents", json={"title": "For the owner"}, headers=self.headers("viewer")
+        )
+        assert theirs.status_code == 201, theirs.text
+        told = client.post(
+            f"/documents/{theirs.json()['id']}/share",
+            json={"email": "fuzz-owner@example.com", "role": "editor"},
+            headers=self.headers("viewer"),
+        )
+        assert told.status_code == 200, told.text
 
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"} if who in self.tokens else {}

@@ -19,8 +19,10 @@ import pytest
 from docstream.crdt import ops as crdt_ops
 from docstream.protocol import messages as frames
 from docstream.services import list_events
+from docstream.services.notifications import messages as notification_messages
+from docstream.services.search import query as search_query
 from docstream.services.typeahead.title_entries import TitleSuggestion
-from docstream.storage.records import TokenScope
+from docstream.storage.records import DigestFrequency, NotificationKind, TokenScope
 from docstream.web import schemas
 from docstream.web.routes import (
     account,
@@ -28,6 +30,7 @@ from docstream.web.routes import (
     audit,
     handover,
     imports,
+    notifications,
     resets,
     signup,
     suggest,
@@ -55,9 +58,21 @@ PAIRS: list[tuple[str, Any]] = [
     ("SubmitOps", frames.SubmitOps),
     ("SetCursor", frames.SetCursor),
     ("ClientFrame", frames.ClientFrame),
+    ("CommentInfo", frames.CommentInfo),
+    ("AddComment", frames.AddComment),
+    ("ReplyComment", frames.ReplyComment),
+    ("EditComment", frames.EditComment),
+    ("DeleteComment", frames.DeleteComment),
+    ("ResolveComment", frames.ResolveComment),
+    ("CommentFrame", frames.CommentFrame),
+    ("CommentUpsert", frames.CommentUpsert),
+    ("CommentsRemoved", frames.CommentsRemoved),
+    ("CommentList", frames.CommentList),
     ("Welcome", frames.Welcome),
     ("RemoteOps", frames.RemoteOps),
     ("Ack", frames.Ack),
+    ("Batch", frames.Batch),
+    ("SingleFrame", frames.SingleFrame),
     ("Presence", frames.Presence),
     ("PeerCursor", frames.PeerCursor),
     ("RoleChanged", frames.RoleChanged),
@@ -126,6 +141,24 @@ PAIRS: list[tuple[str, Any]] = [
     ("SignupPolicy", admin.SignupPolicyOut),
     ("SignupPolicyBody", admin.SignupPolicyBody),
     ("AdminOverview", admin.OverviewOut),
+    # notifications
+    ("NotificationKind", NotificationKind),
+    ("DigestFrequency", DigestFrequency),
+    ("NotificationItem", notification_messages.NotificationOut),
+    ("NotificationsPage", notifications.NotificationsPage),
+    ("NotificationEvent", notification_messages.NotificationEvent),
+    ("NotificationReadBody", notifications.ReadBody),
+    ("NotificationsRead", notifications.ReadOut),
+    ("DigestBody", notifications.DigestBody),
+    ("NotificationSettings", notifications.SettingsOut),
+    # history
+    ("EditSession", versions.SessionOut),
+    ("SessionsPage", versions.SessionsOut),
+    ("TextAt", versions.TextAtOut),
+    ("ReplicaAuthor", versions.ReplicaAuthorOut),
+    # full-text search
+    ("SearchResult", search_query.SearchResult),
+    ("SearchPage", search_query.SearchPage),
 ]
 
 NOT_IN_THE_UI = {
@@ -138,6 +171,8 @@ NOT_IN_THE_UI = {
     # The engine's visible change (what a UI replays); never on the wire. The TS engine has its own.
     "Change": "the engine's visible change, not a wire type",
     "DocumentChange": "a peer message between nodes, never sent to clients",
+    "NotificationPeer": "a peer message between nodes, never sent to clients",
+    "Pushed": "another feature's event queued on a list stream, sent as its own SSE event",
 }
 
 
@@ -168,13 +203,15 @@ def test_every_struct_of_the_protocol_and_the_rest_schemas_is_paired_or_known_un
         admin,
         signup,
         account,
+        notifications,
+        notification_messages,
     )
     assert unpaired_structs(modules, PAIRS, NOT_IN_THE_UI) == []
 
 
 def test_every_typescript_wire_type_is_paired() -> None:
     """A TS-only declaration in these files is a UI type, not a wire type: listed here."""
-    ui_only = {"Change", "Suggestion", "GrantRole", "SignupPolicyName"}
+    ui_only = {"Change", "Suggestion", "GrantRole", "ShareRole", "SignupPolicyName"}
     declared = set(parse_typescript(ts_sources()))
     assert declared - {ts for ts, _ in PAIRS} == ui_only
 
@@ -219,7 +256,7 @@ def _drift_ts(pattern: str, replacement: str) -> list[str]:
         ),
         # a literal union widened
         (
-            r'export type Role = "owner" \| "editor" \| "viewer"',
+            r'export type Role = "owner" \| "editor" \| "commenter" \| "viewer"',
             "export type Role = string",
             "Role: TypeScript has string",
         ),
@@ -289,7 +326,7 @@ def _version_retyped() -> type[msgspec.Struct]:
 def _share_with_a_new_role() -> type[msgspec.Struct]:
     class ShareBody(msgspec.Struct):
         email: str
-        role: Literal["editor", "viewer", "commenter"]
+        role: Literal["editor", "commenter", "viewer", "approver"]
 
     return ShareBody
 

@@ -37,6 +37,7 @@ import type {
   Restored,
   SelectBody,
   ShareBody,
+  ShareRole,
   TitleBody,
   TitleSuggestion,
   Tokens,
@@ -334,11 +335,11 @@ export class Api {
   collaborators(id: string): Promise<Collaborator[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/collaborators`);
   }
-  share(id: string, email: string, role: GrantRole): Promise<Collaborator> {
+  share(id: string, email: string, role: ShareRole): Promise<Collaborator> {
     return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, { email, role } satisfies ShareBody);
   }
   /** Share with a co-collaborator picked by id (see `suggestPeople`). */
-  shareWith(id: string, userId: string, role: GrantRole): Promise<Collaborator> {
+  shareWith(id: string, userId: string, role: ShareRole): Promise<Collaborator> {
     return this.request("POST", `/documents/${encodeURIComponent(id)}/share`, {
       user_id: userId,
       role,
@@ -400,11 +401,11 @@ export class Api {
   eventsUrl(): string {
     return `${this.base}/events`;
   }
-  exportUrl(id: string, format: "txt" | "md"): string {
+  exportUrl(id: string, format: "txt" | "md" | "html"): string {
     return `${this.base}/documents/${encodeURIComponent(id)}/export?format=${format}`;
   }
   /** The export as a Blob (the download needs the bearer token, so it is fetched). */
-  async exportBlob(id: string, format: "txt" | "md"): Promise<Blob> {
+  async exportBlob(id: string, format: "txt" | "md" | "html"): Promise<Blob> {
     const headers: Record<string, string> = { ...this.linkHeader(`/documents/${encodeURIComponent(id)}`) };
     if (this.access) headers["Authorization"] = `Bearer ${this.access}`;
     const res = await fetch(this.exportUrl(id, format), { headers, credentials: "same-origin" });
@@ -420,8 +421,9 @@ export class Api {
   suggestMentions(id: string, q: string, limit = 8): Promise<WordSuggestion[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/mentions/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);
   }
-  selectMention(id: string, word: string): Promise<WordSuggestion> {
-    return this.request("POST", `/documents/${encodeURIComponent(id)}/mentions/select`, { word } satisfies SelectBody);
+  selectMention(id: string, word: string, position?: number): Promise<WordSuggestion> {
+    const body: SelectBody = position === undefined ? { word } : { word, position };
+    return this.request("POST", `/documents/${encodeURIComponent(id)}/mentions/select`, body);
   }
   suggestWords(id: string, q: string, limit = 5): Promise<WordSuggestion[]> {
     return this.get(`/documents/${encodeURIComponent(id)}/suggest?q=${encodeURIComponent(q)}&limit=${limit}`);

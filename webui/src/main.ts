@@ -119,6 +119,13 @@ async function boot(): Promise<void> {
         document.title = "Trash — DocStream";
         page = trashView(api);
         break;
+      case "search": {
+        const { searchView } = await import("./ui/search/page");
+        if (mine !== shown) return; // navigated elsewhere meanwhile
+        document.title = "Search — DocStream";
+        page = searchView(api, route.q);
+        break;
+      }
       case "editor": {
         const { editorPage } = await loadEditor();
         if (mine !== shown) return; // navigated elsewhere meanwhile
@@ -168,9 +175,29 @@ async function boot(): Promise<void> {
     }),
   );
 
-  if ("serviceWorker" in navigator && import.meta.env.PROD) {
-    navigator.serviceWorker.register("/sw.js").catch(() => undefined);
-  }
+  if ("serviceWorker" in navigator && import.meta.env.PROD) registerServiceWorker();
+}
+
+/** Register the service worker, and register it again (after 2, 4, 8… s, up to a minute) when
+ * its install fails: otherwise one failed install would leave the tab without an offline shell
+ * until the next visit. */
+function registerServiceWorker(attempt = 0): void {
+  const retry = () => {
+    if (navigator.serviceWorker.controller) return;
+    setTimeout(() => registerServiceWorker(attempt + 1), Math.min(60_000, 2000 * 2 ** attempt));
+  };
+  navigator.serviceWorker.register("/sw.js").then((registration) => {
+    const installing = registration.installing;
+    if (installing)
+      installing.addEventListener("statechange", () => {
+        if (installing.state === "redundant" && !registration.active) retry();
+      });
+    // Active but not controlling this page (it loaded while the worker installed, or was
+    // hard-reloaded): ask to be claimed.
+    void navigator.serviceWorker.ready.then((ready) => {
+      if (!navigator.serviceWorker.controller) ready.active?.postMessage("claim");
+    });
+  }, retry);
 }
 
 void boot();

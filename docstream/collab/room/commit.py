@@ -23,9 +23,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from docstream import metrics, tracing
 from docstream.collab import messages as m
 from docstream.collab.connection import Connection
 from docstream.collab.extensions import ChangeCommitted
@@ -33,7 +36,7 @@ from docstream.collab.loader import decode_payload
 from docstream.collab.room import frames
 from docstream.collab.room.validation import Accepted, Kind, accept
 from docstream.errors import DocStreamError, StorageError
-from docstream.protocol.messages import Ack, SubmitOps
+from docstream.protocol.messages import SubmitOps
 from docstream.storage.base import LogEntry, NewLogEntry, utcnow
 
 if TYPE_CHECKING:
@@ -43,13 +46,16 @@ log = logging.getLogger("docstream.collab.room")
 
 CATCH_UP_RETRY = 0.1  # first wait (s) before reading the log again after a failed read ...
 CATCH_UP_RETRY_MAX = 5.0  # ... doubling up to this
+#: The span of one commit group (stored in one transaction, then acked and broadcast).
+COMMIT_SPAN = "document.commit"
 
 
 def _acknowledge(acc: Accepted, seq: int) -> None:
-    """Tell the sender its message is in the log at ``seq`` (an ``ack``, or its reply)."""
+    """Tell the sender its message is in the log at ``seq`` (an ``ack``, or its reply). The
+    caller counts it (the counters are updated once per commit group, in ``publish``)."""
     acc.answered = True
     if acc.reply is None:
-        acc.conn.send(frames.text(Ack(acc.msg.ref, seq)))
+        acc.conn.send_ack(acc.msg.ref, seq)
     elif not acc.reply.done():
         acc.reply.set_result(seq)
 
@@ -58,10 +64,28 @@ def _refuse(
     conn: Connection, msg: SubmitOps, reply: asyncio.Future[int] | None, error: DocStreamError
 ) -> None:
     """Tell the sender its message was not stored (an ``error`` with its ``ref``, or its reply)."""
+    metrics.REFUSED_FRAMES.labels(error.code).inc()
     if reply is None:
         conn.send(frames.error(error.code, error.detail, msg.ref))
     elif not reply.done():
         reply.set_exception(error)
+
+
+def _commit_span(
+    doc_id: str, accepted: list[Accepted], stored: int
+) -> AbstractContextManager[tracing.SpanLike]:
+    """The span of one commit group (:data:`tracing.OFF` while tracing is off: nothing is
+    built). It links to the sessions whose edits it stores: the group runs in the Room's task,
+    a trace of its own, while each socket's session is a trace of its own too."""
+    if not accepted or not tracing.enabled():
+        return tracing.OFF
+    attributes = {
+        "docstream.doc_id": doc_id,
+        "docstream.commit.group_size": stored,
+        "docstream.commit.resends": len(accepted) - stored,
+    }
+    links = tracing.links(acc.conn.trace_link for acc in accepted)
+    return tracing.span(COMMIT_SPAN, attributes, links=links)
 
 
 async def _catch_up(room: Room) -> None:
@@ -83,6 +107,9 @@ class CommitPath:
         self._held_acks: list[Accepted] = []  # re-sends stored beyond ``room.seq``
         self._outgoing: list[Accepted] = []  # stored and announced here; for the extensions
         self._changed = False
+        #: Acks and broadcasts since the last ``publish`` (the metrics, once per commit group).
+        self._acks = 0
+        self._broadcasts = 0
         self._catch_up_timer: asyncio.TimerHandle | None = None
         self._catch_up_delay = CATCH_UP_RETRY
 
@@ -134,41 +161,54 @@ class CommitPath:
     async def _commit(self, accepted: list[Accepted]) -> None:
         room = self.room
         fresh = [acc for acc in accepted if acc.kind is Kind.NEW]
-        if fresh:
-            entries: list[NewLogEntry] = [acc.entry for acc in fresh if acc.entry is not None]
-            try:
-                last = await room.store.append_ops(room.doc_id, entries)
-            except DocStreamError as exc:
-                log.warning(
-                    "room %s: commit of %d messages failed: %s", room.doc_id, len(fresh), exc.detail
-                )
-                # Nothing of the batch is stored: every sender hears so, re-sends included
-                # (those may repeat a message of this very batch).
-                # Always a transient code: the failure may be one message's, not each sender's.
-                code = exc.code if isinstance(exc, StorageError) else "internal"
-                error = (StorageError if code != "internal" else DocStreamError)(
-                    f"not saved: {exc.detail}", code=code
-                )
-                for acc in accepted:
-                    _refuse(acc.conn, acc.msg, acc.reply, error)
-                    acc.answered = True
-                room.needs_rebuild = True
-                await room.ensure_consistent()
-                return
-            first_seq = last - len(fresh) + 1
-            for offset, acc in enumerate(fresh):
-                acc.seq = first_seq + offset
-                self.held[first_seq + offset] = acc
-        for acc in accepted:
-            if acc.kind is Kind.RESEND:
-                acc.seq = await self._stored_seq(acc)
-        target = max((acc.seq or 0 for acc in accepted), default=0)
-        if target > room.seq:
-            await self._announce_through(target)
-        for acc in accepted:
-            if acc.kind is Kind.RESEND:
-                self._ack_resend(acc)
-        await self.publish()
+        with _commit_span(room.doc_id, accepted, len(fresh)) as span:
+            if fresh:
+                entries: list[NewLogEntry] = [acc.entry for acc in fresh if acc.entry is not None]
+                started = time.perf_counter()
+                try:
+                    last = await room.store.append_ops(room.doc_id, entries)
+                except DocStreamError as exc:
+                    log.warning(
+                        "room %s: commit of %d messages failed: %s",
+                        room.doc_id,
+                        len(fresh),
+                        exc.detail,
+                    )
+                    tracing.fail(span, f"not stored: {exc.code}")
+                    # Nothing of the batch is stored: every sender hears so, re-sends included
+                    # (those may repeat a message of this very batch).
+                    # Always a transient code: the failure may be one message's, not each
+                    # sender's.
+                    code = exc.code if isinstance(exc, StorageError) else "internal"
+                    error = (StorageError if code != "internal" else DocStreamError)(
+                        f"not saved: {exc.detail}", code=code
+                    )
+                    for acc in accepted:
+                        _refuse(acc.conn, acc.msg, acc.reply, error)
+                        acc.answered = True
+                    room.needs_rebuild = True
+                    await room.ensure_consistent()
+                    return
+                metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
+                metrics.COMMIT_GROUP_SIZE.observe(len(fresh))
+                metrics.EDITS_COMMITTED.inc(len(fresh))
+                first_seq = last - len(fresh) + 1
+                if span.is_recording():
+                    span.set_attribute("docstream.commit.first_seq", first_seq)
+                    span.set_attribute("docstream.commit.last_seq", last)
+                for offset, acc in enumerate(fresh):
+                    acc.seq = first_seq + offset
+                    self.held[first_seq + offset] = acc
+            for acc in accepted:
+                if acc.kind is Kind.RESEND:
+                    acc.seq = await self._stored_seq(acc)
+            target = max((acc.seq or 0 for acc in accepted), default=0)
+            if target > room.seq:
+                await self._announce_through(target)
+            for acc in accepted:
+                if acc.kind is Kind.RESEND:
+                    self._ack_resend(acc)
+            await self.publish()
 
     async def _stored_seq(self, acc: Accepted) -> int | None:
         """Where a re-sent message was first stored (None: not an exact copy of a stored one)."""
@@ -190,6 +230,7 @@ class CommitPath:
             self._held_acks.append(acc)  # stored beyond what this replica announced yet
             return
         _acknowledge(acc, acc.seq or room.seq)
+        self._acks += 1
 
     # --- announcing in seq order -----------------------------------------------------------------
 
@@ -228,9 +269,11 @@ class CommitPath:
         assert entry is not None and acc.seq is not None
         room.seq = acc.seq
         _acknowledge(acc, acc.seq)
+        self._acks += 1
         frame = frames.remote_ops(acc.seq, entry.user_id, entry.replica, acc.payload)
         # Everyone but the sending connection, a newer connection of the same replica included:
         # it may have said hello before this message (sent on the old one) was stored.
+        self._broadcasts += 1
         for other in room.presence.local.values():
             if other is not acc.conn:
                 other.send(frame)
@@ -259,6 +302,7 @@ class CommitPath:
             room.seq = e.seq
             self._changed = True
             frame = frames.remote_entry(e)
+            self._broadcasts += 1
             for conn in room.presence.local.values():  # its author's replica too, if it is here
                 conn.send(frame)
         while room.seq + 1 in self.held:
@@ -267,6 +311,12 @@ class CommitPath:
     async def publish(self) -> None:
         """Hand what this node stored to the extensions; tell the Room its replica advanced."""
         room = self.room
+        if self._acks:
+            metrics.ACKS.inc(self._acks)
+            self._acks = 0
+        if self._broadcasts:
+            metrics.BROADCASTS.inc(self._broadcasts)
+            self._broadcasts = 0
         if self._outgoing:
             outgoing, self._outgoing = self._outgoing, []
             extensions = room.extensions
@@ -307,6 +357,7 @@ class CommitPath:
         if fresh[0].seq != room.seq + 1 or any(
             b.seq != a.seq + 1 for a, b in itertools.pairwise(fresh)
         ):
+            metrics.REDIS_GAPS_REPAIRED.inc()
             fresh = await room.store.read_ops(room.doc_id, room.seq)  # repair the gap from the log
         self.deliver(fresh)
         self.flush_held_acks()

@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from docstream import logs, tracing
 from docstream.collab import messages as m
 from docstream.collab import slices
 from docstream.collab.connection import Connection
@@ -125,6 +126,11 @@ class Room:
         The decision to close is taken synchronously with the emptiness check, and the Hub checks
         ``closing`` and enqueues a join without awaiting in between, so a join is never lost.
         """
+        # This task was started by some request; its lines are the document's, not that request's.
+        logs.request_id_var.set("-")
+        logs.scope_var.set(None)
+        logs.doc_id_var.set(self.doc_id)
+        tracing.detach()  # and its spans (commits) are traces of their own, not that request's
         try:
             while True:
                 item = await self.inbox.get()

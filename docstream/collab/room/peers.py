@@ -53,6 +53,7 @@ async def join(room: Room, item: m.JoinItem) -> None:
         leave(room, previous)
         previous.close(CLOSE_REPLACED, "replaced by a newer connection of this replica")
     peer = conn.attach(hello.replica)
+    conn.batch = hello.batch
     conn.send(frames.text(await welcome(room, conn, hello.since)))
     for replica, cursor in presence.cursors.items():
         if replica != hello.replica:

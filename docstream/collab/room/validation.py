@@ -120,8 +120,8 @@ def accept(
 
 def check(doc: Document, settings: Settings, conn: Connection, msg: SubmitOps) -> list[CharId]:
     """Role, replica and limits; return the parsed id of every op, or raise the error."""
-    if conn.role == "viewer":
-        raise ReadOnlyError("viewers cannot edit this document")
+    if conn.role in ("viewer", "commenter"):
+        raise ReadOnlyError(f"{conn.role}s cannot edit this document")
     ops = msg.ops
     if not ops:
         raise InvalidInputError("an ops message needs at least one op")

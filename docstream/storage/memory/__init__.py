@@ -16,11 +16,14 @@ store holds through a reference.
 from docstream.storage.memory.accounts import MemoryAccounts
 from docstream.storage.memory.admin import MemoryAdmin
 from docstream.storage.memory.audit import MemoryAudit
+from docstream.storage.memory.comments import MemoryComments
 from docstream.storage.memory.documents import MemoryDocuments
 from docstream.storage.memory.identities import MemoryIdentities
 from docstream.storage.memory.imports import MemoryImports
 from docstream.storage.memory.log import MemoryLog
+from docstream.storage.memory.notifications import MemoryNotifications
 from docstream.storage.memory.recovery import MemoryRecovery
+from docstream.storage.memory.search import MemorySearch
 from docstream.storage.memory.server_admin import MemoryServerAdmin
 from docstream.storage.memory.trash import MemoryTrash
 
@@ -31,11 +34,14 @@ class MemoryDocumentStore(
     MemoryAccounts,
     MemoryAdmin,
     MemoryAudit,
+    MemoryComments,
     MemoryDocuments,
     MemoryIdentities,
     MemoryImports,
     MemoryLog,
+    MemoryNotifications,
     MemoryRecovery,
+    MemorySearch,
     MemoryTrash,
     MemoryServerAdmin,
 ):

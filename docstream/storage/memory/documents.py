@@ -14,6 +14,7 @@ from docstream.storage.base import (
     Collaborator,
     DocumentListing,
     DocumentRecord,
+    GrantedRole,
     Invitation,
     Person,
     PublicLink,
@@ -136,7 +137,7 @@ class MemoryDocuments(MemoryState):
         self,
         doc_id: str,
         user_id: str,
-        role: Literal["editor", "viewer"],
+        role: GrantedRole,
         *,
         by_address: bool = True,
     ) -> None:
@@ -304,7 +305,11 @@ class MemoryDocuments(MemoryState):
             )
             if doc.record.owner_id == user_id:
                 role = "owner"
-            elif current == "editor" or (current == "viewer" and not allowed):
+            elif (
+                current == "editor"
+                or (current == "commenter" and inv.role == "viewer")  # never lowered
+                or (current in ("viewer", "commenter") and not allowed)
+            ):
                 role = current
             elif allowed:
                 if user_id not in self._users:

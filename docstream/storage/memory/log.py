@@ -12,7 +12,15 @@ from typing import Literal
 from msgspec.structs import replace
 
 from docstream.errors import DocStreamError, NotFoundError
-from docstream.storage.base import LogEntry, NewLogEntry, Snapshot, VersionRecord, utcnow
+from docstream.storage.base import (
+    EditRun,
+    LogEntry,
+    NewLogEntry,
+    ReplicaAuthor,
+    Snapshot,
+    VersionRecord,
+    utcnow,
+)
 from docstream.storage.memory.state import MemoryState
 
 
@@ -74,6 +82,66 @@ class MemoryLog(MemoryState):
         start = max(stop - limit, 0)
         return [self._named(e) for e in reversed(doc.log[start:stop])]
 
+    async def read_edit_runs(
+        self, doc_id: str, before_seq: int | None, after_seq: int, entries: int, gap: float
+    ) -> list[EditRun]:
+        await self._enter()
+        doc = self._docs.get(doc_id)
+        if doc is None or entries <= 0:
+            return []
+        stop = len(doc.log) if before_seq is None else min(max(before_seq - 1, 0), len(doc.log))
+        runs: list[EditRun] = []
+        prev: LogEntry | None = None
+        for e in doc.log[max(stop - entries, after_seq, 0) : stop]:
+            ins, dele = (0, e.length) if e.kind == "delete" else (e.length, 0)
+            joins = (
+                prev is not None
+                and prev.user_id == e.user_id
+                and (e.created_at - prev.created_at).total_seconds() < gap
+            )
+            if joins:
+                last = runs[-1]
+                runs[-1] = replace(
+                    last,
+                    last_seq=e.seq,
+                    ended_at=max(last.ended_at, e.created_at),
+                    inserted=last.inserted + ins,
+                    deleted=last.deleted + dele,
+                    edits=last.edits + 1,
+                )
+            else:
+                user = self._users.get(e.user_id)
+                runs.append(
+                    EditRun(
+                        user_id=e.user_id,
+                        first_seq=e.seq,
+                        last_seq=e.seq,
+                        started_at=e.created_at,
+                        ended_at=e.created_at,
+                        inserted=ins,
+                        deleted=dele,
+                        edits=1,
+                        user_name=user.name if user else "",
+                    )
+                )
+            prev = e
+        return runs[::-1]
+
+    async def list_log_replicas(self, doc_id: str, after_seq: int) -> list[ReplicaAuthor]:
+        await self._enter()
+        doc = self._docs.get(doc_id)
+        if doc is None:
+            return []
+        found = {(e.replica, e.user_id) for e in doc.log[max(after_seq, 0) :]}
+        return [
+            ReplicaAuthor(
+                replica=replica,
+                user_id=user_id,
+                user_name=user.name if (user := self._users.get(user_id)) else "",
+            )
+            for replica, user_id in sorted(found)
+        ]
+
     async def find_seq_of_payload(
         self, doc_id: str, replica: str, payload: bytes, *, counter_hi: int | None = None
     ) -> int | None:
@@ -85,6 +153,11 @@ class MemoryLog(MemoryState):
             if doc.log[seq - 1].payload == payload:
                 return seq
         return None
+
+    async def pack_log(self, doc_id: str, below_seq: int, max_packs: int | None = None) -> int:
+        """Nothing to save in memory: entries stay as they are (every read answers the same)."""
+        await self._enter()
+        return 0
 
     async def save_snapshot(self, doc_id: str, seq: int, state: bytes, keep: int = 3) -> None:
         await self._enter()

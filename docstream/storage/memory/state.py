@@ -15,8 +15,10 @@ from msgspec.structs import replace
 
 from docstream.errors import StorageError
 from docstream.storage.base import (
+    Comment,
     DocumentRecord,
     DocumentStore,
+    GrantedRole,
     LogEntry,
     Role,
     Snapshot,
@@ -35,13 +37,15 @@ class DocumentRow:
     record: DocumentRecord
     link_token: str | None = None
     link_seq: int = 0
-    grants: dict[str, Grantable] = field(default_factory=dict)
+    grants: dict[str, GrantedRole] = field(default_factory=dict)
     #: Grantees whose grants were all made by id (``Collaborator.by_address`` false).
     granted_by_id: set[str] = field(default_factory=set)
     log: list[LogEntry] = field(default_factory=list)  # seq n at index n - 1; user_name unset
     by_sender: dict[tuple[str, int | None], list[int]] = field(default_factory=dict)
     snapshots: dict[int, Snapshot] = field(default_factory=dict)
     versions: dict[int, tuple[VersionRecord, str]] = field(default_factory=dict)
+    #: Comments by id, oldest first (``author_name`` unset: read from the users at each read).
+    comments: dict[str, Comment] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -107,6 +111,10 @@ class MemoryState(DocumentStore):
 
     async def ping(self) -> None:
         await self._enter()
+
+    async def pending_migrations(self) -> list[str]:
+        await self._enter()
+        return []  # nothing to migrate: the schema is this code's own classes
 
     def _touch(self, doc: DocumentRow, **changes: object) -> DocumentRecord:
         doc.record = replace(doc.record, updated_at=utcnow(), **changes)

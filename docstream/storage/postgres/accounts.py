@@ -175,7 +175,8 @@ class PostgresAccounts(PostgresStoreBase):
             cur = await conn.execute(
                 "DELETE FROM replicas WHERE replica_id IN (SELECT r.replica_id FROM replicas r "
                 "WHERE r.last_seen_at < %s AND NOT EXISTS "
-                "(SELECT 1 FROM ops_log l WHERE l.replica = r.replica_id) LIMIT %s)",
+                "(SELECT 1 FROM ops_log l WHERE l.replica = r.replica_id) AND NOT EXISTS "
+                "(SELECT 1 FROM ops_pack_authors a WHERE a.replica = r.replica_id) LIMIT %s)",
                 (unseen_since, limit),
             )
             return cur.rowcount

@@ -99,6 +99,17 @@ class PostgresStoreBase(DocumentStore):
     async def ping(self) -> None:
         await self._one("SELECT 1")
 
+    async def pending_migrations(self) -> list[str]:
+        available = migrate.discover(self.dialect)
+        async with self._conn() as conn:
+            cur = await conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL")
+            row = await cur.fetchone()
+            applied: dict[int, str] = {}
+            if row is not None and row[0]:
+                cur = await conn.execute("SELECT version, checksum FROM schema_migrations")
+                applied = {int(v): str(c) for v, c in await cur.fetchall()}
+        return [m.name for m in migrate.pending(available, applied)]
+
     async def migrate(self) -> list[str]:
         available = migrate.discover(self.dialect)
         names: list[str] = []

@@ -11,6 +11,7 @@ from docstream.storage.base import (
     Collaborator,
     DocumentListing,
     DocumentRecord,
+    GrantedRole,
     Person,
     PublicLink,
     Role,
@@ -171,7 +172,7 @@ class PostgresDocuments(PostgresStoreBase):
         self,
         doc_id: str,
         user_id: str,
-        role: Literal["editor", "viewer"],
+        role: GrantedRole,
         *,
         by_address: bool = True,
     ) -> None:

@@ -124,7 +124,11 @@ class PostgresInvitations(PostgresStoreBase):
                 )
                 if owner_id == user_id:
                     role = "owner"
-                elif current == "editor" or (current == "viewer" and not allowed):
+                elif (
+                    current == "editor"
+                    or (current == "commenter" and inv.role == "viewer")  # never lowered
+                    or (current in ("viewer", "commenter") and not allowed)
+                ):
                     role = current
                 elif allowed:
                     await conn.execute(

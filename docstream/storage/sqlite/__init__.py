@@ -8,12 +8,15 @@ log with snapshots and versions), all running on the threads and connections of
 from docstream.storage.sqlite.accounts import SqliteAccounts
 from docstream.storage.sqlite.admin import SqliteAdmin
 from docstream.storage.sqlite.audit import SqliteAudit
+from docstream.storage.sqlite.comments import SqliteComments
 from docstream.storage.sqlite.documents import SqliteDocuments
 from docstream.storage.sqlite.identities import SqliteIdentities
 from docstream.storage.sqlite.imports import SqliteImports
 from docstream.storage.sqlite.invitations import SqliteInvitations
 from docstream.storage.sqlite.log import SqliteLog
+from docstream.storage.sqlite.notifications import SqliteNotifications
 from docstream.storage.sqlite.recovery import SqliteRecovery
+from docstream.storage.sqlite.search import SqliteSearch
 from docstream.storage.sqlite.server_admin import SqliteServerAdmin
 from docstream.storage.sqlite.trash import SqliteTrash
 
@@ -24,12 +27,15 @@ class SqliteDocumentStore(
     SqliteAccounts,
     SqliteAdmin,
     SqliteAudit,
+    SqliteComments,
     SqliteDocuments,
     SqliteIdentities,
     SqliteImports,
     SqliteInvitations,
     SqliteLog,
+    SqliteNotifications,
     SqliteRecovery,
+    SqliteSearch,
     SqliteTrash,
     SqliteServerAdmin,
 ):

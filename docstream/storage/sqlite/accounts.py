@@ -208,7 +208,8 @@ class SqliteAccounts(SqliteStoreBase):
             return conn.execute(
                 "DELETE FROM replicas WHERE replica_id IN (SELECT r.replica_id FROM replicas r "
                 "WHERE r.last_seen_at < ? AND NOT EXISTS "
-                "(SELECT 1 FROM ops_log l WHERE l.replica = r.replica_id) LIMIT ?)",
+                "(SELECT 1 FROM ops_log l WHERE l.replica = r.replica_id) AND NOT EXISTS "
+                "(SELECT 1 FROM ops_pack_authors a WHERE a.replica = r.replica_id) LIMIT ?)",
                 (cutoff, limit),
             ).rowcount
 

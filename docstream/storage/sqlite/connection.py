@@ -137,6 +137,16 @@ class SqliteStoreBase(DocumentStore):
     async def ping(self) -> None:
         await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
 
+    async def pending_migrations(self) -> list[str]:
+        def applied(conn: sqlite3.Connection) -> dict[int, str]:
+            try:
+                return dict(conn.execute("SELECT version, checksum FROM schema_migrations"))
+            except sqlite3.OperationalError:  # no table: nothing applied yet
+                return {}
+
+        available = migrate.discover(self.dialect)
+        return [m.name for m in migrate.pending(available, await self._read(applied))]
+
     async def migrate(self) -> list[str]:
         available = migrate.discover(self.dialect)
 

@@ -12,6 +12,7 @@ from docstream.storage.base import (
     Collaborator,
     DocumentListing,
     DocumentRecord,
+    GrantedRole,
     Person,
     PublicLink,
     Role,
@@ -189,7 +190,7 @@ class SqliteDocuments(SqliteStoreBase):
         self,
         doc_id: str,
         user_id: str,
-        role: Literal["editor", "viewer"],
+        role: GrantedRole,
         *,
         by_address: bool = True,
     ) -> None:

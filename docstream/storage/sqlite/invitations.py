@@ -134,7 +134,11 @@ class SqliteInvitations(SqliteStoreBase):
                 )
                 if owner_id == user_id:
                     role = "owner"
-                elif current == "editor" or (current == "viewer" and not allowed):
+                elif (
+                    current == "editor"
+                    or (current == "commenter" and inv.role == "viewer")  # never lowered
+                    or (current in ("viewer", "commenter") and not allowed)
+                ):
                     role = current
                 elif allowed:
                     conn.execute(

@@ -5,7 +5,8 @@ data ``{"kind": "shared"|"unshared"|"renamed"|"deleted", "doc_id": ...}`` when a
 leaves or changes in the caller's list (see :mod:`docstream.services.list_events`), a ``:
 connected`` comment first and a ``: keep-alive`` comment after ``events_keepalive`` idle seconds.
 The stream ends when the session is signed out, the access token expires, or the reader falls
-too far behind; ``EventSource`` reconnects by itself.
+too far behind; ``EventSource`` reconnects by itself. Other features send their own events on the
+same stream (``event: notification``, see :mod:`docstream.services.notifications`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from litestar.response.sse import ServerSentEventMessage
 
 from docstream.bootstrap import Services
 from docstream.services.identity import Verified
-from docstream.services.list_events import Stream
+from docstream.services.list_events import Pushed, Stream
 
 #: Tells a reconnecting ``EventSource`` how long to wait (milliseconds).
 RETRY_MS = 2000
@@ -49,6 +50,9 @@ async def _messages(services: Services, stream: Stream) -> AsyncIterator[ServerS
                 continue
             if change is None:
                 return
+            if isinstance(change, Pushed):  # another feature's event (notifications)
+                yield ServerSentEventMessage(event=change.event, data=change.data)
+                continue
             yield ServerSentEventMessage(
                 event="documents", data=msgspec.json.encode(change).decode()
             )

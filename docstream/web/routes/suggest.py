@@ -15,11 +15,13 @@ from litestar import Router, get, post
 from litestar.params import Parameter
 
 from docstream.bootstrap import Services
+from docstream.collab.extensions import MentionPicked
 from docstream.services.identity import MAX_NAME, Identity
 from docstream.services.typeahead.mentions import MentionService
 from docstream.services.typeahead.title_entries import TitleSuggestion
 from docstream.services.typeahead.titles import TitleService
 from docstream.services.typeahead.words import WordService
+from docstream.storage.base import ROLE_RANK
 
 MAX_QUERY = 100
 MAX_LIMIT = 50
@@ -36,6 +38,8 @@ class WordOut(msgspec.Struct):
 class SelectBody(msgspec.Struct):
     #: A collaborator's name, as suggested (an ``@`` before it is ignored).
     word: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_NAME + 1)]
+    #: Where the mention was inserted (a character offset): the notification opens there.
+    position: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] | None = None
 
 
 def _titles(services: Services) -> TitleService:
@@ -74,8 +78,12 @@ async def suggest_mentions(
 async def select_mention(
     doc_id: str, data: SelectBody, caller: Identity, services: Services
 ) -> WordOut:
-    await services.documents.access(caller, doc_id, "viewer")
+    access = await services.documents.access(caller, doc_id, "viewer")
     selected = await _mentions(services).select(doc_id, data.word)
+    if not caller.guest and ROLE_RANK.get(access.role, 0) >= ROLE_RANK["editor"]:
+        # Only an editor's pick reaches the text: that person is told (notifications).
+        picked = MentionPicked(doc_id, caller.user_id, selected.word, data.position)
+        await services.documents.extensions.emit(picked)
     return WordOut(selected.word, selected.frequency)
 
 

@@ -7,6 +7,7 @@ version from before it may hold text that was deleted before the document was sh
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from datetime import datetime
@@ -20,6 +21,7 @@ from litestar.params import Parameter, QueryParameter
 from docstream.bootstrap import Services
 from docstream.errors import InvalidInputError, NotFoundError
 from docstream.services.identity import Identity
+from docstream.services.rendering import render_page
 from docstream.services.versions import VersionService
 from docstream.storage.base import VersionRecord
 from docstream.web import auditing
@@ -123,6 +125,98 @@ async def history(
     ]
 
 
+class SessionOut(msgspec.Struct):
+    author: str
+    user_name: str
+    first_seq: int
+    last_seq: int
+    started_at: datetime
+    ended_at: datetime
+    inserted: int
+    deleted: int
+    edits: int
+
+
+class SessionsOut(msgspec.Struct):
+    sessions: list[SessionOut]
+    #: Pass as ``before`` for the next (older) page; null when there is none.
+    next: int | None
+
+
+class TextAtOut(msgspec.Struct):
+    seq: int
+    text: str
+
+
+@get("/{doc_id:str}/sessions", summary="Editing sessions per author, newest first (paginated)")
+async def sessions(
+    doc_id: str,
+    maybe_caller: Identity | None,
+    services: Services,
+    before: Annotated[
+        int | None, QueryParameter(description="sessions of the edits before this seq")
+    ] = None,
+    limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+) -> SessionsOut:
+    if before is not None and not 1 <= before <= MAX_INT:
+        raise InvalidInputError(f"before must be between 1 and {MAX_INT}, got {before}")
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
+    found, more = await _versions(services).sessions(doc_id, before, access.history_floor, limit)
+    return SessionsOut(
+        sessions=[
+            SessionOut(
+                author=s.author,
+                user_name=s.user_name or _nameless(s.author),
+                first_seq=s.first_seq,
+                last_seq=s.last_seq,
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+                inserted=s.inserted,
+                deleted=s.deleted,
+                edits=s.edits,
+            )
+            for s in found
+        ],
+        next=more,
+    )
+
+
+@get("/{doc_id:str}/text", summary="The text as it was at a seq (a session's before and after)")
+async def text_at(
+    doc_id: str,
+    maybe_caller: Identity | None,
+    services: Services,
+    seq: Annotated[int, QueryParameter(description="the seq whose text to return")],
+) -> TextAtOut:
+    if not 0 <= seq <= MAX_INT:
+        raise InvalidInputError(f"seq must be between 0 and {MAX_INT}, got {seq}")
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
+    if seq < access.history_floor:
+        # Text from before the public link was made may hold what was deleted before sharing.
+        raise NotFoundError(f"the text at seq {seq} is not available through this link")
+    text, at = await _versions(services).text_at(doc_id, seq)
+    return TextAtOut(seq=at, text=text)
+
+
+class ReplicaAuthorOut(msgspec.Struct):
+    replica: str
+    user_id: str
+    user_name: str
+
+
+@get("/{doc_id:str}/authors", summary="Whose each replica that wrote to the document is")
+async def authors(
+    doc_id: str, maybe_caller: Identity | None, services: Services
+) -> list[ReplicaAuthorOut]:
+    access = await services.documents.access(maybe_caller, doc_id, "viewer")
+    return [
+        ReplicaAuthorOut(
+            replica=a.replica, user_id=a.user_id, user_name=a.user_name or _nameless(a.user_id)
+        )
+        for a in await _versions(services).authors(doc_id, access.history_floor)
+    ]
+
+
 @get("/{doc_id:str}/versions", summary="Restore points, newest first")
 async def list_versions(
     doc_id: str, maybe_caller: Identity | None, services: Services
@@ -205,25 +299,44 @@ def content_disposition(title: str, extension: str) -> str:
     return f"attachment; filename=\"{fallback}.{extension}\"; filename*=UTF-8''{encoded}"
 
 
-@get("/{doc_id:str}/export", summary="Download the text as .txt or .md")
+_MEDIA = {"txt": "text/plain", "md": "text/markdown", "html": "text/html"}
+
+
+@get("/{doc_id:str}/export", summary="Download the text as .txt or .md, or rendered as .html")
 async def export(
     doc_id: str,
     maybe_caller: Identity | None,
     services: Services,
-    format: Literal["txt", "md"] = "txt",
+    format: Literal["txt", "md", "html"] = "txt",
 ) -> Response[bytes]:
     access = await services.documents.access(maybe_caller, doc_id, "viewer")
     text, _ = await services.texts.current_text(doc_id)
-    media = "text/markdown" if format == "md" else "text/plain"
+    headers = {"Content-Disposition": content_disposition(access.doc.title, format)}
+    if format == "html":
+        # Rendering a large document takes a while: off the event loop.
+        text = await asyncio.to_thread(render_page, access.doc.title, text)
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; img-src http: https:"
+        )
     return Response(
         text.encode("utf-8"),
-        media_type=media,  # Litestar adds "; charset=utf-8" to text types
-        headers={"Content-Disposition": content_disposition(access.doc.title, format)},
+        media_type=_MEDIA[format],  # Litestar adds "; charset=utf-8" to text types
+        headers=headers,
     )
 
 
 router = Router(
     path="/documents",
-    route_handlers=[history, list_versions, get_version, create_version, restore_version, export],
+    route_handlers=[
+        history,
+        sessions,
+        text_at,
+        authors,
+        list_versions,
+        get_version,
+        create_version,
+        restore_version,
+        export,
+    ],
     tags=["versions"],
 )

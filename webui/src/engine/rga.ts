@@ -160,6 +160,40 @@ export class Document {
     return parts.join("");
   }
 
+  /**
+   * Who wrote what: the replicas of the visible text in the UTF-16 range [from16, to16), as
+   * spans (adjacent runs of one replica merged). For the authorship colours; the caller consumes
+   * it before the document changes.
+   */
+  *replicaSpans(from16: number, to16: number): Generator<[replica: string, from16: number, to16: number]> {
+    if (from16 >= to16) return;
+    let u = 0;
+    let open: [string, number, number] | null = null;
+    for (let b = 0; b < this.blocks.length && u < to16; b++) {
+      const width = this.bvis16[b]!;
+      if (u + width <= from16) {
+        u += width;
+        continue;
+      }
+      for (const run of this.blocks[b]!.runs) {
+        if (run.u === 0) continue;
+        const end = u + run.u;
+        if (end > from16 && u < to16) {
+          const lo = Math.max(u, from16);
+          const hi = Math.min(end, to16);
+          if (open && open[0] === run.r && open[2] === lo) open[2] = hi;
+          else {
+            if (open) yield open;
+            open = [run.r, lo, hi];
+          }
+        }
+        u = end;
+        if (u >= to16) break;
+      }
+    }
+    if (open) yield open;
+  }
+
   /** Whether `id` (visible or deleted) is known. */
   has(id: CharId): boolean {
     return this.reps.get(id.replica)?.find(id.counter) !== undefined;

@@ -14,7 +14,15 @@
  * 1006 -> reconnect with backoff, catching up with `since`.
  */
 import type { Change } from "../engine";
-import { parseServerFrame, type ClientFrame, type Peer, type Role, type SubmitOps, type UserInfo } from "./messages";
+import {
+  parseServerFrame,
+  type ClientFrame,
+  type CommentFrame,
+  type Peer,
+  type Role,
+  type SubmitOps,
+  type UserInfo,
+} from "./messages";
 import { ClientSession, type SessionEvent } from "./session";
 import { encodeState, newReplicaId } from "../engine";
 import type { OfflineStore } from "./store";
@@ -43,6 +51,8 @@ export interface LiveCallbacks {
   /** A message for the person (edits refused for good, access revoked...). */
   notice?(message: string, severity: "info" | "error"): void;
   closed?(code: number, reason: string): void;
+  /** Comment frames (docs/protocol.md §5.4), including refusals of our comment frames. */
+  comment?(frame: Extract<SessionEvent, { kind: "comment" }>["frame"]): void;
 }
 
 export interface LiveOptions {
@@ -255,7 +265,15 @@ export class LiveDocument {
       return;
     }
     const cb = this.opts.callbacks;
+    // A batch's consecutive remote entries reach the editor as one update, its acks as one status.
+    let remote: Change[] = [];
+    let acked = false;
+    const flush = (): void => {
+      if (remote.length) cb.changes?.(remote, "remote");
+      remote = [];
+    };
     for (const ev of events) {
+      if (ev.kind !== "remote") flush();
       switch (ev.kind) {
         case "welcomed":
           this.everConnected = true;
@@ -268,11 +286,11 @@ export class LiveDocument {
           this.scheduleSnapshot(0);
           break;
         case "remote":
-          if (ev.changes.length) cb.changes?.(ev.changes, "remote");
+          remote = remote.length ? remote.concat(ev.changes) : ev.changes;
           this.scheduleSnapshot();
           break;
         case "acked":
-          this.opts.callbacks.status?.(this.state, this.saved);
+          acked = true;
           this.scheduleSnapshot();
           break;
         case "joined":
@@ -292,8 +310,13 @@ export class LiveDocument {
         case "desynced":
           this.reconnect();
           break;
+        case "comment":
+          cb.comment?.(ev.frame);
+          break;
       }
     }
+    flush();
+    if (acked) cb.status?.(this.state, this.saved);
   }
 
   private refused(ev: Extract<SessionEvent, { kind: "refused" }>): void {
@@ -372,6 +395,13 @@ export class LiveDocument {
       }
       return ops.length ? this.session.submit(ops) : [];
     });
+  }
+
+  /** Send a comment frame now; false while not live (the caller keeps it queued). */
+  sendComment(frame: CommentFrame): boolean {
+    if (!this.session.live || this.ws === null) return false;
+    this.send(frame);
+    return true;
   }
 
   /** Our caret/selection as UTF-16 offsets. */

@@ -4,7 +4,7 @@
  */
 import type { Op } from "../engine";
 
-export type Role = "owner" | "editor" | "viewer";
+export type Role = "owner" | "editor" | "commenter" | "viewer";
 
 export interface Peer {
   user_id: string;
@@ -26,11 +26,30 @@ export interface SeqOps {
   ops: Op[];
 }
 
+/** One comment (docs/protocol.md §5.4); `thread` is the id of the thread's first comment. */
+export interface CommentInfo {
+  id: string;
+  thread: string;
+  author_id: string;
+  author_name: string;
+  body: string;
+  created_at: string;
+  anchor_start: string;
+  anchor_end: string;
+  quote: string;
+  mentions: string[];
+  resolved: boolean;
+  version: number;
+  edited_at?: string | null;
+}
+
 // client -> server
 export interface Hello {
   type: "hello";
   replica: string;
   since?: number;
+  /** This client reads `batch` frames and acks of several messages (`ack.n`). */
+  batch?: boolean;
 }
 export interface SubmitOps {
   type: "ops";
@@ -42,7 +61,40 @@ export interface SetCursor {
   anchor?: string | null;
   head?: string | null;
 }
-export type ClientFrame = Hello | SubmitOps | SetCursor;
+export interface AddComment {
+  type: "comment_add";
+  id: string;
+  body: string;
+  start: string;
+  end: string;
+  quote?: string;
+  mentions?: string[];
+}
+export interface ReplyComment {
+  type: "comment_reply";
+  id: string;
+  thread: string;
+  body: string;
+  mentions?: string[];
+}
+export interface EditComment {
+  type: "comment_edit";
+  id: string;
+  body: string;
+  mentions?: string[];
+}
+export interface DeleteComment {
+  type: "comment_delete";
+  id: string;
+}
+export interface ResolveComment {
+  type: "comment_resolve";
+  id: string;
+  resolved?: boolean;
+}
+export type CommentFrame = AddComment | ReplyComment | EditComment | DeleteComment | ResolveComment;
+export type ClientFrame =
+  Hello | SubmitOps | SetCursor | AddComment | ReplyComment | EditComment | DeleteComment | ResolveComment;
 
 // server -> client
 export interface Welcome {
@@ -63,10 +115,13 @@ export interface RemoteOps {
   replica: string;
   ops: Op[];
 }
+/** Messages `ref - n + 1` .. `ref` are stored at seqs `seq - n + 1` .. `seq`. */
 export interface Ack {
   type: "ack";
   ref: number;
   seq: number;
+  /** How many consecutive messages the ack covers (1 when absent). */
+  n?: number;
 }
 export interface Presence {
   type: "presence";
@@ -88,8 +143,39 @@ export interface ErrorFrame {
   code: string;
   message: string;
   ref?: number;
+  /** The id of the refused comment frame. */
+  comment?: string;
 }
-export type ServerFrame = Welcome | RemoteOps | Ack | Presence | PeerCursor | RoleChanged | ErrorFrame;
+export interface CommentUpsert {
+  type: "comment";
+  comment: CommentInfo;
+}
+export interface CommentsRemoved {
+  type: "comment_removed";
+  ids: string[];
+}
+export interface CommentList {
+  type: "comments";
+  comments: CommentInfo[];
+}
+/** A frame that may travel inside a `batch`. */
+export type SingleFrame =
+  | Welcome
+  | RemoteOps
+  | Ack
+  | Presence
+  | PeerCursor
+  | RoleChanged
+  | ErrorFrame
+  | CommentUpsert
+  | CommentsRemoved
+  | CommentList;
+/** Several frames sent as one (after `hello.batch`), handled in order. */
+export interface Batch {
+  type: "batch";
+  frames: SingleFrame[];
+}
+export type ServerFrame = SingleFrame | Batch;
 
 /** Errors after which re-sending the same ops can never succeed. */
 export const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
@@ -113,7 +199,16 @@ export function colorFor(userId: string): string {
 
 /** Parse one server frame; throws on anything that is not a JSON object with a known tag. */
 export function parseServerFrame(data: string): ServerFrame {
-  const frame = JSON.parse(data) as { type?: unknown };
+  const frame = JSON.parse(data) as { type?: unknown; frames?: unknown };
+  if (frame?.type === "batch") {
+    if (!Array.isArray(frame.frames)) throw new Error("batch without frames");
+    for (const inner of frame.frames as unknown[]) single(inner as { type?: unknown } | null);
+    return frame as Batch;
+  }
+  return single(frame);
+}
+
+function single(frame: { type?: unknown } | null): SingleFrame {
   if (frame === null || typeof frame !== "object") throw new Error("frame is not an object");
   switch (frame.type) {
     case "welcome":
@@ -123,7 +218,10 @@ export function parseServerFrame(data: string): ServerFrame {
     case "cursor":
     case "role":
     case "error":
-      return frame as ServerFrame;
+    case "comment":
+    case "comment_removed":
+    case "comments":
+      return frame as SingleFrame;
     default:
       throw new Error(`unknown frame type ${JSON.stringify(frame.type)}`);
   }

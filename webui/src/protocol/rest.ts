@@ -8,6 +8,8 @@ import type { Role } from "./messages";
 
 export type { Role };
 export type GrantRole = "editor" | "viewer";
+/** A role a grant gives (a public link or an invitation by address cannot make a commenter). */
+export type ShareRole = "editor" | "commenter" | "viewer";
 
 // --- bodies --------------------------------------------------------------------------------
 
@@ -40,7 +42,7 @@ export interface NameBody {
 export interface ShareBody {
   email?: string | null;
   user_id?: string | null;
-  role: GrantRole;
+  role: ShareRole;
 }
 /** A co-collaborator suggested by the people picker (`GET /people/suggest`): never an address. */
 export interface Person {
@@ -56,6 +58,7 @@ export interface LabelBody {
 }
 export interface SelectBody {
   word: string;
+  position?: number | null;
 }
 
 // --- replies -------------------------------------------------------------------------------
@@ -404,4 +407,98 @@ export interface AdminOverview {
   users: number;
   documents: number;
   open_documents: number;
+}
+
+// --- notifications ---------------------------------------------------------------------------
+export type NotificationKind = "mention" | "comment_mention" | "reply" | "share";
+export type DigestFrequency = "off" | "daily" | "weekly";
+/** One notification: `detail` holds `role` (share), `position` (a mention in the text), or
+ * `comment_id`, `thread_id` and `excerpt` (comments). */
+export interface NotificationItem {
+  id: number;
+  kind: NotificationKind;
+  doc_id: string;
+  doc_title: string;
+  actor_id: string | null;
+  actor_name: string;
+  detail: Record<string, string>;
+  created_at: string;
+  read: boolean;
+}
+/** `GET /notifications`: newest first; `next_before` asks for the next page (null: no more). */
+export interface NotificationsPage {
+  notifications: NotificationItem[];
+  unread: number;
+  next_before: number | null;
+}
+/** The data of `event: notification` on `GET /events`. */
+export interface NotificationEvent {
+  kind: "new" | "read";
+  unread: number;
+  notification?: NotificationItem | null;
+  ids?: number[] | null;
+}
+/** `POST /notifications/read`: some ids, or `all: true`. */
+export interface NotificationReadBody {
+  ids?: number[] | null;
+  all?: boolean;
+}
+export interface NotificationsRead {
+  marked: number;
+  unread: number;
+}
+export interface DigestBody {
+  digest: DigestFrequency;
+}
+/** `email`: whether this server can send mail at all. */
+export interface NotificationSettings {
+  digest: DigestFrequency;
+  email: boolean;
+}
+
+// --- full-text search ---------------------------------------------------------------------------
+/** A document found by `GET /search`: ranges are [start, end) UTF-16 offsets (plain text, never HTML). */
+export interface SearchResult {
+  id: string;
+  title: string;
+  role: Role;
+  updated_at: string;
+  title_matches: [number, number][];
+  snippet: string;
+  matches: [number, number][];
+}
+export interface SearchPage {
+  results: SearchResult[];
+  offset: number;
+  next_offset: number | null;
+}
+
+// --- history: sessions, the text at a seq, the authors of replicas -----------------------------
+/** One person's run of edits without a two-minute pause, grouped by the server. */
+export interface EditSession {
+  author: string;
+  user_name: string;
+  first_seq: number;
+  last_seq: number;
+  started_at: string;
+  ended_at: string;
+  inserted: number;
+  deleted: number;
+  edits: number;
+}
+/** `GET /documents/{id}/sessions`: `next` is `before` for the next (older) page; null: none. */
+export interface SessionsPage {
+  sessions: EditSession[];
+  next: number | null;
+}
+/** `GET /documents/{id}/text?seq`: the text once the edit `seq` was applied. */
+export interface TextAt {
+  seq: number;
+  text: string;
+}
+/** `GET /documents/{id}/authors`: whose each replica that wrote to the document is. */
+export interface ReplicaAuthor {
+  replica: string;
+  user_id: string;
+  user_name: string;
 }

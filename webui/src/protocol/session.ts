@@ -7,8 +7,9 @@
  *                              ◄──      welcome{seq, role, user, peers, state | ops}
  *   (re-send every unacked ops message, same ids)
  *   ops{ref, ops}              ──►
- *                              ◄──      ack{ref, seq}          (durably stored at seq)
+ *                              ◄──      ack{ref, seq[, n]}     (durably stored at seq)
  *                              ◄──      ops{seq, author, ...}  (others' edits, in seq order)
+ *                              ◄──      batch{frames}          (several of these, in order)
  *   cursor{anchor, head}       ──►
  *                              ◄──      presence / cursor / role / error
  *
@@ -26,6 +27,9 @@ import { CrdtError, Document, decodeState, encodeState, fromBase64, parseId, typ
 import {
   PERMANENT_ERRORS,
   type Ack,
+  type CommentList,
+  type CommentUpsert,
+  type CommentsRemoved,
   type ErrorFrame,
   type Hello,
   type Peer,
@@ -54,7 +58,9 @@ export type SessionEvent =
   | { kind: "cursor"; peer: Peer; anchor: string | null; head: string | null }
   | { kind: "role"; role: Role }
   | { kind: "refused"; code: string; message: string; ref: number | null; dropped: Op[] | null }
-  | { kind: "desynced"; reason: string };
+  | { kind: "desynced"; reason: string }
+  /** A comment changed, was removed, the list arrived, or a comment frame was refused. */
+  | { kind: "comment"; frame: CommentUpsert | CommentsRemoved | CommentList | ErrorFrame };
 
 /** One change turning `before` into `after` (common prefix and suffix kept), in both units. */
 export function textDiff(before: string, after: string): Change[] {
@@ -148,7 +154,7 @@ export class ClientSession {
   hello(): Hello {
     this.live = false;
     this.resync = false;
-    return { type: "hello", replica: this.replica, since: this.since };
+    return { type: "hello", replica: this.replica, since: this.since, batch: true };
   }
 
   /** Queue the ops of one local edit; return the frames to send now (none while offline). */
@@ -222,6 +228,8 @@ export class ClientSession {
 
   receive(frame: ServerFrame): SessionEvent[] {
     switch (frame.type) {
+      case "batch":
+        return frame.frames.flatMap((inner) => this.receive(inner));
       case "welcome":
         return this.welcome(frame);
       case "ops":
@@ -236,7 +244,12 @@ export class ClientSession {
         this.role = frame.role;
         return [{ kind: "role", role: frame.role }];
       case "error":
+        if (frame.comment !== undefined) return [{ kind: "comment", frame }];
         return this.error(frame);
+      case "comment":
+      case "comment_removed":
+      case "comments":
+        return [{ kind: "comment", frame }];
     }
   }
 
@@ -251,9 +264,14 @@ export class ClientSession {
   }
 
   private ack(frame: Ack): SessionEvent[] {
-    this.pending.delete(frame.ref);
+    const events: SessionEvent[] = [];
+    // n consecutive messages: refs ref-n+1..ref, stored at seqs seq-n+1..seq.
+    for (let back = (frame.n ?? 1) - 1; back >= 0; back--) {
+      this.pending.delete(frame.ref - back);
+      events.push({ kind: "acked", ref: frame.ref - back, seq: frame.seq - back });
+    }
     this.since = Math.max(this.since, frame.seq);
-    return [{ kind: "acked", ref: frame.ref, seq: frame.seq }];
+    return events;
   }
 
   private presence(frame: Presence): SessionEvent[] {

@@ -2,6 +2,7 @@
 import { ApiError, type Api } from "../api";
 import { deleteAccountDialog } from "./admin/account";
 import { confirmDialog, field, h, onAsync, modal, toast } from "./dom";
+import { digestSetting } from "./notifications/digest";
 import { providers } from "./sso/api";
 
 function msg(exc: unknown): string {
@@ -42,6 +43,7 @@ export function accountDialog(api: Api, signedOut: () => void): void {
   const dialog = modal("Account", [
     passwordHeading,
     form,
+    ...digestSetting(api),
     h("h3", {}, "Sessions"),
     h("p", {}, "Sign out of DocStream on every device and browser, this one included."),
     everywhere,

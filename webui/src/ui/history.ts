@@ -1,19 +1,25 @@
 /**
  * The history panel: versions (automatic and named), a preview of each, "name the current
- * version", restore (applied by the server as ordinary ops, so it arrives live), recent edits,
- * and export as .txt / .md. Its close button hands back to the editor (history-toggle.ts).
+ * version", restore (applied by the server as ordinary ops, so it arrives live), the editing
+ * sessions per author (history/sessions.ts), the changes between any two versions or within a
+ * session (history/diff.ts, loaded on first use), and export as .txt / .md. Its close button hands
+ * back to the editor (history-toggle.ts).
  */
 import { ApiError, type Api, type DocumentInfo, type Version } from "../api";
 import { X } from "lucide";
 import { ago, confirmDialog, field, h, onAsync, toast } from "./dom";
-import { editRuns } from "./history-runs";
 import { icon } from "./icons";
+import { textAt, type EditSession } from "./history/api";
+import { SessionList, summary } from "./history/sessions";
+
+/** The largest seq a route takes: "the text now". */
+const NOW = Number.MAX_SAFE_INTEGER;
 
 function msg(exc: unknown): string {
   return exc instanceof ApiError ? exc.message : "The server cannot be reached.";
 }
 
-export async function download(api: Api, doc: DocumentInfo, format: "txt" | "md"): Promise<void> {
+export async function download(api: Api, doc: DocumentInfo, format: "txt" | "md" | "html"): Promise<void> {
   try {
     const blob = await api.exportBlob(doc.id, format);
     const url = URL.createObjectURL(blob);
@@ -33,6 +39,70 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
   const previewHead = h("p", { class: "muted", role: "status" }, "Choose a version to preview it.");
   const restore = h("button", { type: "button", class: "primary", hidden: true }, "Restore this version");
   let chosen: Version | null = null;
+  let versions: Version[] = [];
+
+  // The diff view: what changed between two texts, below the lists.
+  const diffHead = h("h3", { id: `diff-${doc.id}`, tabindex: -1 }, "Changes");
+  const diffSummary = h("p", { class: "muted", role: "status" });
+  const diffBody = h("div", { class: "diff-body" });
+  const diffView = h(
+    "section",
+    { class: "diff-view", "aria-labelledby": diffHead.id, hidden: true },
+    diffHead,
+    h("p", { class: "diff-legend muted" }, h("ins", {}, "added"), " ", h("del", {}, "removed")),
+    diffSummary,
+    diffBody,
+  );
+  const showDiff = async (
+    title: string,
+    before: () => Promise<string>,
+    after: () => Promise<string>,
+  ): Promise<void> => {
+    diffView.hidden = false;
+    diffHead.textContent = title;
+    diffSummary.textContent = "Loading…";
+    diffBody.replaceChildren();
+    diffHead.scrollIntoView({ block: "nearest" });
+    diffHead.focus();
+    try {
+      const [a, b] = await Promise.all([before(), after()]);
+      const { renderDiff } = await import("./history/diff");
+      const got = await renderDiff(a, b);
+      diffSummary.textContent = summary({ inserted: got.added, deleted: got.removed });
+      diffBody.replaceChildren(got.element);
+    } catch (exc) {
+      diffSummary.textContent = msg(exc);
+    }
+  };
+  const versionText = async (v: number): Promise<string> => (await api.version(doc.id, v)).text;
+  const versionName = (v: Version): string => v.label ?? `the version of ${new Date(v.created_at).toLocaleString()}`;
+  const compareWith = h("select", { id: `compare-${doc.id}` });
+  const compareBtn = h("button", { type: "button" }, "Show changes");
+  const compare = h(
+    "div",
+    { class: "compare", hidden: true },
+    h("label", { for: compareWith.id }, "Compare with"),
+    compareWith,
+    compareBtn,
+  );
+  compareBtn.addEventListener("click", () => {
+    if (!chosen) return;
+    const from = chosen;
+    const other = compareWith.value;
+    const to = versions.find((v) => String(v.version) === other);
+    void showDiff(
+      to ? `From ${versionName(from)} to ${versionName(to)}` : `From ${versionName(from)} to the current text`,
+      () => versionText(from.version),
+      () => (to ? versionText(to.version) : textAt(api, doc.id, NOW)),
+    );
+  });
+  const sessionDiff = (s: EditSession): void =>
+    void showDiff(
+      `${s.user_name}’s edits, ${new Date(s.ended_at).toLocaleString()}`,
+      () => textAt(api, doc.id, s.first_seq - 1),
+      () => textAt(api, doc.id, s.last_seq),
+    );
+  const sessionList = new SessionList(api, doc.id, sessionDiff);
 
   const label = field("Name the current version", {
     type: "text",
@@ -70,6 +140,15 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
       preview.textContent = got.text;
       previewHead.textContent = `${v.label ?? "Automatic version"} — ${new Date(v.created_at).toLocaleString()} (${v.length} characters)`;
       restore.hidden = !canEdit();
+      compareWith.replaceChildren(
+        h("option", { value: "now" }, "Current text"),
+        ...versions
+          .filter((o) => o.version !== v.version)
+          .map((o) =>
+            h("option", { value: o.version }, `${o.label ?? "Automatic"} — ${new Date(o.created_at).toLocaleString()}`),
+          ),
+      );
+      compare.hidden = false;
     } catch (exc) {
       previewHead.textContent = msg(exc);
     }
@@ -93,10 +172,9 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
     }
   });
 
-  const edits = h("ol", { class: "edits", "aria-label": "Recent edits" });
   const load = async (): Promise<void> => {
     try {
-      const versions = await api.versions(doc.id);
+      versions = await api.versions(doc.id);
       list.replaceChildren();
       if (!versions.length)
         list.append(
@@ -122,28 +200,7 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
     } catch (exc) {
       list.replaceChildren(h("li", { class: "field-error" }, msg(exc)));
     }
-    try {
-      const runs = editRuns(await api.history(doc.id, 200)).slice(0, 20);
-      edits.replaceChildren(
-        ...runs.map((e) =>
-          h(
-            "li",
-            {},
-            h("strong", {}, e.user_name),
-            ` ${e.kind === "insert" ? "typed" : e.kind === "delete" ? "deleted" : "edited"} `,
-            h(
-              "span",
-              { class: "muted" },
-              e.text ? `“${e.text.length > 40 ? `${e.text.slice(0, 40)}…` : e.text}”` : `${e.length} chars`,
-            ),
-            " ",
-            h("span", { class: "muted" }, ago(e.created_at)),
-          ),
-        ),
-      );
-    } catch {
-      edits.replaceChildren();
-    }
+    await sessionList.load();
   };
 
   const txt = h("button", { type: "button" }, "Export .txt");
@@ -168,9 +225,11 @@ export function historyPanel(api: Api, doc: DocumentInfo, canEdit: () => boolean
     list,
     previewHead,
     preview,
+    compare,
     restore,
-    h("h3", {}, "Recent edits"),
-    edits,
+    h("h3", {}, "Sessions"),
+    sessionList.element,
+    diffView,
     h("h3", {}, "Export"),
     h("div", { class: "actions" }, txt, md),
   );

@@ -5,13 +5,16 @@
  *
  * Titles come from `GET /suggest/titles?q=` (its `match: [start, end]` is marked), then from the
  * person's document list, matched here the same way (at the start of any word of a title): that
- * covers a server without the route (404) or one out of reach.
+ * covers a server without the route (404) or one out of reach. Once typing pauses, documents whose
+ * text holds the words follow, with a snippet (`GET /search`, ui/search/palette.ts).
  */
 import { ApiError, type Api, type DocumentInfo } from "../api";
 import { h, newId } from "./dom";
 import { marked } from "./list/mark";
 import { wordPrefixMatch, type Match } from "./list/match";
 import { editorPath } from "./router";
+import { searchPath } from "./search/api";
+import { CONTENT_DELAY_MS, contentMatches, snippetLine, wait } from "./search/palette";
 
 export interface PaletteContext {
   api: Api;
@@ -24,9 +27,12 @@ export interface PaletteContext {
 
 interface Item {
   kind: "Command" | "Document";
+  id?: string;
   label: string;
   /** The part of `label` matched (UTF-16 offsets), marked. */
   match?: Match | undefined;
+  /** A full-text match: its snippet and the matched ranges in it. */
+  snippet?: { text: string; ranges: [number, number][] };
   run: () => void | Promise<void>;
 }
 
@@ -107,7 +113,9 @@ function buildPalette(ctx: PaletteContext): HTMLDialogElement {
           { id: `${listId}-${i}`, role: "option", "aria-selected": i === active ? "true" : "false" },
           h("span", { class: "palette-label" }, ...marked(item.label, item.match ?? null)),
           h("span", { class: "palette-kind" }, item.kind),
+          item.snippet ? snippetLine(item.snippet.text, item.snippet.ranges) : null,
         );
+        if (item.snippet) li.classList.add("palette-text");
         li.addEventListener("mousedown", (ev) => ev.preventDefault()); // keep the focus in the input
         li.addEventListener("click", () => run(item));
         return li;
@@ -129,7 +137,13 @@ function buildPalette(ctx: PaletteContext): HTMLDialogElement {
         for (const s of await ctx.api.suggestTitles(q, LIMIT)) {
           if (!s.doc_id || ids.has(s.doc_id)) continue;
           ids.add(s.doc_id);
-          found.push({ kind: "Document", label: s.word, match: span(s.word, s.match), run: open(s.doc_id) });
+          found.push({
+            kind: "Document",
+            id: s.doc_id,
+            label: s.word,
+            match: span(s.word, s.match),
+            run: open(s.doc_id),
+          });
         }
       } catch (exc) {
         if (exc instanceof ApiError && exc.status === 404) serverSide = false; // a server without the route
@@ -143,7 +157,7 @@ function buildPalette(ctx: PaletteContext): HTMLDialogElement {
       const match = q ? matchOf(d.title, q) : undefined;
       if (ids.has(d.id) || (q && !match)) continue;
       ids.add(d.id);
-      found.push({ kind: "Document", label: d.title, match, run: open(d.id) });
+      found.push({ kind: "Document", id: d.id, label: d.title, match, run: open(d.id) });
     }
     return found;
   };
@@ -154,11 +168,45 @@ function buildPalette(ctx: PaletteContext): HTMLDialogElement {
     const cmds = commands(ctx)
       .map((c) => ({ ...c, match: q ? matchOf(c.label, q) : undefined }))
       .filter((c) => !q || c.match);
+    if (!items.length && !q) {
+      // On opening, the commands show at once; the documents join them when the list arrives.
+      items = cmds;
+      render();
+    }
     const found = await documents(q);
     if (mine !== seq) return;
     // Typing a title puts documents first; an empty box offers the commands first.
     items = q ? [...found, ...cmds] : [...cmds, ...found];
     active = 0;
+    render();
+    if (q && ctx.api.user) void byContent(q, mine, found, cmds);
+  };
+
+  /** Then documents whose text holds the words, once typing pauses; and the search page. */
+  const byContent = async (q: string, mine: number, found: Item[], cmds: Item[]): Promise<void> => {
+    await wait(CONTENT_DELAY_MS);
+    if (mine !== seq) return;
+    const ids = new Set(found.map((i) => i.id));
+    const texts: Item[] = (await contentMatches(ctx.api, q, LIMIT))
+      .filter((r) => !ids.has(r.id))
+      .map((r) => ({
+        kind: "Document",
+        id: r.id,
+        label: r.title,
+        match: span(r.title, r.title_matches[0]),
+        snippet: { text: r.snippet, ranges: r.matches },
+        run: () => ctx.navigate(editorPath(r.id)),
+      }));
+    if (mine !== seq || (!found.length && !texts.length)) return; // commands only: as they were
+    const all: Item = {
+      kind: "Command",
+      label: `Search all documents for “${q}”`,
+      run: () => ctx.navigate(searchPath(q)),
+    };
+    // Appended after what is shown, so the highlighted option stays the same one.
+    const current = items[active];
+    items = [...found, ...texts, ...cmds, all];
+    active = Math.max(0, current ? items.indexOf(current) : 0);
     render();
   };
 

@@ -5,7 +5,7 @@
  * `/forgot` and `/reset/{token}` password reset, `/tokens` personal API tokens.
  * `/trash` the trashed documents (the one page path that is also an API path: the server answers a
  * browser's navigation there, which asks for HTML, with this app, and `fetch` calls with JSON).
- * `/admin` the admin page.
+ * `/admin` the admin page. `/search?q=` full-text search (also an API path, answered as `/trash`).
  *
  * A public link is `/d/{id}#link={token}`: the token rides in the fragment, which the browser
  * never sends to the server (so it stays out of access logs and Referer headers); `?link=` is
@@ -23,6 +23,7 @@ export type Route =
   | { name: "reset"; token: string }
   | { name: "tokens" }
   | { name: "trash" }
+  | { name: "search"; q: string }
   | { name: "admin" };
 
 export function parseRoute(path: string, search = "", hash = ""): Route {
@@ -31,6 +32,8 @@ export function parseRoute(path: string, search = "", hash = ""): Route {
   if (path === "/signup") return { name: "signup", next };
   if (/^\/admin\/audit\/?$/.test(path)) return { name: "audit" };
   if (path === "/trash" || path === "/trash/") return { name: "trash" };
+  if (path === "/search" || path === "/search/")
+    return { name: "search", q: new URLSearchParams(search).get("q") ?? "" };
   if (path === "/admin" || path === "/admin/") return { name: "admin" };
   const m = /^\/d\/([^/]+)\/?$/.exec(path);
   if (m) {

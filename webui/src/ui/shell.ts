@@ -5,7 +5,7 @@
  *
  * A guest (a public link, not signed in) gets "Sign in" instead of a user menu.
  */
-import { CircleUser, FileText, KeyRound, LogOut, Pencil, ScrollText, ShieldCheck, Trash2 } from "lucide";
+import { CircleUser, FileText, KeyRound, LogOut, Pencil, ScrollText, Search, ShieldCheck, Trash2 } from "lucide";
 import { ApiError, type Api } from "../api";
 import { colorFor } from "../protocol/messages";
 import type { OfflineStore } from "../protocol/store";
@@ -14,6 +14,7 @@ import { avatar } from "./avatar";
 import { confirmDialog, h, promptDialog, toast } from "./dom";
 import { icon } from "./icons";
 import { menuButton, type MenuItem } from "./menu";
+import { notificationBell, type Bell } from "./notifications/bell";
 import { navigate } from "./router";
 import { setTheme, themeChoice, type ThemeChoice } from "./theme";
 
@@ -76,12 +77,16 @@ export function guestBox(): HTMLElement {
  */
 export function userBox(api: Api, store: OfflineStore | null): { element: HTMLElement; destroy: () => void } {
   const element = h("div", { class: "user-box" });
+  let bell: Bell | null = null; // notifications (ui/notifications), while someone is signed in
   const render = (): void => {
     const user = api.user;
     if (!user) {
+      bell?.destroy();
+      bell = null;
       element.replaceChildren();
       return;
     }
+    bell ??= notificationBell(api);
     const items = (): (MenuItem | "separator")[] => [
       { label: user.name, run: () => undefined, disabled: true },
       "separator",
@@ -89,6 +94,7 @@ export function userBox(api: Api, store: OfflineStore | null): { element: HTMLEl
       { label: "Change name", icon: Pencil, run: () => changeName(api, user.name) },
       ...(user.is_admin ? [{ label: "Audit log", icon: ScrollText, run: () => navigate("/admin/audit") }] : []),
       { label: "API tokens", icon: KeyRound, run: () => navigate("/tokens") },
+      { label: "Search documents", icon: Search, run: () => navigate("/search") },
       { label: "Trash", icon: Trash2, run: () => navigate("/trash") },
       ...(user.is_admin ? [{ label: "Administration", icon: ShieldCheck, run: () => navigate("/admin") }] : []),
       "separator",
@@ -107,10 +113,17 @@ export function userBox(api: Api, store: OfflineStore | null): { element: HTMLEl
         h("span", { class: "user-name" }, user.name),
       ),
     });
-    element.replaceChildren(menu.element);
+    element.replaceChildren(bell.element, menu.element);
   };
   render();
-  return { element, destroy: api.onUser(render) };
+  const stop = api.onUser(render);
+  return {
+    element,
+    destroy: () => {
+      stop();
+      bell?.destroy();
+    },
+  };
 }
 
 /** The header of every screen but the editor (which has its own top bar with the same menu). */

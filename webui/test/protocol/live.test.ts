@@ -66,7 +66,7 @@ describe("LiveDocument", () => {
     live.start();
     const ws = sockets[0]!;
     ws.open();
-    expect(ws.sent).toEqual([{ type: "hello", replica: "replicaA", since: 0 }]);
+    expect(ws.sent).toEqual([{ type: "hello", replica: "replicaA", since: 0, batch: true }]);
     ws.receive(welcome(0));
     expect(ws.sent[1]).toEqual({
       type: "ops",
@@ -85,7 +85,7 @@ describe("LiveDocument", () => {
     vi.advanceTimersByTime(20_000);
     const ws2 = sockets[1]!;
     ws2.open();
-    expect(ws2.sent[0]).toEqual({ type: "hello", replica: "replicaA", since: 1 });
+    expect(ws2.sent[0]).toEqual({ type: "hello", replica: "replicaA", since: 1, batch: true });
     ws2.receive(welcome(1));
     expect(ws2.sent[1]).toMatchObject({ type: "ops", ref: 2 });
     expect(session.doc.text).toBe("offline 😀");
@@ -200,7 +200,7 @@ describe("LiveDocument", () => {
     vi.advanceTimersByTime(1000);
     const ws2 = sockets[1]!;
     ws2.open();
-    expect(ws2.sent[0]).toEqual({ type: "hello", replica: "replicaA", since: 0 });
+    expect(ws2.sent[0]).toEqual({ type: "hello", replica: "replicaA", since: 0, batch: true });
     const server = new Document("serverrep");
     server.insert(0, "truth");
     ws2.receive(welcome(3, { ops: undefined, state: toBase64(encodeState(server)) }));

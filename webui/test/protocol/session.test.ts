@@ -14,7 +14,7 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     const s = new ClientSession("replicaA");
     expect(s.insert(0, "hi")).toEqual([]); // not live yet
     expect(s.pending.size).toBe(1);
-    expect(s.hello()).toEqual({ type: "hello", replica: "replicaA", since: 0 });
+    expect(s.hello()).toEqual({ type: "hello", replica: "replicaA", since: 0, batch: true });
     const events = s.receive(welcome(0, { ops: [] }));
     expect(events[0]!.kind).toBe("welcomed");
     expect(s.resend()).toEqual([
@@ -28,6 +28,35 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     s.receive({ type: "ack", ref: 2, seq: 2 });
     expect(s.pending.size).toBe(0);
     expect(s.since).toBe(2);
+  });
+
+  it("reads a batch in order, with an ack of several messages", () => {
+    const other = new Document("replicaB");
+    const s = new ClientSession("replicaA");
+    s.hello();
+    s.receive(welcome(0, { ops: [] }));
+    s.insert(0, "a");
+    s.insert(1, "b");
+    s.insert(2, "c");
+    expect([...s.pending.keys()]).toEqual([1, 2, 3]);
+    // Messages 1 and 2 at seqs 1-2, someone else's entry at 3, message 3 at 4.
+    const events = s.receive({
+      type: "batch",
+      frames: [
+        { type: "ack", ref: 2, seq: 2, n: 2 },
+        { type: "ops", seq: 3, author: "u2", replica: "replicaB", ops: other.insert(0, "X") },
+        { type: "ack", ref: 3, seq: 4 },
+      ],
+    });
+    expect(events.map((e) => e.kind)).toEqual(["acked", "acked", "remote", "acked"]);
+    expect(events.filter((e) => e.kind === "acked")).toEqual([
+      { kind: "acked", ref: 1, seq: 1 },
+      { kind: "acked", ref: 2, seq: 2 },
+      { kind: "acked", ref: 3, seq: 4 },
+    ]);
+    expect(s.pending.size).toBe(0);
+    expect(s.since).toBe(4);
+    expect(s.doc.text).toBe("Xabc");
   });
 
   it("applies remote ops in seq order, ignores old ones and reports a gap", () => {
@@ -83,7 +112,7 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
       }),
     );
     expect(s.doc.text).toBe("abc");
-    expect(ev[0]!.kind === "welcomed" && ev[0]!.changes.length).toBe(2);
+    expect(ev[0]!.kind === "welcomed" && ev[0].changes.length).toBe(2);
   });
 
   it("drops a message refused for good, and resynchronises after a transient refusal", () => {
@@ -108,7 +137,7 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     expect(s.resync).toBe(true);
     // a later unknown_id on this connection is not final: it may depend on the refused one
     const later = s.receive({ type: "error", code: "unknown_id", message: "unknown parent", ref: 3 });
-    expect(later[0]!.kind === "refused" && later[0]!.dropped).toBe(null);
+    expect(later[0]!.kind === "refused" && later[0].dropped).toBe(null);
     expect([...s.pending.keys()]).toEqual([2, 3]);
     s.hello();
     expect(s.resync).toBe(false);
@@ -173,13 +202,13 @@ describe("ClientSession (mirrors docstream/protocol/session.py)", () => {
     guest.insert(5, " world"); // never acked: the connection dropped
     server.insert(0, ">> "); // someone else, meanwhile
     const next = guest.reincarnate("guesttwo");
-    expect(next.hello()).toEqual({ type: "hello", replica: "guesttwo", since: 0 });
+    expect(next.hello()).toEqual({ type: "hello", replica: "guesttwo", since: 0, batch: true });
     const ev = next.receive(welcome(2, { state: toBase64(encodeState(server)) }));
     expect(next.doc.text).toBe(">> Hello world");
     const frames = next.resend();
     expect(frames).toHaveLength(1);
     expect(frames[0]!.ops.every((op) => op.id.startsWith("guesttwo:"))).toBe(true);
-    expect(ev[0]!.kind === "welcomed" && ev[0]!.changes.length).toBe(1);
+    expect(ev[0]!.kind === "welcomed" && ev[0].changes.length).toBe(1);
     server.apply(frames[0]!.ops);
     expect(server.text).toBe(">> Hello world");
   });

@@ -32,7 +32,7 @@ class RoleWatch implements PluginValue {
 
 /** The role chip's text: none for the owner (it is their document), else what they may do. */
 export function roleLabel(role: Role | null): string {
-  return role === "viewer" ? "View only" : role === "editor" ? "Editor" : "";
+  return role === "viewer" ? "View only" : role === "editor" ? "Editor" : role === "commenter" ? "Commenter" : "";
 }
 
 /** Starts read-only with the role known so far (cached from an earlier visit, or null). */

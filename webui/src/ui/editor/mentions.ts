@@ -172,6 +172,7 @@ export class MentionPopup implements PluginValue {
     const word = this.items[i];
     if (word === undefined) return;
     const insert = `@${word} `;
+    const at = this.from;
     this.view.dispatch({
       changes: { from: this.from, to: this.to, insert },
       selection: { anchor: this.from + insert.length },
@@ -179,7 +180,7 @@ export class MentionPopup implements PluginValue {
     });
     this.close();
     this.view.focus();
-    this.api.selectMention(this.docId, word).catch(() => undefined);
+    this.api.selectMention(this.docId, word, at).catch(() => undefined); // (also notifies them)
   }
 }
 

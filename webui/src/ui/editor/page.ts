@@ -26,14 +26,19 @@ import { ghostText } from "./ghost";
 import { HistoryToggle } from "./history-toggle";
 import { editorKeys, SHORTCUTS } from "./keys";
 import { mentionOpen, mentions } from "./mentions";
+import { jumpToAddress } from "../notifications/jump";
 import { OrphanFlushers } from "./orphans";
 import { PresenceList } from "./presence";
 import { canEdit, closeEditor, liveOf, roleOf } from "./state";
 import { ConnectionStatus } from "./status";
 import { TitleEditor } from "./title";
 import { activityDialog } from "../audit/activity";
+import { CommentsFeature } from "../comments";
 import { deleteDocument, duplicateDocument, leaveDocument, moreMenu, shareButton, topBar } from "./topbar";
 import { unavailableView } from "./unavailable";
+import { WordCount, writingTools } from "./writing";
+import { Authorship } from "./authorship";
+import { MarkdownTools } from "../markdown";
 
 interface DocCache {
   title: string;
@@ -65,7 +70,7 @@ export interface EditorHandle {
   element: HTMLElement;
   destroy(): Promise<void>;
   /** For tests and benchmarks: the live document and the view. */
-  debug: { live: () => LiveDocument | null; view: EditorView };
+  debug: { live: () => LiveDocument | null; view: EditorView; markdown: MarkdownTools };
 }
 
 class EditorPage implements EditorHandle {
@@ -87,6 +92,8 @@ class EditorPage implements EditorHandle {
   /** Access ended while the page was open (revoked, or the document deleted). */
   private ended = false;
   private readonly status = new ConnectionStatus();
+  private readonly words = new WordCount();
+  private readonly authors: Authorship;
   private readonly presence: PresenceList;
   private readonly history: HistoryToggle;
   private readonly shareBtn = shareButton();
@@ -95,6 +102,8 @@ class EditorPage implements EditorHandle {
   /** The people here, by user id, with the replicas (tabs) each has open: for "go to cursor". */
   private peers: Parameters<PresenceList["render"]>[0] = [];
   private readonly orphans: OrphanFlushers;
+  private readonly comments: CommentsFeature;
+  private readonly markdown: MarkdownTools;
   readonly element: HTMLElement;
   readonly view: EditorView;
   readonly debug: EditorHandle["debug"];
@@ -113,8 +122,11 @@ class EditorPage implements EditorHandle {
     const hintId = `shortcuts-${docId}`;
     const side = h("div", { class: "side" });
     this.presence = new PresenceList(this.me.id, (userId) => this.goTo(userId));
-    this.body = h("div", { class: "editor-body" }, editorHost, side);
+    this.body = h("div", { class: "editor-body" }, editorHost);
+    this.markdown = new MarkdownTools(docId, this.body);
+    this.body.append(this.markdown.preview, side);
     this.hint = h("p", { class: "shortcut-hint", id: hintId }, SHORTCUTS);
+    this.authors = new Authorship(api, docId);
     this.history = new HistoryToggle(
       api,
       side,
@@ -146,6 +158,7 @@ class EditorPage implements EditorHandle {
       },
     });
     this.user = this.guest ? null : userBox(api, storeIn);
+    this.comments = new CommentsFeature(api, this.body, this.me, docId, this.guest);
     this.element = h(
       "main",
       { class: "editor-page", id: "main" },
@@ -155,14 +168,15 @@ class EditorPage implements EditorHandle {
         chip: this.chip,
         status: this.status.element,
         presence: this.presence.element,
-        share: this.shareBtn,
+        share: h("span", { class: "bar-share" }, this.comments.button, this.shareBtn),
         more: this.more.element,
         user: this.user?.element ?? guestBox(),
       }),
       this.status.banner,
       this.notice,
+      this.markdown.toolbar,
       this.body,
-      this.hint,
+      h("div", { class: "status-bar" }, this.hint, this.authors.legend, this.authors.toggle, this.words.element),
     );
     this.setMonospace(localStorage.getItem(monoKey(docId)) === "1");
 
@@ -177,8 +191,13 @@ class EditorPage implements EditorHandle {
           access(this.guest ? null : (cached?.role ?? null), (role) => this.showRole(role)),
           caretsExtension(),
           mentions(api, docId),
+          jumpToAddress(), // from a notification: open at the mention
           ghostText({ suggest: (prefix) => api.suggestWords(docId, prefix, 5), blocked: mentionOpen }),
           editorKeys(),
+          this.comments.extension(),
+          writingTools(this.words),
+          this.authors.extension(),
+          this.markdown.extension(),
           EditorView.contentAttributes.of({
             "aria-label": "Document text",
             "aria-multiline": "true",
@@ -187,7 +206,8 @@ class EditorPage implements EditorHandle {
         ],
       }),
     });
-    this.debug = { live: () => liveOf(this.view.state), view: this.view };
+    this.markdown.attach(this.view);
+    this.debug = { live: () => liveOf(this.view.state), view: this.view, markdown: this.markdown };
     this.showRole(roleOf(this.view.state));
     this.orphans = new OrphanFlushers({
       docId,
@@ -332,9 +352,11 @@ class EditorPage implements EditorHandle {
         cursor: (peer, anchor, head) => carets(view)?.report(peer, anchor, head),
         role: (role) => {
           updateAccess(view, this.guest, role);
+          this.comments.update();
           toast(role === "viewer" ? "You can now only view this document." : `Your role is now ${role}.`);
         },
         notice: (message, severity) => toast(message, severity),
+        comment: (frame) => this.comments.receive(frame),
         closed: (code) => {
           if (this.unavailable) return;
           this.showNotice(CLOSED[code] ?? "The connection was closed.");
@@ -343,6 +365,7 @@ class EditorPage implements EditorHandle {
         },
       },
     });
+    this.authors.me(live.session.doc.replica, { user_id: this.me.id, user_name: this.me.name });
     // The replica's text (restored from the offline queue, or empty) goes into the editor.
     resetToReplica(view, live);
     if (claimed.restored) updateAccess(view, this.guest);
@@ -353,6 +376,7 @@ class EditorPage implements EditorHandle {
     this.peers = peers;
     this.presence.render(peers);
     carets(this.view)?.keep(peers);
+    this.authors.peers(peers);
   }
 
   /** A document just made by "New document" (`?new=1`) opens with its title ready to type. */
@@ -402,7 +426,15 @@ class EditorPage implements EditorHandle {
     this.title.set(missing ? "Not found" : "No access");
     document.title = `${view.heading} — DocStream`;
     this.showNotice("");
-    for (const el of [this.status.element, this.status.banner, this.shareBtn, this.more.element, this.hint])
+    this.markdown.toolbar.remove(); // nothing to format or preview (its aria-controls would dangle)
+    for (const el of [
+      this.status.element,
+      this.status.banner,
+      this.shareBtn,
+      this.more.element,
+      this.hint,
+      this.words.element,
+    ])
       el.hidden = true;
     this.body.replaceWith(view.element);
     view.back.focus();
@@ -411,6 +443,8 @@ class EditorPage implements EditorHandle {
   async destroy(): Promise<void> {
     this.destroyed = true;
     this.user?.destroy();
+    this.comments.destroy();
+    this.markdown.destroy();
     window.removeEventListener("pagehide", this.onHide);
     window.removeEventListener("keydown", this.onKey);
     document.removeEventListener("visibilitychange", this.onHide);

@@ -79,11 +79,21 @@ export class ConnectionStatus {
     "Offline — your edits are kept on this device and will sync",
   );
 
+  /** Someone is looking at the details (the pointer is over the status, or it has the focus). */
+  private looking = false;
+
   constructor() {
-    // "Saved 2 min ago" ages: the details are recomputed whenever someone looks at them.
-    const refresh = (): void => this.describe();
-    this.element.addEventListener("pointerenter", refresh);
-    this.element.addEventListener("focus", refresh);
+    // "Saved 2 min ago" ages: the details are recomputed whenever someone looks at them, and
+    // while they do; not on every keystroke's "Saving…" and ack otherwise (text, title and a
+    // description rewritten twice per keystroke cost the page and say nothing new).
+    const look = (on: boolean) => (): void => {
+      this.looking = on;
+      if (on) this.describe();
+    };
+    this.element.addEventListener("pointerenter", look(true));
+    this.element.addEventListener("focus", look(true));
+    this.element.addEventListener("pointerleave", look(false));
+    this.element.addEventListener("blur", look(false));
   }
 
   /** Show the state; `pending` holds the local messages not acknowledged yet, in send order. */
@@ -113,10 +123,13 @@ export class ConnectionStatus {
         text = "Disconnected";
         break;
     }
-    if (this.element.dataset["state"] !== key) this.element.dataset["state"] = key;
+    const was = this.element.dataset["state"];
+    if (was !== key) this.element.dataset["state"] = key;
     if (this.text.textContent !== text) this.text.textContent = text;
     this.banner.hidden = state !== "offline";
-    this.describe();
+    // Typing flips "saved" and "saving" twice per keystroke: that alone re-describes nothing.
+    const typing = (was === "saved" || was === "saving") && (key === "saved" || key === "saving");
+    if (this.looking || !typing) this.describe();
   }
 
   /** The tooltip leads with the state (all a phone shows is the dot); the description adds the rest. */

@@ -24,7 +24,7 @@ export interface BarActions {
   role(): Role | null;
   historyOpen(): boolean;
   toggleHistory(): void;
-  exportAs(format: "txt" | "md"): void;
+  exportAs(format: "txt" | "md" | "html"): void;
   monospace(): boolean;
   toggleMonospace(): void;
   /** Signed in (a guest has no documents of their own: no Duplicate, no Leave). */
@@ -58,6 +58,7 @@ export function moreMenu(actions: BarActions): ReturnType<typeof menuButton> {
       },
       { label: "Export .txt", icon: Download, disabled: !ready, run: () => actions.exportAs("txt") },
       { label: "Export .md", icon: Download, disabled: !ready, run: () => actions.exportAs("md") },
+      { label: "Export .html", icon: Download, disabled: !ready, run: () => actions.exportAs("html") },
       "separator",
       { label: "Monospace font", icon: Type, checked: actions.monospace(), run: () => actions.toggleMonospace() },
       { label: "Dark theme", icon: Moon, checked: effectiveTheme() === "dark", run: toggleTheme },

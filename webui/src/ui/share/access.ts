@@ -6,7 +6,7 @@
  * Removing someone while the public link is on does not shut them out: they can still open the
  * document through the link. The confirmation says so and offers to turn the link off too.
  */
-import { displayName, type Api, type Collaborator, type GrantRole } from "../../api";
+import { displayName, type Api, type Collaborator, type GrantRole, type ShareRole } from "../../api";
 import { h, modal, onAsync, toast } from "../dom";
 import { icon } from "../icons";
 import { Link, Trash2 } from "lucide";
@@ -14,7 +14,12 @@ import { avatar } from "./picker";
 import { copyButton, copyText, errorText } from "./util";
 import { MAKE_OWNER, makeOwner } from "./transfer";
 
-const ROLE_LABEL: Record<string, string> = { owner: "Owner", editor: "Editor", viewer: "View only" };
+const ROLE_LABEL: Record<string, string> = {
+  owner: "Owner",
+  editor: "Editor",
+  commenter: "Commenter",
+  viewer: "View only",
+};
 
 /** What the lists need from the dialog around them. */
 export interface AccessContext {
@@ -45,6 +50,7 @@ function roleSelect(label: string, value: string, canOwn: boolean): HTMLSelectEl
   const sel = h("select", { "aria-label": label });
   sel.append(
     h("option", { value: "editor", selected: value === "editor" }, "Editor"),
+    h("option", { value: "commenter", selected: value === "commenter" }, "Commenter"),
     h("option", { value: "viewer", selected: value === "viewer" }, "View only"),
   );
   if (canOwn) sel.append(h("option", { value: MAKE_OWNER }, "Make owner…"));
@@ -118,8 +124,9 @@ function personRow(ctx: AccessContext, c: Collaborator): HTMLElement {
         return;
       }
       try {
-        await ctx.api.shareWith(ctx.docId, userId, sel.value as GrantRole);
-        toast(`${name} ${sel.value === "editor" ? "can now edit" : "can now only view"}.`);
+        await ctx.api.shareWith(ctx.docId, userId, sel.value as ShareRole);
+        const can = { editor: "can now edit", commenter: "can now comment" }[sel.value] ?? "can now only view";
+        toast(`${name} ${can}.`);
       } catch (exc) {
         toast(errorText(exc), "error");
         sel.value = c.role;

@@ -9,7 +9,7 @@
  *
  * Entry point: `openShareDialog(api, doc, myId)` (the editor's Share button).
  */
-import type { Api, Collaborator, DocumentInfo, GrantRole, Person } from "../../api";
+import type { Api, Collaborator, DocumentInfo, Person, ShareRole } from "../../api";
 import { UserPlus, Link } from "lucide";
 import { h, modal, newId, onAsync, toast } from "../dom";
 import { icon } from "../icons";
@@ -22,7 +22,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void {
   const isOwner = doc.role === "owner";
-  const canShare = doc.role !== "viewer";
+  const canShare = doc.role === "owner" || doc.role === "editor";
   let current: Collaborator[] = [];
   let home: HTMLInputElement | null = null; // where the focus goes back to (the picker)
   const peopleId = newId("with-access");
@@ -66,12 +66,13 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
       "select",
       { id: roleId, "aria-label": "Role of the people you add" },
       h("option", { value: "viewer" }, "View only"),
+      h("option", { value: "commenter" }, "Commenter"),
       isOwner ? h("option", { value: "editor" }, "Editor") : null,
     );
     const add = h("button", { type: "submit" }, icon(UserPlus), h("span", {}, "Invite"));
     const shareWith = async (person: Person): Promise<void> => {
       try {
-        await api.shareWith(doc.id, person.id, role.value as GrantRole);
+        await api.shareWith(doc.id, person.id, role.value as ShareRole);
         result.replaceChildren();
         toast(`Shared with ${person.name}.`);
         await load();
@@ -104,7 +105,7 @@ export function openShareDialog(api: Api, doc: DocumentInfo, myId: string): void
       }
       add.disabled = true;
       try {
-        const reply = await api.share(doc.id, value, role.value as GrantRole);
+        const reply = await api.share(doc.id, value, role.value as ShareRole);
         if (reply.invite_url && reply.invitation_id) {
           knownInviteLinks.set(reply.invitation_id, reply.invite_url);
           showInvitation(reply);
