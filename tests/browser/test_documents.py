@@ -104,6 +104,33 @@ def test_documents_can_be_created_renamed_searched_and_deleted(open_page, server
     wait_new_document(page)
 
 
+def test_a_new_documents_title_does_not_take_the_keys_of_someone_already_typing(open_page, server):
+    """The document's details can arrive after its text: whoever is typing by then keeps typing."""
+    ada = new_account(server, "Ada")
+    page = open_page().page
+    sign_in(page, server, ada)
+    held: list = []
+    details = re.compile(r"/documents/[^/?]+$")
+    page.route(
+        details,
+        lambda route: held.append(route) if route.request.method == "GET" else route.fallback(),
+    )
+    page.get_by_role("button", name="New document").click()
+    wait_saved(page)  # the text is live; its details are held back
+    page.locator(".cm-content").click()
+    page.keyboard.type("First words")
+    assert held, "the details were not held back: the test proves nothing"
+    for route in held:
+        route.continue_()
+    page.unroute(details)
+    page.wait_for_function("() => !location.search.includes('new=1')")  # the details arrived
+    page.keyboard.type(" and more.")
+    wait_saved(page)
+    assert page.evaluate("document.activeElement?.classList.contains('cm-content')")
+    assert editor_text(page) == "First words and more."
+    assert [d["title"] for d in rest(server, ada, "GET", "/documents")] == ["Untitled"]
+
+
 def test_keyboard_only_sign_in_create_and_type(open_page, server):
     ada = new_account(server, "Ada")
     page = open_page().page

@@ -80,6 +80,8 @@ class EditorPage implements EditorHandle {
   private readonly store: OfflineStore | null;
   private info: DocumentInfo | null = null;
   private destroyed = false;
+  /** The person has typed or clicked in the text since the page opened. */
+  private usedText = false;
   private release: () => void = () => undefined;
 
   private readonly title: TitleEditor;
@@ -225,6 +227,11 @@ class EditorPage implements EditorHandle {
     document.addEventListener("visibilitychange", this.onHide);
     window.addEventListener("keydown", this.onKey);
 
+    const used = (): void => {
+      this.usedText = true;
+    };
+    this.view.contentDOM.addEventListener("keydown", used, { once: true });
+    this.view.contentDOM.addEventListener("pointerdown", used, { once: true });
     void this.loadInfo();
     void this.start().then(() => {
       // The text takes the focus, unless the person is already somewhere (a new document's title).
@@ -379,7 +386,11 @@ class EditorPage implements EditorHandle {
     this.authors.peers(peers);
   }
 
-  /** A document just made by "New document" (`?new=1`) opens with its title ready to type. */
+  /**
+   * A document just made by "New document" (`?new=1`) opens with its title ready to type, unless
+   * the person is already typing in the text (the document's details can arrive after that): the
+   * title is not worth taking their keystrokes away.
+   */
   private focusNewTitle(): void {
     const params = new URLSearchParams(location.search);
     if (params.get("new") !== "1") return;
@@ -390,6 +401,7 @@ class EditorPage implements EditorHandle {
       "",
       `${location.pathname}${query ? `?${query}` : ""}${location.hash}`,
     );
+    if (this.usedText && this.view.hasFocus) return;
     this.title.startEditing(() => this.view.focus());
   }
 
