@@ -268,7 +268,12 @@ def _traced(browser: Any, page: Any) -> Iterator[None]:
     browser.start_tracing(
         page=page,
         path=path,
-        categories=["devtools.timeline", "disabled-by-default-devtools.timeline"],
+        categories=[
+            "devtools.timeline",
+            "disabled-by-default-devtools.timeline",
+            # which nodes made each layout necessary, and why
+            "disabled-by-default-devtools.timeline.invalidationTracking",
+        ],
     )
     try:
         yield

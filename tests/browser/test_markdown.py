@@ -477,6 +477,42 @@ def test_the_incremental_preview_matches_a_full_render_after_edits(open_page, se
     _wait_text(page, text.replace("- [ ] last task", "- [x] last task"))
 
 
+def test_typing_inside_a_paragraph_patches_its_text_in_place(open_page, server):
+    """A keystroke inside a paragraph changes the shown paragraph's text node (its element and
+    the text node stay: the browser re-lays only what changed); a change of formatting replaces
+    the paragraph. Either way the preview is what a full render gives."""
+    ada = new_account(server, "Ada")
+    doc = rest(server, ada, "POST", "/documents", {"title": "Typing"})
+    page = open_page().page
+    sign_in(page, server, ada)
+    open_document(page, server, doc["id"])
+    _set_text(page, "# Notes\n\nA long paragraph of plain words.\n\nAnother one.\n")
+    _toggle(page).click()
+    _preview(page).get_by_text("A long paragraph of plain words.").wait_for()
+    _rendered(page)
+    page.evaluate("""() => { const p = document.querySelector('.md-content p');
+                            window.__shown = [p, p.firstChild]; }""")
+    same = """() => { const p = document.querySelector('.md-content p');
+                     return p === window.__shown[0] && p.firstChild === window.__shown[1]; }"""
+
+    text = editor_text(page).replace("plain words", "plain, simple words")
+    _set_text(page, text)
+    _rendered(page)
+    assert page.evaluate(same), "the paragraph was replaced, not patched"
+    assert page.evaluate("document.querySelector('.md-content p').textContent") == (
+        "A long paragraph of plain, simple words."
+    )
+    live, full = page.evaluate(SAME_AS_FULL_RENDER)
+    assert live == full
+
+    _set_text(page, text.replace("simple", "**simple**"))  # now it has a bold part
+    _rendered(page)
+    assert not page.evaluate(same)
+    assert _preview(page).locator("strong").inner_text() == "simple"
+    live, full = page.evaluate(SAME_AS_FULL_RENDER)
+    assert live == full
+
+
 def test_highlighting_is_on_for_markdown_and_off_for_a_huge_paragraph(open_page, server):
     """Markdown parses a paragraph whole: a plain-text document without blank lines is not
     re-parsed at every key (highlighting is off while one paragraph is over 10,000 characters)."""

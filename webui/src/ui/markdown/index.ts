@@ -9,6 +9,11 @@
  * It re-renders at most once per animation frame and one render at a time, whoever typed (remote
  * edits too), with the parsing in a worker (render.ts), and follows the editor's scrolling (and
  * the editor follows it) through the blocks' source lines.
+ *
+ * A preview whose last update took the browser long to lay out (a paragraph of 100,000
+ * characters takes 6-25 ms, whatever changed in it) is paced so that it never holds up a
+ * keystroke: it waits for a pause in this person's typing (up to `MAX_LATE` ms), and shows
+ * collaborators' edits at most every `REMOTE_EVERY` ms.
  */
 import { Compartment, type Extension } from "@codemirror/state";
 import { EditorView, type ViewUpdate } from "@codemirror/view";
@@ -44,6 +49,15 @@ const BUTTONS: { format: Format; label: string; icon: IconNode }[] = [
   { format: "link", label: "Link", icon: Link },
 ];
 
+/** A preview update whose layout took longer than this (ms) makes the preview paced. */
+const HEAVY_MS = 4;
+/** Paced: a pause in typing this long (ms) lets the preview update... */
+const PAUSE = 200;
+/** ...and it is never later than this (ms) behind the text. */
+const MAX_LATE = 2000;
+/** Paced: collaborators' edits alone update it at most this often (ms). */
+const REMOTE_EVERY = 500;
+
 /** Highlighting stays off while a paragraph is longer than this (characters). */
 const MAX_PARAGRAPH = 10_000;
 
@@ -67,6 +81,13 @@ export class MarkdownTools {
   private live: Live | null = null;
   private loading: Promise<Renderer> | null = null;
   private frame = 0;
+  private timer = 0;
+  /** The last update's layout was slow: updates are paced (see the module's docstring). */
+  private heavy = false;
+  /** When this person last edited, when the shown preview fell behind, when it last updated. */
+  private typedAt = 0;
+  private behindSince = 0;
+  private renderedAt = 0;
   /** A render is in progress (the worker is parsing). */
   private busy = false;
   /** Someone may await `rendered`: it resolves once the preview has caught up. */
@@ -162,6 +183,7 @@ export class MarkdownTools {
 
   destroy(): void {
     cancelAnimationFrame(this.frame);
+    clearTimeout(this.timer);
     clearTimeout(this.highlightCheck);
     this.narrow.removeEventListener("change", this.layout);
     this.live?.close();
@@ -218,6 +240,9 @@ export class MarkdownTools {
     if (u.docChanged && this.support && !this.highlightCheck)
       this.highlightCheck = window.setTimeout(() => this.checkHighlighting(), 1000);
     if (u.docChanged) {
+      if (!this.dirty) this.behindSince = performance.now();
+      if (u.transactions.some((tr) => tr.isUserEvent("input") || tr.isUserEvent("delete")))
+        this.typedAt = performance.now();
       this.dirty = true;
       if (this.open) this.schedule();
     }
@@ -233,11 +258,26 @@ export class MarkdownTools {
 
   /** One render per animation frame at most, and one at a time, however many edits arrived. */
   private schedule(): void {
-    if (this.frame || this.busy) return; // a render in progress schedules the next when done
+    if (this.frame || this.timer || this.busy) return; // a render in progress schedules the next
     if (!this.dirty && this.content.childElementCount) return;
     if (!this.waiting) this.rendered = new Promise((resolve) => (this.resolveRendered = resolve));
     this.waiting = true;
-    this.frame = requestAnimationFrame(() => void this.render());
+    const wait = this.heavy ? this.pace(performance.now()) : 0;
+    if (wait > 0)
+      this.timer = window.setTimeout(() => {
+        this.timer = 0;
+        this.schedule();
+      }, wait);
+    else this.frame = requestAnimationFrame(() => void this.render());
+  }
+
+  /** How long a paced preview waits before updating (0: now). */
+  private pace(now: number): number {
+    const late = this.behindSince + MAX_LATE - now;
+    if (late <= 0) return 0;
+    const pause = this.typedAt + PAUSE - now;
+    const remote = this.renderedAt + REMOTE_EVERY - now;
+    return Math.min(late, Math.max(pause, remote, 0));
   }
 
   /** Whoever awaits `rendered` sees the preview caught up with the text. */
@@ -261,6 +301,12 @@ export class MarkdownTools {
     this.busy = true;
     try {
       await this.live.update(view.state.doc.toString());
+      // The browser lays the change out now rather than in the next frame; timed, it says
+      // whether the next updates should be paced.
+      const start = performance.now();
+      void this.content.offsetHeight;
+      this.renderedAt = performance.now();
+      this.heavy = this.renderedAt - start > HEAVY_MS;
     } finally {
       this.busy = false;
     }
