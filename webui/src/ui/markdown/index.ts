@@ -49,8 +49,10 @@ const BUTTONS: { format: Format; label: string; icon: IconNode }[] = [
   { format: "link", label: "Link", icon: Link },
 ];
 
-/** A preview update whose layout took longer than this (ms) makes the preview paced. */
+/** A preview update whose layout took longer than this (ms) makes the preview paced, until one
+ * takes less than `LIGHT_MS` (an in-place patch of a huge paragraph varies around the first). */
 const HEAVY_MS = 4;
+const LIGHT_MS = 2;
 /** Paced: a pause in typing this long (ms) lets the preview update... */
 const PAUSE = 200;
 /** ...and it is never later than this (ms) behind the text. */
@@ -306,7 +308,8 @@ export class MarkdownTools {
       const start = performance.now();
       void this.content.offsetHeight;
       this.renderedAt = performance.now();
-      this.heavy = this.renderedAt - start > HEAVY_MS;
+      const took = this.renderedAt - start;
+      this.heavy = took > (this.heavy ? LIGHT_MS : HEAVY_MS);
     } finally {
       this.busy = false;
     }
