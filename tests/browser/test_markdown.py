@@ -513,6 +513,58 @@ def test_typing_inside_a_paragraph_patches_its_text_in_place(open_page, server):
     assert live == full
 
 
+PREVIEW_UPDATES = """() => {
+    const content = document.querySelector('.md-preview .md-content');
+    window.__updates = [];
+    new MutationObserver(() => window.__updates.push(performance.now()))
+        .observe(content, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def test_a_preview_slow_to_lay_out_waits_for_a_pause_in_typing(open_page, server):
+    """One paragraph of 200,000 characters: the browser takes milliseconds to lay it out again,
+    so the preview updates at a pause in the typing (and at least every 2 s), not at every key."""
+    ada = new_account(server, "Ada")
+    doc = rest(server, ada, "POST", "/documents", {"title": "One long paragraph"})
+    page = open_page().page
+    sign_in(page, server, ada)
+    open_document(page, server, doc["id"])
+    _set_text(page, "lorem ipsum dolor sit amet " * 7400)
+    _toggle(page).click()
+    _rendered(page)
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    # The first rendering is out of sight until laid out; the first edit after it is timed.
+    page.keyboard.type("Z")
+    page.wait_for_function(
+        "() => document.querySelector('.md-content p').textContent.endsWith('Z')", timeout=5000
+    )
+    assert page.evaluate("window.__docstream.editor().debug.markdown.paced")
+    page.evaluate(PREVIEW_UPDATES)
+
+    # A burst of keys 50 ms apart: nothing until the typing pauses, then all of it at once.
+    page.keyboard.type("QQQQQ", delay=50)
+    typed = page.evaluate("performance.now()")
+    page.wait_for_function(
+        "() => document.querySelector('.md-content p').textContent.endsWith('ZQQQQQ')", timeout=5000
+    )
+    updates = page.evaluate("window.__updates")
+    # One update after the burst (two should the machine stall for 200 ms between two keys).
+    assert 1 <= len(updates) <= 2 and updates[-1] - typed >= 100, (updates, typed)
+
+    # Typing without a pause for 3 s: the preview still follows, at most 2 s behind.
+    page.evaluate(PREVIEW_UPDATES)
+    start = page.evaluate("performance.now()")
+    page.keyboard.type("W" * 50, delay=60)
+    end = page.evaluate("performance.now()")
+    during = [t for t in page.evaluate("window.__updates") if start < t < end]
+    assert 1 <= len(during) <= 3, (during, start, end)
+    _rendered(page)
+    assert page.evaluate(
+        "document.querySelector('.md-content p').textContent.endsWith('ZQQQQQ' + 'W'.repeat(50))"
+    )
+
+
 def test_highlighting_is_on_for_markdown_and_off_for_a_huge_paragraph(open_page, server):
     """Markdown parses a paragraph whole: a plain-text document without blank lines is not
     re-parsed at every key (highlighting is off while one paragraph is over 10,000 characters)."""

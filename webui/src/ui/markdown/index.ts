@@ -196,6 +196,11 @@ export class MarkdownTools {
     return this.open;
   }
 
+  /** Whether the preview is paced now (slow to lay out); for tests. */
+  get paced(): boolean {
+    return this.heavy;
+  }
+
   setOpen(open: boolean, remember = true): void {
     this.open = open;
     this.toggle.setAttribute("aria-pressed", String(open));
