@@ -94,7 +94,7 @@ INSTRUMENT = """() => {
       ch.port1.onmessage = () => lat.painted.push(performance.now() - start);
       ch.port2.postMessage(0);
     });
-  }).observe(content, {childList: true, subtree: true, characterData: true});  // patched in place too
+  }).observe(content, {childList: true, subtree: true, characterData: true});  // or patched
 }"""
 
 FLOOR = """async (runs) => {
