@@ -62,6 +62,10 @@ class Row(NamedTuple):
     created_at: datetime
 
 
+#: The columns of ops_log in the order of :class:`Row` (both backends select them this way).
+ROW_COLUMNS = ", ".join(Row._fields)
+
+
 class _Columns(msgspec.Struct, array_like=True):
     first_seq: int
     users: list[str]

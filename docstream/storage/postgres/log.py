@@ -25,6 +25,7 @@ from docstream.storage.base import (
 )
 from docstream.storage.packs import (
     PACK_ROWS,
+    ROW_COLUMNS,
     Row,
     decode_pack,
     encode_checked,
@@ -34,12 +35,6 @@ from docstream.storage.packs import (
 )
 from docstream.storage.postgres.connection import PostgresStoreBase
 from docstream.storage.postgres.rows import LOG_COLUMNS, as_log_entry, as_version, is_uuid
-
-#: The columns of ops_log in the order of :class:`docstream.storage.packs.Row`.
-ROW_COLUMNS = (
-    "seq, user_id, replica, counter_lo, counter_hi, payload, kind, position, length, preview, "
-    "created_at"
-)
 
 
 async def _fetch(conn: AsyncConnection[Any], sql: str, params: Sequence[Any]) -> list[Any]:

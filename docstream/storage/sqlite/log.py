@@ -22,6 +22,7 @@ from docstream.storage.base import (
 )
 from docstream.storage.packs import (
     PACK_ROWS,
+    ROW_COLUMNS,
     Row,
     decode_pack,
     encode_checked,
@@ -31,12 +32,6 @@ from docstream.storage.packs import (
 )
 from docstream.storage.sqlite.connection import SqliteStoreBase
 from docstream.storage.sqlite.rows import LOG_COLUMNS, as_log_entry, as_version, now_iso, parse_ts
-
-#: The columns of ops_log in the order of :class:`docstream.storage.packs.Row`.
-ROW_COLUMNS = (
-    "seq, user_id, replica, counter_lo, counter_hi, payload, kind, position, length, preview, "
-    "created_at"
-)
 
 
 def _names(conn: sqlite3.Connection, users: set[str]) -> dict[str, str]:
